@@ -1,0 +1,45 @@
+# Two commands for a new user (see README.md):
+#   make run    start the assistant (Rasa on :5005, action server on :5055)
+#   make test   run every test
+# Each installs what it needs first: a virtualenv with pinned dependencies, the knowledge build, and
+# a model trained only when the training inputs changed.
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+export PYTHONPATH := $(CURDIR)
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test install kb train model-path test-unit test-rasa test-e2e clean
+
+run: install kb train
+	scripts/run.sh
+
+test: install kb train
+	scripts/test.sh
+
+install: $(VENV)/.installed
+
+# Rasa 3.6 declares Python <3.11: its dependencies are installed from a lock that has 3.11 wheels,
+# then rasa and rasa-sdk themselves without their declared dependencies (see requirements/README.md).
+$(VENV)/.installed: requirements/rasa-deps.lock requirements/project.lock requirements/tools.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -r requirements/tools.lock
+	$(BIN)/pip install -q --no-deps -r requirements/rasa-deps.lock -r requirements/project.lock
+	$(BIN)/pip install -q --no-deps --ignore-requires-python rasa==3.6.21 rasa-sdk==3.6.2
+	touch $@
+
+# Check the knowledge against the document; generate the jieba dictionary and NLU lookups.
+kb: install
+	$(BIN)/python -m knowledge.build
+
+# Train only when the inputs' fingerprint has no model yet.
+train: install kb
+	scripts/train.sh
+
+clean:
+	rm -rf models .rasa results knowledge/generated data/nlu/generated

@@ -1,0 +1,515 @@
+"""The one place where the assistant's answers are composed: text and buttons, in Simplified Chinese.
+
+Facts come from the knowledge base (verified against the document), decisions from routing.py; this
+module only arranges them and cites the section (「来源：1.4.1」). Actions call these functions and
+send the result; the staff console and tests call them too.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from knowledge.kb import STAGE_LABELS, Fact, KnowledgeBase, Service
+from knowledge.routing import Advice, Situation, StageAdvice, covered_markets, deciding_factors
+
+HANDOFF_BUTTON = ("转人工客服", "/request_human")
+START_ADVICE_BUTTON = ("帮我选服务", "/ask_recommendation")
+EXAMPLE_QUESTIONS = (
+    ("AWD仓储费多少？", '/ask_service{"service":"AWD","attribute":"fee"}'),
+    ("SEND空运到日本几天？", '/ask_service{"service":"SEND","attribute":"transit_time","marketplace":"JP"}'),
+    ("AGL和SEND怎么选？", '/compare_services{"service":["AGL","SEND"]}'),
+    ("头程物流有哪些方案？", '/ask_stage_services{"stage":"first_mile"}'),
+)
+ATTRIBUTE_ORDER = (
+    "definition", "fee", "transit_time", "coverage", "minimum", "modes", "advantages", "suitable",
+    "workflow", "discount", "warehouses", "origin", "cargo_types", "services", "requirement",
+    "pain_points", "carrier",
+)
+
+
+@dataclass
+class Reply:
+    text: str
+    buttons: list[tuple[str, str]] = field(default_factory=list)
+
+
+def cite(*sections: str) -> str:
+    unique = list(dict.fromkeys(s for s in sections if s))
+    return f"「来源：{'、'.join(unique)}」" if unique else ""
+
+
+def payload(intent: str, **entities) -> str:
+    """A button payload Rasa parses without NLU: /intent{"entity": "value"}."""
+    shown = {k: v for k, v in entities.items() if v}
+    return f"/{intent}{json.dumps(shown, ensure_ascii=False, separators=(',', ':'))}" if shown else f"/{intent}"
+
+
+def _with_source(text: str, *sections: str) -> str:
+    return f"{text}\n{cite(*sections)}"
+
+
+# -- one service ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Context:
+    """What narrows an answer: "SEND 空运到日本" → marketplace JP, mode AIR."""
+
+    marketplace: str | None = None
+    us_region: str | None = None
+    mode: str | None = None
+    sea_service: str | None = None
+
+
+def answer_service(base: KnowledgeBase, service: Service, attribute: str | None, ctx: Context) -> Reply:
+    attribute = attribute or "definition"
+    if attribute == "coverage" and ctx.marketplace:
+        return _coverage_of(base, service, ctx.marketplace)
+    if attribute == "transit_time" and service.data("transit_time", "air_fastest_days"):
+        specific = _send_transit(base, service, ctx)
+        if specific:
+            return specific
+    if attribute == "minimum" and ctx.mode in ("AIR", "SEA", "LCL") and service.data("minimum", "air_min_kg"):
+        return _send_minimum(service, ctx.mode)
+    if attribute == "modes" and ctx.mode and service.data("modes", "modes") is not None:
+        return _has_mode(base, service, ctx.mode)
+    fact = service.fact(attribute)
+    if fact is None:
+        return not_documented(base, service, attribute)
+    return Reply(_with_source(fact.answer, fact.section), _more_about(base, service, exclude=attribute))
+
+
+def _coverage_of(base: KnowledgeBase, service: Service, market: str) -> Reply:
+    fact = service.fact("coverage")
+    name = base.label("marketplace", market)
+    markets = covered_markets(base, service.id)
+    if fact is None or markets is None:
+        return not_documented(base, service, "coverage")
+    verdict = f"覆盖。{service.short} 支持{name}。" if market in markets else f"资料里 {service.short} 的覆盖范围没有{name}。"
+    buttons = [] if market in markets else [("帮我选能到" + name + "的服务", payload("ask_recommendation", marketplace=market))]
+    return Reply(_with_source(f"{verdict}\n{fact.answer}", fact.section), buttons)
+
+
+def _send_transit(base: KnowledgeBase, service: Service, ctx: Context) -> Reply | None:
+    fact = service.fact("transit_time")
+    air = fact.data["air_fastest_days"]
+    sea = fact.data["sea_days_us"]
+    wants_sea = ctx.mode in ("SEA", "LCL") or ctx.sea_service or ctx.us_region
+    market = ctx.marketplace
+    if wants_sea:
+        if market and market != "US":
+            text = (f"资料只给出了 {service.short} 到美国的海运时效，没有{base.label('marketplace', market)}的海运时效。"
+                    f"{base.label('marketplace', market)}可查的是空运：" + _air_line(base, air, market))
+            return Reply(_with_source(text, fact.section), [HANDOFF_BUTTON])
+        return Reply(_with_source(_sea_lines(base, service, sea, ctx), fact.section))
+    if market:
+        if market in air:
+            text = f"{service.short} 空运中国至{base.label('marketplace', market)}最快{air[market]}天（时效仅供参考，实际可能受多种因素影响）。"
+            if market == "US" and ctx.mode != "AIR":
+                text += "\n海运到美国（开船次日算起）：\n" + _sea_lines(base, service, sea, ctx, header=False)
+            return Reply(_with_source(text, fact.section))
+        listed = "、".join(base.label("marketplace", m) for m in air)
+        text = f"资料没有 {service.short} 到{base.label('marketplace', market)}的时效——它的空运时效只列了{listed}。"
+        return Reply(_with_source(text, fact.section), [HANDOFF_BUTTON])
+    return None
+
+
+def _air_line(base: KnowledgeBase, air: dict, market: str) -> str:
+    if market in air:
+        return f"中国至{base.label('marketplace', market)}最快{air[market]}天。"
+    return "资料也没有列出。"
+
+
+def _sea_lines(base: KnowledgeBase, service: Service, sea: dict, ctx: Context, header: bool = True) -> str:
+    services = [ctx.sea_service] if ctx.sea_service in sea else list(sea)
+    regions = [ctx.us_region] if ctx.us_region else ["WEST", "CENTRAL", "EAST"]
+    lines = []
+    for s in services:
+        cells = "、".join(f"{_region_short(base, r)}{sea[s][r]}天" for r in regions)
+        lines.append(f"{base.label('sea_service', s)}：{cells}")
+    head = f"{service.short} 海运到美国（开船次日算起）：\n" if header else ""
+    return head + "\n".join(lines) + "\n时效仅供参考，实际可能受多种因素影响。"
+
+
+def _region_short(base: KnowledgeBase, region: str) -> str:
+    return base.label("us_region", region).split("（")[0]
+
+
+def _send_minimum(service: Service, mode: str) -> Reply:
+    fact = service.fact("minimum")
+    if mode == "AIR":
+        text = f"{service.short} 空运{fact.data['air_min_kg']:g}KG起运。"
+    else:
+        text = f"{service.short} 海运{fact.data['sea_min_cbm']:g}CBM起运。"
+    return Reply(_with_source(text + "（" + fact.answer + "）", fact.section))
+
+
+def _has_mode(base: KnowledgeBase, service: Service, mode: str) -> Reply:
+    fact = service.fact("modes")
+    modes = set(fact.data.get("modes", ())) | set(fact.data.get("sea_services", ()))
+    sea_modes = {"SEA", "FCL", "LCL"}
+    has = mode in modes or (mode == "SEA" and modes & sea_modes)
+    name = base.label("transport_mode", mode)
+    verdict = f"有。{service.short} 有{name}。" if has else f"资料里 {service.short} 没有列出{name}。"
+    return Reply(_with_source(f"{verdict}\n{fact.answer}", fact.section))
+
+
+def not_documented(base: KnowledgeBase, service: Service, attribute: str) -> Reply:
+    label = base.label("attribute", attribute)
+    known = [a for a in ATTRIBUTE_ORDER if service.fact(a)]
+    text = (f"资料里没有 {service.display} 的「{label}」信息，我不能替你估计。"
+            f"关于 {service.short}，我能讲：{'、'.join(base.label('attribute', a) for a in known)}。"
+            "具体价格或政策可以转人工客服确认。")
+    buttons = [(f"{service.short} {base.label('attribute', a)}", payload("ask_service", service=service.id, attribute=a))
+               for a in known[:3]]
+    return Reply(text, buttons + [HANDOFF_BUTTON])
+
+
+def _more_about(base: KnowledgeBase, service: Service, exclude: str) -> list[tuple[str, str]]:
+    others = [a for a in ATTRIBUTE_ORDER if a != exclude and service.fact(a)][:3]
+    return [(f"{service.short} {base.label('attribute', a)}", payload("ask_service", service=service.id, attribute=a))
+            for a in others]
+
+
+# -- comparisons ---------------------------------------------------------------------------------
+
+_BRIEF_LABELS = {
+    "coverage": "覆盖",
+    "modes": "运输方式",
+    "minimum": "起运量",
+    "transit_time": "时效",
+    "warehouses": "送达/存放",
+    "suitable": "适合",
+}
+
+
+def compare(base: KnowledgeBase, ids: list[str], attribute: str | None = None) -> Reply:
+    comparison = base.compare(ids)
+    services = comparison.services
+    if len(services) < 2:
+        return Reply("想比较哪两个服务？比如「AGL和SEND有什么区别」「FBA和MCF怎么选」。", list(EXAMPLE_QUESTIONS[2:3]))
+    if attribute is not None:
+        return _compare_attribute(base, services, attribute)
+    names = " vs ".join(s.short for s in services)
+    lines, sections = [f"{names}，按决定选择的几点对比："], []
+    rows = comparison.rows
+    if len(stages := {s.stage for s in services}) == 1 and len(rows) > 4:
+        rows = tuple(r for r in rows if r[0] != "suitable")  # same stage: the data rows decide
+    for attribute, facts in rows:
+        cells = []
+        for service, fact in zip(services, facts):
+            brief = _brief(base, service, attribute, fact)
+            cells.append(f"{service.short}：{brief}")
+            if fact is not None:
+                sections.append(fact.section)
+        lines.append(f"▪ {_BRIEF_LABELS[attribute]}——" + "；".join(cells))
+    stages = {s.stage for s in services}
+    if len(stages) > 1:
+        lines.append("注意：它们属于不同环节（" + "、".join(f"{s.short}={STAGE_LABELS[s.stage]}" for s in services)
+                     + "），往往是搭配使用而不是二选一。")
+    factors = deciding_factors(base, [s.id for s in services])
+    if factors:
+        lines.append("怎么选，看这几点：" + "、".join(factors) + "。把这些告诉我，我可以直接帮你选。")
+    else:
+        lines.append("告诉我货从哪发、卖哪个站、急不急、货量多少，我可以直接帮你选。")
+    return Reply(_with_source("\n".join(lines), *sections), [START_ADVICE_BUTTON])
+
+
+def _compare_attribute(base: KnowledgeBase, services, attribute: str) -> Reply:
+    """"AWD和FBA仓储费哪个便宜": each service's fact for that attribute, side by side."""
+    label = base.label("attribute", attribute)
+    lines, sections = [f"{' vs '.join(s.short for s in services)}：{label}"], []
+    for service in services:
+        fact = service.fact(attribute)
+        if fact is None:
+            lines.append(f"▪ {service.short}：资料没有给出{label}。")
+        else:
+            lines.append(f"▪ {fact.answer}")
+            sections.append(fact.section)
+    return Reply(_with_source("\n".join(lines), *sections), [START_ADVICE_BUTTON])
+
+
+def _brief(base: KnowledgeBase, service: Service, attribute: str, fact: Fact | None) -> str:
+    if fact is None:
+        return "资料未给出"
+    data = fact.data
+    if attribute == "coverage" and "markets" in data:
+        return "、".join(base.label("marketplace", m) for m in data["markets"])
+    if attribute == "modes" and "modes" in data:
+        modes = [base.label("transport_mode", m) for m in data["modes"]]
+        sea = [base.label("sea_service", s) for s in data.get("sea_services", ())]
+        return "、".join(modes) + (f"（{'/'.join(sea)}）" if sea else "")
+    if attribute == "minimum" and "air_min_kg" in data:
+        return f"空运{data['air_min_kg']:g}KG、海运{data['sea_min_cbm']:g}CBM起运"
+    if attribute == "transit_time" and "air_fastest_days" in data:
+        fastest = min(data["air_fastest_days"].values())
+        return f"空运最快{fastest}天起；海运只给了美国时效"
+    if attribute == "warehouses" and "warehouses" in data:
+        return "、".join(base.label("warehouse", w) for w in data["warehouses"])
+    return _first_sentence(fact.answer)
+
+
+def _first_sentence(text: str) -> str:
+    for stop in ("。", "；"):
+        if stop in text:
+            return text.split(stop)[0]
+    return text
+
+
+# -- concepts, stages, pain points, the course -----------------------------------------------------
+
+
+def concept(base: KnowledgeBase, key: str) -> Reply:
+    fact = base.concepts[key]
+    buttons = []
+    if key in base.stage_services:
+        buttons.append((f"{STAGE_LABELS[key]}有哪些服务", payload("ask_stage_services", stage=key)))
+    return Reply(_with_source(fact.answer, fact.section), buttons)
+
+
+def stage_services(base: KnowledgeBase, stage: str | None) -> Reply:
+    if stage is None:
+        lines = [f"▪ {STAGE_LABELS[s]}：" + "、".join(x.short for x in base.services_in_stage(s)) for s in base.stages]
+        text = "亚马逊的跨境供应链服务按环节分：\n" + "\n".join(lines)
+        return Reply(_with_source(text, base.stages["first_mile"].section, base.stages["end_to_end"].section),
+                     [(f"{STAGE_LABELS[s]}怎么选", payload("ask_stage_services", stage=s)) for s in ("first_mile", "warehousing", "last_mile")])
+    fact = base.stages[stage]
+    buttons = [(f"{s.short}是什么", payload("ask_service", service=s.id, attribute="definition"))
+               for s in base.services_in_stage(stage)]
+    return Reply(_with_source(fact.answer, fact.section), buttons[:4])
+
+
+def pain_points(base: KnowledgeBase, stage: str | None) -> Reply:
+    fact = base.pain_points.get(stage or "overall", base.pain_points["overall"])
+    buttons = [] if stage else [
+        (f"{STAGE_LABELS[s]}的痛点", payload("ask_pain_points", stage=s)) for s in ("first_mile", "warehousing", "last_mile")
+    ]
+    return Reply(_with_source(fact.answer, fact.section), buttons)
+
+
+def course_map(base: KnowledgeBase) -> Reply:
+    lines = [f"{c.id} {c.title}" for c in base.chapters]
+    text = ("课程路径图共9章：\n" + "\n".join(lines) +
+            "\n我掌握的是 3.1「亚马逊的跨境供应链服务」的内容；其他章节资料里只有标题，具体内容我答不了。")
+    return Reply(_with_source(text, base.course_fact.section))
+
+
+# -- routing advice ------------------------------------------------------------------------------
+
+
+def situation_summary(base: KnowledgeBase, s: Situation) -> str:
+    parts = []
+    if s.assumed_origin:
+        parts.append("从中国发货（默认，如货已在目的国请告诉我）")
+    elif s.origin:
+        parts.append("货已在目的国境内" if s.origin == "DESTINATION" else f"从{base.label('marketplace', s.origin) if s.origin != 'CN' else '中国'}发货"
+                     if s.origin == "CN" else f"货在{base.label('marketplace', s.origin)}境内")
+    if s.effective_destination:
+        parts.append(f"卖{base.label('marketplace', s.effective_destination)}站")
+    if s.urgency:
+        parts.append(base.label("urgency", s.urgency))
+    if s.full_container:
+        parts.append("整柜")
+    elif s.weight_kg is not None:
+        parts.append(f"约{s.weight_kg:g}公斤")
+    elif s.volume_cbm is not None:
+        parts.append(f"约{s.volume_cbm:g}方")
+    for name in ("mode", "cargo_size"):
+        value = getattr(s, name)
+        if value and not (name == "mode" and value == "FCL" and s.full_container):
+            parts.append(base.label("transport_mode" if name == "mode" else name, value))
+    if s.target:
+        parts.append(f"送到{base.label('warehouse', s.target)}")
+    if s.inventory:
+        parts.append(f"库存在{base.label('warehouse', s.inventory)}")
+    parts += [base.label("sales_channel", b) for b in sorted(s.buyers)]
+    if s.fulfillment:
+        parts.append(base.label("fulfillment", s.fulfillment))
+    parts += [base.label("product_trait", t) for t in sorted(s.traits)]
+    parts += [base.label("need", n) for n in sorted(s.needs)]
+    return "，".join(parts)
+
+
+def question(base: KnowledgeBase, name: str, advice: Advice | None = None) -> Reply:
+    spec = base.routing_rules["questions"][name]
+    entity = {"origin": "origin", "destination": "marketplace", "urgency": "urgency", "load": "quantity",
+              "mode": "transport_mode", "target": "warehouse", "fulfillment": "fulfillment",
+              "inventory": "warehouse", "buyers": "sales_channel"}[name]
+    buttons = [(title, payload("inform", **{entity: value})) for title, value in spec["buttons"]]
+    lead = ""
+    if advice is not None:
+        known = situation_summary(base, advice.situation)
+        lead = f"已记下：{known}。\n" if known else ""
+        ruled_out = _ruled_out_lines(base, advice)
+        if ruled_out:
+            lead += ruled_out + "\n"
+    return Reply(lead + spec["ask"] + "（不确定可以说「跳过」）", buttons + [("跳过", "/dont_know")])
+
+
+def _ruled_out_lines(base: KnowledgeBase, advice: Advice) -> str:
+    lines = []
+    for stage in advice.stages.values():
+        for service, reasons in stage.excluded.items():
+            if service in base.services:
+                lines.append(f"✗ {base.services[service].short}：{reasons[0].text}")
+    return "\n".join(lines[:3])
+
+
+def recommendation(base: KnowledgeBase, advice: Advice) -> Reply:
+    s = advice.situation
+    lines = []
+    summary = situation_summary(base, s)
+    if summary:
+        lines.append(f"根据你的情况（{summary}）：")
+    sections: list[str] = []
+    for stage in advice.stages.values():
+        lines.extend(_stage_lines(base, stage, s, sections))
+    if not any(st.recommended for st in advice.stages.values()):
+        lines.append("这种情况资料里没有给出合适的亚马逊服务，我不能替你判断。可以换个条件问我，或者转人工客服。")
+    buttons = [("重新开始", "/start_over")]
+    top = [r.service for st in advice.stages.values() for r in st.recommended[:1]]
+    buttons = [(f"{base.services[t].short}详细介绍", payload("ask_service", service=t, attribute="definition")) for t in top[:2]] + buttons
+    if not top:
+        buttons.append(HANDOFF_BUTTON)
+    return Reply(_with_source("\n".join(lines), *sections), buttons)
+
+
+def _stage_lines(base: KnowledgeBase, stage: StageAdvice, s: Situation, sections: list[str]) -> list[str]:
+    lines = [f"【{STAGE_LABELS[stage.stage]}】"]
+    if stage.recommended:
+        first, *rest = stage.recommended
+        lines.append(f"推荐 {base.services[first.service].display}：")
+        lines += [f"  · {r.text}" for r in _dedupe(first.reasons)]
+        sections += [r.section for r in first.reasons]
+        highlight = _highlight(base, first.service, s)
+        if highlight:
+            lines.append(f"  · {highlight[0]}")
+            sections.append(highlight[1])
+        for other in rest[:2]:
+            lines.append(f"也可以考虑 {base.services[other.service].short}：{other.reasons[0].text}")
+            sections.append(other.reasons[0].section)
+    else:
+        lines.append("资料里没有适合这种情况的服务。")
+    for service, reasons in list(stage.excluded.items())[:3]:
+        if service in base.services and service in _considered(base, stage.stage):
+            lines.append(f"不推荐 {base.services[service].short}：{reasons[0].text}")
+            sections.append(reasons[0].section)
+    for note in _dedupe(stage.caveats + stage.notes):
+        lines.append(f"提示：{note.text}")
+        sections.append(note.section)
+    return lines
+
+
+def _considered(base: KnowledgeBase, stage: str) -> set[str]:
+    return set(base.stage_services.get(stage, ()))
+
+
+def _dedupe(reasons):
+    seen, out = set(), []
+    for r in reasons:
+        if r.text not in seen:
+            seen.add(r.text)
+            out.append(r)
+    return out
+
+
+def _highlight(base: KnowledgeBase, service_id: str, s: Situation) -> tuple[str, str] | None:
+    """The one number that matters for this seller: SEND's fastest air days to their marketplace, or
+    the sea table when they go by sea."""
+    service = base.services[service_id]
+    fact = service.fact("transit_time")
+    if fact is None or "air_fastest_days" not in fact.data:
+        return None
+    dest = s.effective_destination
+    if s.mode in ("SEA", "LCL"):
+        if dest and dest != "US":
+            return f"注意：资料只给出了 {service.short} 到美国的海运时效，没有{base.label('marketplace', dest)}的。", fact.section
+        row = fact.data["sea_days_us"]
+        return "海运到美国：" + "；".join(
+            f"{base.label('sea_service', k)} 西部{v['WEST']}天/中部{v['CENTRAL']}天/东部{v['EAST']}天" for k, v in row.items()
+        ) + "（开船次日算起）", fact.section
+    days = fact.data["air_fastest_days"].get(dest)
+    if days:
+        return f"{service.short} 空运中国至{base.label('marketplace', dest)}最快{days}天（仅供参考）。", fact.section
+    return None
+
+
+def why(base: KnowledgeBase, advice: Advice | None, service_id: str | None) -> Reply:
+    if service_id is None or service_id not in base.services:
+        return Reply("想问哪个服务为什么（不）推荐？比如「为什么不用AGL」。")
+    service = base.services[service_id]
+    if advice is None or not advice.stages:
+        return Reply(f"我们还没聊你的情况。先告诉我货从哪发、卖哪个站，我再解释为什么用或不用 {service.short}。",
+                     [START_ADVICE_BUTTON])
+    reasons = advice.why_not(service_id)
+    if reasons:
+        text = f"不推荐 {service.short} 的原因：\n" + "\n".join(f"· {r.text}" for r in _dedupe(reasons))
+        return Reply(_with_source(text, *[r.section for r in reasons]), [("重新开始", "/start_over")])
+    rec = advice.recommendation(service_id)
+    if rec is not None:
+        text = f"推荐 {service.short} 是因为：\n" + "\n".join(f"· {r.text}" for r in _dedupe(rec.reasons))
+        return Reply(_with_source(text, *[r.section for r in rec.reasons]))
+    stage = STAGE_LABELS.get(service.stage, service.stage)
+    text = (f"{service.short} 属于{stage}环节，和你刚才问的情况不在同一环节，所以没有放进推荐。"
+            f"想了解它可以问「{service.short}是什么」。")
+    return Reply(text, [(f"{service.short}是什么", payload("ask_service", service=service.id, attribute="definition"))])
+
+
+# -- the edges: out of scope, unsure, hand-off -----------------------------------------------------
+
+
+def out_of_scope(base: KnowledgeBase, text: str) -> Reply:
+    chapter = base.chapter_for(text)
+    if chapter and chapter.id != "3.1":
+        lead = (f"这属于课程 {chapter.id}「{chapter.title}」的内容。我手上只有 3.1「亚马逊的跨境供应链服务」的资料，"
+                "这一章的具体内容答不了。")
+    else:
+        lead = "这个问题超出了我掌握的资料范围，我不想乱答。"
+    text = (lead + "\n我能回答亚马逊跨境供应链服务的问题：头程物流（AGL、Amazon SEND、FIST、PCP）、"
+            "仓储分销（AWD、MCD）、尾端配送（FBA、MCF、亚马逊快递服务、购买配送）和 AMS，也能帮你选服务。"
+            "其他问题可以转人工客服。")
+    return Reply(text, list(EXAMPLE_QUESTIONS[:2]) + [START_ADVICE_BUTTON, HANDOFF_BUTTON])
+
+
+def unsure(base: KnowledgeBase, guesses: list[tuple[str, str]]) -> Reply:
+    text = "抱歉，我不太确定你想问什么。" + ("你是想问：" if guesses else "可以换个说法，或者试试这些：")
+    buttons = guesses[:3] or list(EXAMPLE_QUESTIONS[:3])
+    return Reply(text, buttons + [HANDOFF_BUTTON])
+
+
+def handoff() -> Reply:
+    return Reply("好的，已为你转接人工客服，客服同事会在这里接手这段对话。等待期间你也可以继续问我。")
+
+
+def bad_input() -> Reply:
+    return Reply("我没看到文字内容。请用文字描述你的问题，比如「AWD仓储费多少？」。", list(EXAMPLE_QUESTIONS[:2]))
+
+
+# -- small talk ----------------------------------------------------------------------------------
+
+SERVICES_LINE = ("头程物流（AGL、Amazon SEND、FIST、PCP）、仓储分销（AWD、MCD）、"
+                 "尾端配送（FBA、MCF、亚马逊快递服务、购买配送）和 AMS")
+
+
+def smalltalk(intent: str) -> Reply:
+    examples = list(EXAMPLE_QUESTIONS)
+    if intent == "greet":
+        return Reply("你好！我是亚马逊跨境供应链服务助手，依据亚马逊卖家课程 3.1「亚马逊的跨境供应链服务」回答"
+                     f"{SERVICES_LINE}的问题，也能根据你的情况推荐用哪个服务。可以这样问我：",
+                     examples + [START_ADVICE_BUTTON])
+    if intent == "help":
+        return Reply(f"我能做这些：\n① 解释服务：{SERVICES_LINE}是什么、费用、时效、覆盖站点、起运量、优势、流程；\n"
+                     "② 比较服务，比如 AGL 和 SEND 怎么选；\n③ 根据你的货从哪发、卖哪个站、急不急、货量多少，推荐头程到尾端的方案；\n"
+                     "④ 解释头程、仓储分销、尾端配送等概念和痛点。\n答案都来自课程资料并注明出处；资料里没有的我会直说，也可以转人工客服。",
+                     examples[:3] + [START_ADVICE_BUTTON, HANDOFF_BUTTON])
+    if intent == "bot_challenge":
+        return Reply("我是自动回复的智能助手，不是真人。我的回答都来自亚马逊卖家课程 3.1 的资料；需要真人可以随时说「转人工」。",
+                     [HANDOFF_BUTTON])
+    if intent == "thank":
+        return Reply("不客气！还有物流方面的问题随时问我。")
+    if intent == "goodbye":
+        return Reply("再见，祝你出单顺利！有问题随时回来问我。")
+    if intent == "affirm":
+        return Reply("好的。还有什么想了解的？可以问某个服务的费用、时效、覆盖站点，或者让我帮你选服务。",
+                     [START_ADVICE_BUTTON])
+    return Reply("好的。如果还有别的问题，直接问我就行。", examples[:2])

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Starts the action server (:5055) and Rasa (:5005) with the current model; Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PYTHONPATH="$PWD" RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1
+model=$(scripts/model_path.sh)
+[[ -f "$model" ]] || { echo "no model for the current data: run 'make train'" >&2; exit 1; }
+RASA_PORT=${RASA_PORT:-5005}
+ACTIONS_PORT=${ACTIONS_PORT:-5055}
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  echo "stopping ..."
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  echo "stopped."
+}
+trap stop INT TERM EXIT
+
+.venv/bin/rasa run actions --actions actions --port "$ACTIONS_PORT" &
+pids+=($!)
+.venv/bin/rasa run --model "$model" --port "$RASA_PORT" --credentials credentials.yml \
+  --endpoints endpoints.yml --cors "http://localhost:${WEB_PORT:-8080}" &
+pids+=($!)
+
+echo "waiting for Rasa on :$RASA_PORT ..."
+for _ in $(seq 1 180); do
+  if curl -fs "http://localhost:$RASA_PORT/" >/dev/null 2>&1; then
+    echo "ready: POST http://localhost:$RASA_PORT/webhooks/rest/webhook {\"sender\": \"me\", \"message\": \"AWD仓储费多少？\"}"
+    break
+  fi
+  sleep 1
+done
+wait -n "${pids[@]}"
