@@ -14,12 +14,12 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install kb train model-path test-unit test-rasa test-e2e clean
+.PHONY: run test install kb train model-path test-unit test-rasa test-e2e clean webchat
 
-run: install kb train
+run: install kb train webchat
 	scripts/run.sh
 
-test: install kb train
+test: install kb train webchat
 	scripts/test.sh
 
 install: $(VENV)/.installed
@@ -40,6 +40,23 @@ kb: install
 # Train only when the inputs' fingerprint has no model yet.
 train: install kb
 	scripts/train.sh
+
+# The chat page's widget (README "Web chat"): rasa-webchat from the npm registry, pinned by
+# web/package-lock.json; `npm ci` runs only when web/node_modules is missing or older than the lock.
+# Its bundle is copied to web/chat/vendor/webchat.js (served by web/server.py; not in git) without the
+# Google-fonts @import, so the page asks no other host for anything.
+WEBCHAT_BUNDLE := web/chat/vendor/webchat.js
+webchat: $(WEBCHAT_BUNDLE)
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+$(WEBCHAT_BUNDLE): web/node_modules/.package-lock.json
+	mkdir -p $(@D)
+	sed -e 's#@import url(https://fonts\.googleapis\.com/[^)]*);##g' web/node_modules/rasa-webchat/lib/index.js > $@.tmp
+	! grep -q 'fonts\.googleapis' $@.tmp
+	mv $@.tmp $@
 
 clean:
 	rm -rf models .rasa results knowledge/generated data/nlu/generated

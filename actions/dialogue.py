@@ -87,9 +87,12 @@ def unsure(base: KnowledgeBase, turn: Turn) -> Outcome:
     """Low confidence: answer when the message names a service plainly, else offer the likeliest
     topics as buttons, with a passage from the document when one matches well."""
     guesses = [i["name"] for i in turn.ranking if i.get("name") not in ("nlu_fallback", None)][:3]
-    services = turn.values("service")
-    if services and guesses and guesses[0] in ("ask_service", "compare_services"):
-        return (answer_service if len(services) == 1 else compare)(base, replace(turn, intent=guesses[0]))
+    services = _services(base, turn)
+    about_a_service = services or (turn.has("attribute") and turn.slot("service") in base.services)
+    if about_a_service and (_elliptical(turn) or guesses and guesses[0] in ("ask_service", "compare_services", "inform")):
+        if guesses[0] == "compare_services" and len(services) > 1:
+            return compare(base, replace(turn, intent="compare_services"))
+        return answer_service(base, replace(turn, intent="ask_service"))
     if not turn.text.strip():
         return Outcome(replies.bad_input())
     buttons = _guess_buttons(base, turn, guesses)
@@ -99,6 +102,11 @@ def unsure(base: KnowledgeBase, turn: Turn) -> Outcome:
         excerpt = hit.passage.text[:120].replace("\n", " ")
         reply.text += f"\n资料里最相关的一段（{hit.passage.section} {hit.passage.title}）：「{excerpt}…」"
     return Outcome(reply)
+
+
+def _elliptical(turn: Turn) -> bool:
+    """"那它的仓储费呢？": a short follow-up that refers back to the last service."""
+    return len(turn.text) <= 15 and any(word in turn.text for word in ("它", "这个", "那个", "呢", "那"))
 
 
 def _guess_buttons(base: KnowledgeBase, turn: Turn, guesses: list[str]) -> list[tuple[str, str]]:
@@ -123,8 +131,14 @@ def _guess_buttons(base: KnowledgeBase, turn: Turn, guesses: list[str]) -> list[
 def answer_service(base: KnowledgeBase, turn: Turn, carry_context: bool = False) -> Outcome:
     named = _services(base, turn)
     carried = not named
+    if carried and not (turn.has("attribute", *CONTEXT_ENTITIES) or _elliptical(turn)):
+        # Nothing in the message points at a service or an attribute ("asdkjh qwe"): don't answer
+        # from the last topic on a guess.
+        return unsure(base, replace(turn, intent="nlu_fallback"))
     ids = named or ([turn.slot("service")] if turn.slot("service") in base.services else [])
     if not ids:
+        if base.chapter_for(turn.text):  # "企业购怎么开通": another chapter of the course
+            return out_of_scope(base, turn)
         if turn.has(*SITUATION_ENTITIES, "marketplace"):
             return advise(base, replace(turn, intent="ask_recommendation"))
         buttons = [(s.short, replies.payload("ask_service", service=s.id, attribute=turn.first("attribute")))
@@ -190,6 +204,11 @@ def _context(turn: Turn, carry: bool) -> Context:
     def pick(entity: str, slot: str):
         return turn.first(entity) or (turn.slot(slot) if carry else None)
 
+    # "AWD在欧洲有仓吗": a place named with 在 is read as where goods are; for a question about a
+    # service it is the marketplace asked about.
+    places = [v for v in turn.values("origin") if v not in ("CN", DESTINATION)]
+    if not turn.first("marketplace") and places:
+        turn = replace(turn, entities=turn.entities + [{"entity": "marketplace", "value": places[0]}])
     mode = pick("transport_mode", "transport_mode")
     sea_service = pick("sea_service", "sea_service")
     if turn.first("transport_mode") == "AIR":

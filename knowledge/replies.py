@@ -513,3 +513,20 @@ def smalltalk(intent: str) -> Reply:
         return Reply("好的。还有什么想了解的？可以问某个服务的费用、时效、覆盖站点，或者让我帮你选服务。",
                      [START_ADVICE_BUTTON])
     return Reply("好的。如果还有别的问题，直接问我就行。", examples[:2])
+
+
+# -- when something goes wrong -------------------------------------------------------------------------
+
+
+def non_text_message() -> Reply:
+    """An image, voice note, location ... in a chat channel: say what the assistant reads."""
+    return Reply(f"抱歉，我目前只能看懂文字消息。请用文字问我亚马逊跨境供应链服务的问题：{SERVICES_LINE}。"
+                 "比如「AWD仓储费多少？」", list(EXAMPLE_QUESTIONS[:3]))
+
+
+def action_unavailable() -> Reply:
+    return Reply("抱歉，系统刚才有点忙，这条消息没能回答。请稍后再发一次；着急的话可以说「转人工」联系客服。")
+
+
+def message_cut(limit: int) -> Reply:
+    return Reply(f"（你的消息很长，我只读了前{limit}个字。问题分开发，我能答得更准。）")

@@ -12,5 +12,8 @@ echo "== rasa data validate"
 echo "== test stories"
 .venv/bin/rasa test core --model "$model" --stories tests/stories --fail-on-prediction-errors --out results/core
 
+echo "== system packages: Chromium (browser tests of the chat page and staff console), PostgreSQL"
+scripts/system_deps.sh chromium postgresql
+
 echo "== pytest"
 .venv/bin/python -m pytest "$@"

@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 import uuid
@@ -14,6 +15,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LOGS = ROOT / "tests" / "artifacts"
+sys.path.insert(0, str(ROOT / "scripts"))
+import runtime_config  # noqa: E402
 
 
 def free_port() -> int:
@@ -38,8 +41,10 @@ def wait_for(url: str, timeout: float = 180, process: subprocess.Popen | None = 
 @dataclass
 class Assistant:
     url: str
-    processes: list
+    processes: list  # [rasa, action server]
     env: dict
+    actions_port: int = 0
+    tag: str = ""
 
     def send(self, message: str, sender: str | None = None) -> list[dict]:
         body = json.dumps({"sender": sender or uuid.uuid4().hex, "message": message}).encode()
@@ -51,6 +56,11 @@ class Assistant:
     def reply(self, message: str, sender: str | None = None) -> str:
         return "\n".join(m.get("text", "") for m in self.send(message, sender))
 
+    def restart_actions(self) -> None:
+        """Start the action server again on its port (after a test stopped it)."""
+        self.processes[1] = _start_actions(self.actions_port, self.env, self.tag)
+        wait_for(f"http://localhost:{self.actions_port}/health", process=self.processes[1])
+
     def stop(self) -> None:
         for p in self.processes:
             p.terminate()
@@ -61,30 +71,36 @@ class Assistant:
                 p.kill()
 
 
+def _start_actions(port: int, env: dict, tag: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(ROOT / ".venv/bin/rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=open(LOGS / f"actions-{tag}.log", "a"), stderr=subprocess.STDOUT)
+
+
 def model_path() -> str:
     return str(ROOT / subprocess.check_output([str(ROOT / "scripts" / "model_path.sh")], text=True).strip())
 
 
-def start_assistant(extra_args: tuple[str, ...] = (), extra_env: dict | None = None,
+def start_assistant(extra_args: tuple[str, ...] = (), extra_env: dict | None = None, model: str | None = None,
                     endpoints: Path | None = None, credentials: Path | None = None) -> Assistant:
-    model = model_path()
+    model = model or model_path()
     if not Path(model).exists():
         raise RuntimeError(f"no trained model at {model}: run `make train` first")
     LOGS.mkdir(parents=True, exist_ok=True)
     rasa_port, actions_port = free_port(), free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false", **(extra_env or {})}
-    if endpoints is None:
-        endpoints = LOGS / f"endpoints-{rasa_port}.yml"
-        endpoints.write_text(f'action_endpoint:\n  url: "http://localhost:{actions_port}/webhook"\n')
     tag = uuid.uuid4().hex[:6]
-    actions = subprocess.Popen(
-        [str(ROOT / ".venv/bin/rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
-        cwd=ROOT, env=env, stdout=open(LOGS / f"actions-{tag}.log", "w"), stderr=subprocess.STDOUT)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
+           "ACTIONS_URL": f"http://localhost:{actions_port}/webhook",
+           "TRACKER_DB_URL": f"sqlite:///{LOGS / f'tracker-{tag}.db'}", **(extra_env or {})}
+    config_dir = LOGS / f"config-{tag}"
+    runtime_config.write(config_dir, env)
+    actions = _start_actions(actions_port, env, tag)
     rasa = subprocess.Popen(
         [str(ROOT / ".venv/bin/rasa"), "run", "--model", model, "--port", str(rasa_port),
-         "--credentials", str(credentials or ROOT / "credentials.yml"), "--endpoints", str(endpoints), *extra_args],
+         "--credentials", str(credentials or config_dir / "credentials.yml"),
+         "--endpoints", str(endpoints or config_dir / "endpoints.yml"), *extra_args],
         cwd=ROOT, env=env, stdout=open(LOGS / f"rasa-{tag}.log", "w"), stderr=subprocess.STDOUT)
-    assistant = Assistant(f"http://localhost:{rasa_port}", [rasa, actions], env)
+    assistant = Assistant(f"http://localhost:{rasa_port}", [rasa, actions], env, actions_port, tag)
     try:
         wait_for(f"http://localhost:{actions_port}/health", process=actions)
         wait_for(f"{assistant.url}/", process=rasa)

@@ -245,3 +245,9 @@ def test_unsure_but_a_service_named_answers_it(chat):
 def test_handoff_is_recorded(chat):
     chat.say("request_human", "转人工")
     assert chat.slots["handoff"] == "requested"
+
+
+def test_gibberish_is_not_answered_from_the_last_topic(chat):
+    chat.say("ask_service", "AWD仓储费多少")
+    reply = chat.say("ask_service", "asdkjh qwe zzz", ranking=[{"name": "ask_service"}])
+    assert "不太确定" in reply and "0.48" not in reply

@@ -11,8 +11,11 @@ from tests.servers import ROOT, start_assistant
 
 pytestmark = pytest.mark.e2e
 
-HELDOUT = [q for q in yaml.safe_load((ROOT / "tests/heldout/questions.yml").read_text(encoding="utf-8"))
-           if q.get("expect")]
+QUESTIONS = yaml.safe_load((ROOT / "tests/heldout/questions.yml").read_text(encoding="utf-8"))
+HELDOUT = [q for q in QUESTIONS if q.get("expect")]
+NOT_IN_DOCUMENT = [q for q in QUESTIONS if q.get("note") == "not in document"]
+# The document's ways of saying "not given": the reply must say so rather than invent a figure.
+HONEST = ("资料里没有", "资料没有", "资料未", "没有给出", "没有列出", "没有提到", "只给出了")
 
 
 @pytest.fixture(scope="module")
@@ -26,11 +29,24 @@ def test_there_are_at_least_60_heldout_questions_with_facts():
     assert len(HELDOUT) >= 60
 
 
-@pytest.mark.parametrize("item", HELDOUT, ids=[q["text"] for q in HELDOUT])
+def _known_gaps(items):
+    """Held-out questions the assistant is known to miss stay in the set, marked with the reason;
+    strict xfail, so fixing one shows up as a failure until its marker is removed."""
+    return [pytest.param(q, marks=pytest.mark.xfail(reason=q["known_gap"], strict=True)) if q.get("known_gap") else q
+            for q in items]
+
+
+@pytest.mark.parametrize("item", _known_gaps(HELDOUT), ids=[q["text"] for q in HELDOUT])
 def test_heldout_question_gets_the_expected_facts(bot, item):
     reply = bot.reply(item["text"])
     missing = [fact for fact in item["expect"] if fact not in reply]
     assert not missing, f"{item['text']!r} → missing {missing} in:\n{reply}"
+
+
+@pytest.mark.parametrize("item", NOT_IN_DOCUMENT, ids=[q["text"] for q in NOT_IN_DOCUMENT])
+def test_heldout_question_the_document_cannot_answer_is_answered_honestly(bot, item):
+    reply = bot.reply(item["text"])
+    assert any(phrase in reply for phrase in HONEST), f"{item['text']!r} →\n{reply}"
 
 
 @pytest.mark.parametrize("question, facts", [

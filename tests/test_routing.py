@@ -221,7 +221,7 @@ def test_self_fulfilment_never_gets_fba_and_mcd_needs_awd(base, situation):
     if situation.fulfillment == "MFN":
         assert "FBA" not in recommended
     if "MCD" in recommended:
-        assert situation.inventory == "AWD"
+        assert situation.effective_inventory == "AWD"
 
 
 @settings(max_examples=200, deadline=None)

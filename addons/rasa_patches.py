@@ -1,0 +1,82 @@
+"""The project's only changes to Rasa's own behaviour, applied when `addons` is imported (Rasa
+imports it to load the custom NLU components and channels). Each patch keeps Rasa's contract.
+
+1. Action server failures: Rasa 3.6 logs an action server that is down, erroring or slow (it waits
+   up to 5 minutes) and sends the seller nothing. A custom action that fails, or takes longer than
+   ACTION_TIMEOUT_SECONDS (default 4), instead answers with a short apology (knowledge.replies), the
+   failure is logged, and the conversation goes on normally once the action server is back.
+2. Action-result validation: Rasa 3.6 validates every action server reply with
+   `jsonschema.validate`, which checks the schema and builds a new validator on each call — about
+   10 ms of every custom-action turn on this machine. The same schema is validated with one cached
+   validator; invalid replies still raise the same ValidationError with Rasa's message.
+3. SQLite tracker store: Rasa opens the SQLite file with the default rollback journal and a full
+   sync on every commit. Connections to SQLite use WAL with synchronous=NORMAL instead (still
+   durable across a crash of the application; readers such as the staff console don't block
+   Rasa's writes). Other databases are untouched.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sqlite3
+from functools import lru_cache
+
+from jsonschema import ValidationError
+from jsonschema.validators import validator_for
+from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+from rasa.shared.constants import DOCS_BASE_URL
+from rasa.shared.core.events import BotUttered
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+logger = logging.getLogger(__name__)
+_remote_run = RemoteAction.run
+
+
+async def _run_or_apologise(self, output_channel, nlg, tracker, domain):
+    timeout = float(os.environ.get("ACTION_TIMEOUT_SECONDS", "4"))
+    try:
+        return await asyncio.wait_for(_remote_run(self, output_channel, nlg, tracker, domain), timeout)
+    except ActionExecutionRejection:
+        raise
+    except Exception as error:  # down, erroring, too slow or an invalid reply
+        logger.error("custom action %s failed for %s: %r", self.name(), tracker.sender_id, error)
+        from knowledge import replies
+
+        return [BotUttered(replies.action_unavailable().text, metadata={"action_failed": self.name()})]
+
+
+@lru_cache(maxsize=1)
+def _action_result_validator():
+    schema = RemoteAction.action_response_format_spec()
+    cls = validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def _validate_action_result(self, result) -> bool:
+    try:
+        _action_result_validator().validate(result)
+        return True
+    except ValidationError as e:
+        e.message += (
+            ". Failed to validate Action server response from API, make sure your response from the "
+            f"Action endpoint is valid. For more information about the format visit {DOCS_BASE_URL}/custom-actions"
+        )
+        raise e
+
+
+def _sqlite_wal(dbapi_connection, connection_record) -> None:
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def apply() -> None:
+    RemoteAction.run = _run_or_apologise
+    RemoteAction._validate_action_result = _validate_action_result
+    if not event.contains(Engine, "connect", _sqlite_wal):
+        event.listen(Engine, "connect", _sqlite_wal)

@@ -1,0 +1,193 @@
+"""Rasa's socket.io channel (the web chat widget's), fixed for this stack: Rasa 3.6, python-socketio 5.18,
+Sanic 21.12 and Python 3.11. Same events and settings as the stock `socketio` channel, plus two:
+
+    addons.socketio_channel.SocketIOInput:
+      user_message_evt: user_uttered
+      bot_message_evt: bot_uttered
+      session_persistence: true
+      cors_allowed_origins: [http://localhost:8080]   # the chat page's origin(s); omit: any origin
+      websockets: true                                 # false: HTTP long-polling only
+
+What it fixes (see /work/shared/notes/channels.md and the README's "Web chat"):
+
+1. Replies reach the widget with `session_persistence: true`. Rasa 3.6 calls `sio.enter_room(...)`
+   without `await`; since python-socketio 5.10 that is a coroutine, so the socket never joined the
+   session's room and every reply went to an empty room (RasaHQ/rasa#13027). `session_request` here
+   awaits it when it is awaitable (and still works with a synchronous `enter_room`).
+2. Websockets work on Python 3.11. Sanic 21.12's websocket implementation passes bare coroutines to
+   `asyncio.wait`, which Python 3.11 forbids ("Passing coroutines is forbidden", sanic-org/sanic#2377;
+   fixed in later Sanic, but Rasa 3.6 pins sanic <21.13). `install_sanic_websocket_shim()` gives
+   `sanic.server.websockets.impl` an `asyncio` whose `wait` wraps coroutines in tasks first — exactly
+   what `asyncio.wait` itself did up to Python 3.10 — and is applied when this module is imported.
+   `websockets: false` turns upgrades off instead (the widget then stays on long-polling).
+3. Only the chat page may connect: `cors_allowed_origins` is given to Engine.IO, which answers CORS for
+   /socket.io/ and refuses other `Origin`s on every request, the websocket upgrade included (browsers
+   do not apply CORS to websockets). Sanic-CORS (`rasa run --cors`) is told to leave those responses
+   alone so a browser never sees a doubled Access-Control-Allow-Origin header.
+4. Messages go through addons.input_guard like every public channel's: control characters out, very
+   long messages cut with a note, empty ones answered politely; malformed events are ignored.
+"""
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import sys
+import types
+import uuid
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
+
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
+from rasa.core.channels.socketio import SocketIOOutput
+from sanic import Blueprint
+
+from addons.input_guard import check_message, valid_sender
+
+logger = logging.getLogger(__name__)
+
+
+# -- 2. Sanic 21.12 websockets on Python 3.11 ------------------------------------------------------
+
+class _AsyncioWithLegacyWait(types.ModuleType):
+    """Stands in for the `asyncio` module inside sanic.server.websockets.impl: everything is asyncio's,
+    except `wait`, which accepts coroutines again by wrapping them in tasks (Futures pass unchanged,
+    so Sanic's `done_task is self.recv_cancel` checks keep working)."""
+
+    def __init__(self) -> None:
+        super().__init__("asyncio")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(asyncio, name)
+
+    @staticmethod
+    async def wait(fs: Iterable[Any], *args: Any, **kwargs: Any) -> Any:
+        return await asyncio.wait([asyncio.ensure_future(f) for f in fs], *args, **kwargs)
+
+
+def _sanic_needs_shim() -> bool:
+    if sys.version_info < (3, 11):
+        return False
+    try:
+        import sanic
+
+        major = int(sanic.__version__.split(".")[0])
+    except (ImportError, ValueError):
+        return False
+    return major < 22
+
+
+def install_sanic_websocket_shim() -> bool:
+    """Makes Sanic 21.x websockets usable on Python 3.11; idempotent. Returns whether it is in place."""
+    if not _sanic_needs_shim():
+        return False
+    try:
+        from sanic.server.websockets import impl
+    except ImportError:  # another Sanic layout: nothing to patch
+        return False
+    if not isinstance(impl.asyncio, _AsyncioWithLegacyWait):
+        impl.asyncio = _AsyncioWithLegacyWait()
+        logger.debug("sanic websockets: asyncio.wait shim for Python 3.11 installed")
+    return True
+
+
+WEBSOCKET_SHIM = install_sanic_websocket_shim()
+
+
+# -- the channel ------------------------------------------------------------------------------------
+
+def _origins(value: Any) -> Optional[List[Text]]:
+    """None → any origin (the stock channel's behaviour); a string may list several, comma-separated."""
+    if value is None or value == "" or value == []:
+        return None
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return [str(item).strip().rstrip("/") for item in items if str(item).strip()]
+
+
+def _sanic_cors_evaluated_flag() -> Optional[str]:
+    try:
+        from sanic_cors.core import SANIC_CORS_EVALUATED
+    except ImportError:
+        return None
+    return SANIC_CORS_EVALUATED
+
+
+class SocketIOInput(RasaSocketIOInput):
+    """Rasa's socket.io input channel with the fixes above. Its name stays `socketio`, so the tracker's
+    `input_channel` and the webhook paths are the stock channel's."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "socketio"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "SocketIOInput":
+        credentials = credentials or {}
+        channel = super().from_credentials(credentials)
+        channel.cors_allowed_origins = _origins(credentials.get("cors_allowed_origins"))
+        channel.websockets = bool(credentials.get("websockets", True))
+        return channel
+
+    def __init__(self, *args: Any, cors_allowed_origins: Optional[List[Text]] = None,
+                 websockets: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cors_allowed_origins = _origins(cors_allowed_origins)
+        self.websockets = websockets
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        socketio_webhook = super().blueprint(on_new_message)
+        sio = self.sio
+        assert sio is not None
+
+        # 1. `session_request` awaits enter_room (replaces the stock handler for the same event).
+        async def session_request(sid: Text, data: Optional[Dict]) -> None:
+            if not isinstance(data, dict):
+                data = {}
+            if not data.get("session_id"):
+                data["session_id"] = uuid.uuid4().hex
+            if self.session_persistence:
+                entered = sio.enter_room(sid, data["session_id"], namespace=self.namespace)
+                if inspect.isawaitable(entered):
+                    await entered
+            await sio.emit("session_confirm", data["session_id"], room=sid, namespace=self.namespace)
+            logger.debug(f"User {sid} joined session {data['session_id']}.")
+
+        sio.on("session_request", session_request, namespace=self.namespace)
+
+        # 4. a seller's message, checked (replaces the stock handler for the same event).
+        async def handle_message(sid: Text, data: Any) -> None:
+            if not isinstance(data, dict):
+                return
+            sender = data.get("session_id") if self.session_persistence else sid
+            if not valid_sender(sender):
+                return
+            output = SocketIOOutput(sio, self.bot_message_evt)
+            checked = check_message(data.get("message"))
+            if checked.text is None:
+                await output.send_text_message(sender, checked.reply)
+                return
+            for note in checked.notes:
+                await output.send_text_message(sender, note)
+            metadata = data.get(self.metadata_key)
+            await on_new_message(UserMessage(checked.text, output, sender, input_channel=self.name(),
+                                             metadata=metadata if isinstance(metadata, dict) else None))
+
+        sio.on(self.user_message_evt, handle_message, namespace=self.namespace)
+
+        # 2. websockets, or long-polling only.
+        sio.eio.allow_upgrades = bool(self.websockets and (WEBSOCKET_SHIM or not _sanic_needs_shim()))
+
+        # 3. origins: Engine.IO checks them and answers CORS for /socket.io/ itself.
+        if self.cors_allowed_origins is not None:
+            sio.eio.cors_allowed_origins = list(self.cors_allowed_origins)
+            flag = _sanic_cors_evaluated_flag()
+            handle_request = sio.eio.handle_request
+
+            async def handle_request_with_own_cors(request: Any, *args: Any, **kwargs: Any) -> Any:
+                if flag is not None and getattr(request, "ctx", None) is not None:
+                    setattr(request.ctx, flag, "1")  # Sanic-CORS: "already evaluated", skip
+                return await handle_request(request, *args, **kwargs)
+
+            # read by engineio's sanic driver when the blueprint attaches the server to the app
+            sio.eio.handle_request = handle_request_with_own_cors
+        return socketio_webhook

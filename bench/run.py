@@ -1,0 +1,167 @@
+"""Every benchmark in one run, against this project's configuration and Rasa's stock configuration
+on the same data, so the ratios stay comparable on a noisy machine.
+
+    .venv/bin/python bench/run.py                 # load + start-up + memory + held-out accuracy
+    .venv/bin/python bench/run.py --training      # also training time from scratch and after a change
+    .venv/bin/python bench/run.py --cv            # also 3-fold NLU cross-validation (slow)
+    .venv/bin/python bench/run.py --no-stock      # skip the stock comparison
+
+Prints tables and writes bench/results/latest.json. The stock configuration is bench/stock_config.yml:
+Rasa's default pipeline and policies (TED, UnexpecTED, Memoization, Rule) with the Chinese tokenizer
+in place of the whitespace one, which Rasa refuses for zh; its model is trained once per data change.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import load as loadbench  # noqa: E402
+from tests.servers import model_path, start_assistant  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+STOCK_CONFIG = ROOT / "bench" / "stock_config.yml"
+RASA = str(ROOT / ".venv" / "bin" / "rasa")
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+def machine() -> dict:
+    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                if l.startswith("model name")), platform.processor())
+    mem_kb = int(next(l.split()[1] for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")))
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem_kb / 1024 / 1024, 1),
+            "python": platform.python_version(), "date": time.strftime("%Y-%m-%d %H:%M")}
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+def stock_model() -> str:
+    fingerprint = hashlib.sha256(Path(model_path()).name.encode() + STOCK_CONFIG.read_bytes()).hexdigest()[:16]
+    path = ROOT / "models" / f"stock-{fingerprint}.tar.gz"
+    if not path.exists():
+        print("training the stock configuration once for this data ...", flush=True)
+        started = time.perf_counter()
+        subprocess.run([RASA, "train", "--config", str(STOCK_CONFIG), "--domain", "domain.yml", "--data", "data",
+                        "--out", "models", "--fixed-model-name", path.name.removesuffix(".tar.gz"), "--quiet"],
+                       cwd=ROOT, env=ENV, check=True, stdout=subprocess.DEVNULL)
+        print(f"  stock model trained in {time.perf_counter() - started:.0f}s", flush=True)
+    return str(path)
+
+
+def serve_and_measure(label: str, model: str, levels: list[int], seconds: float) -> dict:
+    started = time.perf_counter()
+    assistant = start_assistant(model=model)
+    try:
+        assistant.reply("你好")
+        cold_start = time.perf_counter() - started
+        rows = loadbench.run(assistant.url, levels, seconds)
+        rasa, actions = assistant.processes
+        memory = {"rasa_mb": rss_mb(rasa.pid), "actions_mb": rss_mb(actions.pid)}
+    finally:
+        assistant.stop()
+    print(loadbench.table(rows, f"\n[{label}] cold start {cold_start:.1f}s, RSS rasa {memory['rasa_mb']} MB, "
+                                f"actions {memory['actions_mb']} MB, model {Path(model).stat().st_size / 1e6:.1f} MB"))
+    return {"label": label, "model": Path(model).name, "model_mb": round(Path(model).stat().st_size / 1e6, 1),
+            "cold_start_s": round(cold_start, 1), "memory": memory, "load": rows}
+
+
+def training_times() -> dict:
+    """From scratch (empty cache) and after a one-line change to the training data, in a copy."""
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        for name in ("config.yml", "domain.yml", "data", "addons", "knowledge"):
+            src = ROOT / name
+            (shutil.copytree if src.is_dir() else shutil.copy)(src, work / name)
+        env = {**ENV, "PYTHONPATH": f"{work}:{ROOT}"}
+
+        def train(tag: str) -> float:
+            began = time.perf_counter()
+            subprocess.run([RASA, "train", "--out", "models", "--fixed-model-name", tag, "--quiet"],
+                           cwd=work, env=env, check=True, stdout=subprocess.DEVNULL)
+            return round(time.perf_counter() - began, 1)
+
+        scratch = train("scratch")
+        with open(work / "data" / "nlu" / "services.yml", "a", encoding="utf-8") as f:
+            f.write("- intent: ask_service\n  examples: |\n    - 卫星仓一个月仓储费大概多少钱呀\n")
+        changed = train("changed")
+    return {"from_scratch_s": scratch, "after_one_line_change_s": changed}
+
+
+def heldout() -> dict:
+    out = RESULTS / "nlu_heldout.json"
+    subprocess.run([sys.executable, str(ROOT / "bench" / "nlu_heldout.py"), "--out", str(out)], cwd=ROOT, env=ENV,
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    result = json.loads(out.read_text(encoding="utf-8"))
+    print(f"\nheld-out intent accuracy: {result['accuracy']:.1%} of {result['n']}")
+    return {"accuracy": result["accuracy"], "n": result["n"], "misses": len(result["misses"])}
+
+
+def cross_validation() -> dict:
+    out = Path(tempfile.mkdtemp())
+    subprocess.run([RASA, "test", "nlu", "--nlu", "data/nlu", "--config", "config.yml", "--cross-validation",
+                    "--folds", "3", "--out", str(out)], cwd=ROOT, env=ENV, check=True, stdout=subprocess.DEVNULL)
+    intent = json.loads((out / "intent_report.json").read_text())
+    result = {"intent_f1_weighted": round(intent["weighted avg"]["f1-score"], 3)}
+    for report in out.glob("*Extractor_report.json"):
+        data = json.loads(report.read_text())
+        result[f"entity_f1_{report.stem.removesuffix('_report')}"] = round(data["weighted avg"]["f1-score"], 3)
+    print(f"\ncross-validation (3 folds): {result}")
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--levels", type=int, nargs="+", default=[1, 4, 16, 64])
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--no-stock", action="store_true")
+    parser.add_argument("--training", action="store_true")
+    parser.add_argument("--cv", action="store_true")
+    args = parser.parse_args()
+    results: dict = {"machine": machine()}
+    print(json.dumps(results["machine"], ensure_ascii=False))
+    results["project"] = serve_and_measure("project", model_path(), args.levels, args.seconds)
+    if not args.no_stock:
+        results["stock"] = serve_and_measure("stock", stock_model(), args.levels, args.seconds)
+        results["ratios"] = ratios(results["project"], results["stock"])
+        print("\nproject ÷ stock:", json.dumps(results["ratios"]))
+    results["heldout"] = heldout()
+    if args.training:
+        results["training"] = training_times()
+        print(f"\ntraining: {results['training']}")
+    if args.cv:
+        results["cross_validation"] = cross_validation()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"\nwrote {RESULTS / 'latest.json'}")
+    return 0
+
+
+def ratios(project: dict, stock: dict) -> dict:
+    out = {}
+    for p, s in zip(project["load"], stock["load"]):
+        c = p["concurrency"]
+        out[f"c{c}_throughput_x"] = round(p["throughput_rps"] / s["throughput_rps"], 2) if s["throughput_rps"] else None
+        out[f"c{c}_p50_x"] = round(p["p50_ms"] / s["p50_ms"], 2) if s["p50_ms"] else None
+    out["cold_start_x"] = round(project["cold_start_s"] / stock["cold_start_s"], 2)
+    out["rasa_memory_x"] = round(project["memory"]["rasa_mb"] / stock["memory"]["rasa_mb"], 2)
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""Writes the run-time Rasa configuration from the environment, so no secret is ever committed:
+
+    python scripts/runtime_config.py OUT_DIR   → OUT_DIR/credentials.yml, OUT_DIR/endpoints.yml
+
+Environment (all optional):
+  ACTIONS_URL         action server webhook (default http://localhost:5055/webhook)
+  TRACKER_DB_URL      SQLAlchemy URL of the tracker store, e.g. postgresql://user:pw@localhost/rasa;
+                      default: an SQLite file in .run/ (nothing to install)
+  REDIS_URL           redis://[user:password@]host:port/db (rediss:// for TLS) — use a Redis lock
+                      store (needed for several replicas; scaleout/lock_store.py)
+  WECHAT_TOKEN, WECHAT_APPID, WECHAT_AES_KEY   enable the WeChat Official Account channel
+  WECHAT_SECRET       its AppSecret (customer-service API: late and long replies)
+  WECHAT_API_BASE, WECHAT_REPLY_BUDGET, WECHAT_MAX_BODY_BYTES, WECHAT_MAX_CLOCK_SKEW,
+  WECHAT_FOLLOWUP_DELAY, WECHAT_MAX_TEXT_BYTES   WeChat channel tuning (see addons/wechat.py)
+  WEB_ORIGIN          the widget page's origin for socket.io CORS (default http://localhost:8080);
+                      several: comma-separated
+  SOCKETIO_WEBSOCKETS false: the widget's socket.io stays on HTTP long-polling (default true)
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def web_origins(env: dict) -> list[str]:
+    """The chat page's origin(s), comma-separated in WEB_ORIGIN; the only ones socket.io accepts."""
+    origins = env.get("WEB_ORIGIN") or "http://localhost:8080"
+    return [o.strip().rstrip("/") for o in origins.split(",") if o.strip()]
+
+
+def credentials(env: dict) -> dict:
+    # REST with input checks (addons/rest_channel.py); same URL as Rasa's: /webhooks/rest/webhook
+    creds: dict = {"addons.rest_channel.GuardedRestInput": None}
+    # Rasa's socket.io channel with the fixes in addons/socketio_channel.py (web chat widget).
+    creds["addons.socketio_channel.SocketIOInput"] = {
+        "user_message_evt": "user_uttered",
+        "bot_message_evt": "bot_uttered",
+        "session_persistence": True,
+        "cors_allowed_origins": web_origins(env),
+        "websockets": env.get("SOCKETIO_WEBSOCKETS", "true").lower() not in ("0", "false", "no"),
+    }
+    if env.get("WECHAT_TOKEN") and env.get("WECHAT_APPID"):
+        creds["addons.wechat.WeChatInput"] = {
+            "token": env["WECHAT_TOKEN"],
+            "appid": env["WECHAT_APPID"],
+            "aes_key": env.get("WECHAT_AES_KEY") or None,
+            "api_base": env.get("WECHAT_API_BASE", "https://api.weixin.qq.com"),
+            "secret": env.get("WECHAT_SECRET") or None,
+        }
+        # Optional tuning (addons/wechat.py): seconds to wait before answering "success" and
+        # replying through the customer-service API, body limit, accepted clock skew.
+        for name, key in (("WECHAT_REPLY_BUDGET", "reply_budget"), ("WECHAT_MAX_BODY_BYTES", "max_body_bytes"),
+                          ("WECHAT_MAX_CLOCK_SKEW", "max_clock_skew"), ("WECHAT_FOLLOWUP_DELAY", "followup_delay"),
+                          ("WECHAT_MAX_TEXT_BYTES", "max_text_bytes")):
+            if env.get(name):
+                creds["addons.wechat.WeChatInput"][key] = float(env[name])
+    return creds
+
+
+def tracker_store(env: dict) -> dict:
+    url = env.get("TRACKER_DB_URL") or f"sqlite:///{ROOT / '.run' / 'tracker.db'}"
+    parsed = urlparse(url)
+    if parsed.scheme.startswith("sqlite"):
+        return {"type": "SQL", "dialect": "sqlite", "db": url.split("sqlite:///", 1)[1]}
+    return {
+        "type": "SQL",
+        # "postgres://" is an alias SQLAlchemy 1.4 no longer accepts; user and password may be %-encoded
+        "dialect": {"postgres": "postgresql"}.get(parsed.scheme.split("+")[0], parsed.scheme.split("+")[0]),
+        "url": parsed.hostname,
+        "port": parsed.port or 5432,
+        "username": unquote(parsed.username) if parsed.username else parsed.username,
+        "password": unquote(parsed.password) if parsed.password else parsed.password,
+        "db": parsed.path.lstrip("/"),
+        "login_db": parsed.path.lstrip("/"),
+    }
+
+
+def endpoints(env: dict) -> dict:
+    out = {
+        "action_endpoint": {"url": env.get("ACTIONS_URL", "http://localhost:5055/webhook")},
+        "tracker_store": tracker_store(env),
+    }
+    if env.get("REDIS_URL"):
+        out["lock_store"] = lock_store(env["REDIS_URL"])
+    return out
+
+
+def lock_store(url: str) -> dict:
+    """Rasa's Redis lock store with atomic lock updates (scaleout/lock_store.py): Rasa 3.6's own
+    `type: redis` can lose or stall a message when two replicas touch one conversation at once."""
+    parsed = urlparse(url)
+    config = {"type": "scaleout.lock_store.AtomicRedisLockStore", "url": parsed.hostname or "localhost",
+              "port": parsed.port or 6379, "db": int((parsed.path or "/0").lstrip("/") or 0)}
+    if parsed.username:
+        config["username"] = parsed.username
+    if parsed.password:
+        config["password"] = parsed.password
+    if parsed.scheme == "rediss":
+        config["use_ssl"] = True
+    return config
+
+
+def write(out_dir: Path, env: dict) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "credentials.yml").write_text(yaml.safe_dump(credentials(env), sort_keys=False), encoding="utf-8")
+    (out_dir / "endpoints.yml").write_text(yaml.safe_dump(endpoints(env), sort_keys=False), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    write(Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / ".run"), dict(os.environ))

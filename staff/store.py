@@ -1,0 +1,407 @@
+"""Conversations as Rasa's SQL tracker store keeps them, read directly with SQLAlchemy.
+
+Rasa's SQLTrackerStore writes one row per event to the table `events` (id, sender_id, type_name,
+timestamp, intent_name, action_name, data = the event as JSON). The console only reads that table.
+What the console itself writes — who took which hand-off — lives in its own small table
+`staff_handoff` in the same database, created on first use:
+
+    staff_handoff(sender_id PK, status open|taken|done, request_ts, actor, updated_at)
+
+`request_ts` is the time of the hand-off request the status was set for: when the seller asks for a
+human again later, the conversation is back in the queue as "open".
+
+The database is the one Rasa uses (scripts/runtime_config.py): TRACKER_DB_URL, e.g.
+postgresql://rasa:secret@localhost:5432/rasa, or by default the SQLite file .run/tracker.db.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DB = ROOT / ".run" / "tracker.db"
+
+HANDOFF_INTENT = "request_human"
+HANDOFF_SLOT = "handoff"
+HANDOFF_VALUE = "requested"
+HANDOFF_STATUSES = ("open", "taken", "done")
+# A request_human message and the slot its action sets a moment later are one request.
+_SAME_REQUEST_SECONDS = 10.0
+
+_events_meta = sa.MetaData()
+EVENTS = sa.Table(  # the columns of rasa.core.tracker_store.SQLTrackerStore.SQLEvent
+    "events", _events_meta,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sender_id", sa.String(255), nullable=False),
+    sa.Column("type_name", sa.String(255), nullable=False),
+    sa.Column("timestamp", sa.Float),
+    sa.Column("intent_name", sa.String(255)),
+    sa.Column("action_name", sa.String(255)),
+    sa.Column("data", sa.Text),
+)
+
+_staff_meta = sa.MetaData()
+HANDOFF_STATE = sa.Table(
+    "staff_handoff", _staff_meta,
+    sa.Column("sender_id", sa.String(255), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("request_ts", sa.Float, nullable=False),
+    sa.Column("actor", sa.String(64)),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+
+class NotFound(LookupError):
+    pass
+
+
+def database_url(url: str | None = None) -> str:
+    """The tracker store's SQLAlchemy URL, resolved the way scripts/runtime_config.py does."""
+    url = url or os.environ.get("TRACKER_DB_URL") or f"sqlite:///{DEFAULT_DB}"
+    if url.startswith("postgres://"):  # the Heroku-style scheme SQLAlchemy 1.4 no longer accepts
+        url = "postgresql://" + url[len("postgres://"):]
+    return url
+
+
+def parse_time(value) -> float | None:
+    """Epoch seconds from an epoch number, an ISO 8601 date or date-time ("2024-05-01",
+    "2024-05-01T08:00:00+08:00", "...Z"); naive values are in the server's local time zone."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = str(value).strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text.replace(" ", "T", 1) if len(text) > 10 else text).timestamp()
+    except ValueError as error:
+        raise ValueError(f"时间格式不对：{value!r}（请用 ISO 8601，例如 2024-05-01T08:00:00+08:00）") from error
+
+
+def iso(ts: float | None) -> str | None:
+    return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="seconds") if ts else None
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@dataclass
+class UserMessage:
+    sender_id: str
+    timestamp: float
+    text: str
+    intent: str | None
+    confidence: float | None
+    ranking: list
+    channel: str | None
+
+
+class Store:
+    def __init__(self, url: str | None = None):
+        self.url = database_url(url)
+        engine_args: dict = {"pool_pre_ping": True, "future": True}
+        if self.url.startswith("sqlite"):
+            path = self.url.split("sqlite:///", 1)[-1]
+            if path and not path.startswith(":memory:"):
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine_args["connect_args"] = {"timeout": 15}
+        else:
+            engine_args.update(pool_size=4, max_overflow=4)
+        self.engine = sa.create_engine(self.url, **engine_args)
+        self._state_ready = False
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    # -- plumbing ----------------------------------------------------------------------------------
+
+    def _has_events(self, conn) -> bool:
+        return sa.inspect(conn).has_table("events")
+
+    def _ensure_state_table(self) -> None:
+        if not self._state_ready:
+            _staff_meta.create_all(self.engine, checkfirst=True)
+            self._state_ready = True
+
+    def _states(self, conn, senders: Iterable[str] | None = None) -> dict[str, dict]:
+        if not sa.inspect(conn).has_table("staff_handoff"):
+            return {}
+        query = sa.select(HANDOFF_STATE)
+        if senders is not None:
+            query = query.where(HANDOFF_STATE.c.sender_id.in_(list(senders)))
+        return {row.sender_id: dict(row._mapping) for row in conn.execute(query)}
+
+    # -- conversations -----------------------------------------------------------------------------
+
+    def conversations(self, sender: str | None = None, since: float | None = None,
+                      until: float | None = None, limit: int = 50) -> list[dict]:
+        """Conversations with any event in [since, until] whose sender id contains `sender`,
+        the most recently active first."""
+        e = EVENTS
+        with self.engine.connect() as conn:
+            if not self._has_events(conn):
+                return []
+            matching = sa.select(e.c.sender_id).distinct()
+            if sender:
+                matching = matching.where(e.c.sender_id.like(f"%{_like_escape(sender)}%", escape="\\"))
+            if since is not None:
+                matching = matching.where(e.c.timestamp >= since)
+            if until is not None:
+                matching = matching.where(e.c.timestamp <= until)
+            is_user = e.c.type_name == "user"
+            query = (
+                sa.select(
+                    e.c.sender_id,
+                    sa.func.min(e.c.timestamp).label("first"),
+                    sa.func.max(e.c.timestamp).label("last"),
+                    sa.func.sum(sa.case((is_user, 1), else_=0)).label("messages"),
+                    sa.func.max(sa.case((is_user, e.c.id), else_=None)).label("last_user_id"),
+                )
+                .where(e.c.sender_id.in_(matching.scalar_subquery()))
+                .group_by(e.c.sender_id)
+                .order_by(sa.desc("last"), e.c.sender_id)
+                .limit(max(1, min(int(limit), 500)))
+            )
+            rows = conn.execute(query).all()
+            last_ids = [r.last_user_id for r in rows if r.last_user_id is not None]
+            last_texts = {}
+            if last_ids:
+                for row in conn.execute(sa.select(e.c.id, e.c.data).where(e.c.id.in_(last_ids))):
+                    data = json.loads(row.data or "{}")
+                    last_texts[row.id] = (data.get("text"), data.get("input_channel"))
+            senders = [r.sender_id for r in rows]
+            requests = self._requests(conn, senders)
+            states = self._states(conn, senders)
+        out = []
+        for r in rows:
+            text, channel = last_texts.get(r.last_user_id, (None, None))
+            request = requests.get(r.sender_id)
+            out.append({
+                "sender_id": r.sender_id,
+                "channel": channel,
+                "first": r.first, "first_iso": iso(r.first),
+                "last": r.last, "last_iso": iso(r.last),
+                "messages": int(r.messages or 0),
+                "last_message": text,
+                "handoff": _status(request, states.get(r.sender_id)) if request else None,
+            })
+        return out
+
+    def transcript(self, sender_id: str) -> dict:
+        """Every event of one conversation (all sessions) as turns: the seller's message with its
+        intent and confidence, the actions the bot took (policy, confidence), what it said, the slots
+        it set."""
+        e = EVENTS
+        with self.engine.connect() as conn:
+            if not self._has_events(conn):
+                raise NotFound(f"没有这个会话：{sender_id}")
+            rows = conn.execute(
+                sa.select(e.c.type_name, e.c.timestamp, e.c.data).where(e.c.sender_id == sender_id).order_by(e.c.id)
+            ).all()
+            if not rows:
+                raise NotFound(f"没有这个会话：{sender_id}")
+            request = self._requests(conn, [sender_id]).get(sender_id)
+            state = self._states(conn, [sender_id]).get(sender_id)
+        items: list[dict] = []
+        turn: dict | None = None
+        channel = None
+
+        def new_turn(ts, user=None) -> dict:
+            item = {"kind": "turn", "time": ts, "time_iso": iso(ts), "user": user, "actions": [], "bot": [],
+                    "slots": {}}
+            items.append(item)
+            return item
+
+        for type_name, ts, raw in rows:
+            data = json.loads(raw or "{}")
+            if type_name == "session_started":
+                items.append({"kind": "session", "time": ts, "time_iso": iso(ts)})
+                turn = None
+            elif type_name == "user":
+                message = _user_message(sender_id, ts, data)
+                channel = message.channel or channel
+                turn = new_turn(ts, {
+                    "text": message.text, "intent": message.intent, "confidence": message.confidence,
+                    "ranking": message.ranking[:3], "channel": message.channel,
+                    "entities": [{"entity": x.get("entity"), "value": x.get("value")}
+                                 for x in (data.get("parse_data") or {}).get("entities") or []],
+                })
+            elif type_name == "action":
+                name = data.get("name")
+                if name in ("action_listen", "action_session_start"):
+                    continue
+                turn = turn or new_turn(ts)
+                turn["actions"].append({"name": name, "policy": data.get("policy"),
+                                        "confidence": data.get("confidence")})
+            elif type_name == "bot":
+                turn = turn or new_turn(ts)
+                buttons = [b.get("title") for b in ((data.get("data") or {}).get("buttons") or [])]
+                turn["bot"].append({"text": data.get("text"), "buttons": buttons})
+            elif type_name == "slot":
+                turn = turn or new_turn(ts)
+                turn["slots"][data.get("name")] = data.get("value")
+            elif type_name in ("restart", "rewind", "undo", "followup", "reminder", "pause", "resume"):
+                turn = turn or new_turn(ts)
+                turn["actions"].append({"name": f"({type_name})", "policy": None, "confidence": None})
+        return {
+            "sender_id": sender_id,
+            "channel": channel,
+            "first": rows[0].timestamp, "last": rows[-1].timestamp,
+            "first_iso": iso(rows[0].timestamp), "last_iso": iso(rows[-1].timestamp),
+            "handoff": _status(request, state) if request else None,
+            "items": items,
+        }
+
+    # -- hand-off queue ----------------------------------------------------------------------------
+
+    def _requests(self, conn, senders: list[str] | None = None) -> dict[str, dict]:
+        """Each conversation's hand-off requests: a message with intent request_human, or the slot
+        handoff=requested (whichever comes; one request when both come together)."""
+        e = EVENTS
+        if senders is not None and not senders:
+            return {}
+        query = sa.select(e.c.id, e.c.sender_id, e.c.type_name, e.c.timestamp, e.c.data).where(
+            sa.or_(
+                sa.and_(e.c.type_name == "user", e.c.intent_name == HANDOFF_INTENT),
+                sa.and_(e.c.type_name == "slot", e.c.data.like(f"%{HANDOFF_SLOT}%")),
+            )
+        )
+        if senders is not None:
+            query = query.where(e.c.sender_id.in_(senders))
+        found: dict[str, list] = {}
+        for row in conn.execute(query.order_by(e.c.id)):
+            data = json.loads(row.data or "{}")
+            if row.type_name == "slot":
+                if data.get("name") != HANDOFF_SLOT or data.get("value") != HANDOFF_VALUE:
+                    continue
+                text, channel = None, None
+            else:
+                text, channel = data.get("text"), data.get("input_channel")
+            found.setdefault(row.sender_id, []).append((row.timestamp or 0.0, row.id, text, channel))
+        out = {}
+        for sender_id, hits in found.items():
+            requests: list[dict] = []
+            for ts, event_id, text, channel in hits:
+                if requests and ts - requests[-1]["last_ts"] <= _SAME_REQUEST_SECONDS:
+                    requests[-1]["last_ts"] = ts
+                    requests[-1]["text"] = requests[-1]["text"] or text
+                    requests[-1]["channel"] = requests[-1]["channel"] or channel
+                    continue
+                requests.append({"ts": ts, "last_ts": ts, "id": event_id, "text": text, "channel": channel})
+            latest = requests[-1]
+            if latest["text"] is None:  # set by the slot alone: quote the seller's message before it
+                row = conn.execute(
+                    sa.select(e.c.data).where(e.c.sender_id == sender_id, e.c.type_name == "user",
+                                              e.c.id < latest["id"]).order_by(e.c.id.desc()).limit(1)
+                ).first()
+                if row is not None:
+                    data = json.loads(row.data or "{}")
+                    latest["text"], latest["channel"] = data.get("text"), data.get("input_channel")
+            out[sender_id] = {"requested_at": latest["ts"], "text": latest["text"],
+                              "channel": latest["channel"], "requests": len(requests)}
+        return out
+
+    def handoffs(self, statuses: Iterable[str] | None = None, limit: int = 200) -> list[dict]:
+        """Conversations where a seller asked for a human, the newest request first."""
+        wanted = set(statuses or HANDOFF_STATUSES)
+        unknown = wanted - set(HANDOFF_STATUSES)
+        if unknown:
+            raise ValueError(f"未知状态 {sorted(unknown)}；可用：{', '.join(HANDOFF_STATUSES)}")
+        e = EVENTS
+        with self.engine.connect() as conn:
+            if not self._has_events(conn):
+                return []
+            requests = self._requests(conn)
+            states = self._states(conn, list(requests))
+            activity = {}
+            if requests:
+                for row in conn.execute(
+                    sa.select(e.c.sender_id, sa.func.max(e.c.timestamp).label("last"),
+                              sa.func.sum(sa.case((e.c.type_name == "user", 1), else_=0)).label("messages"))
+                    .where(e.c.sender_id.in_(list(requests))).group_by(e.c.sender_id)
+                ):
+                    activity[row.sender_id] = (row.last, int(row.messages or 0))
+        queue = []
+        for sender_id, request in requests.items():
+            status = _status(request, states.get(sender_id))
+            if status["status"] not in wanted:
+                continue
+            last, messages = activity.get(sender_id, (request["requested_at"], 0))
+            queue.append({"sender_id": sender_id, "channel": request["channel"], "text": request["text"],
+                          "requested_at": request["requested_at"], "requested_iso": iso(request["requested_at"]),
+                          "requests": request["requests"], "last": last, "last_iso": iso(last),
+                          "messages": messages, **status})
+        queue.sort(key=lambda q: (-q["requested_at"], q["sender_id"]))
+        return queue[: max(1, min(int(limit), 1000))]
+
+    def set_handoff(self, sender_id: str, status: str, actor: str | None = None) -> dict:
+        """Marks the latest hand-off request of a conversation taken, done, or open again."""
+        if status not in HANDOFF_STATUSES:
+            raise ValueError(f"未知状态 {status!r}；可用：{', '.join(HANDOFF_STATUSES)}")
+        actor = (actor or "").strip()[:64] or None
+        with self.engine.connect() as conn:
+            request = self._requests(conn, [sender_id]).get(sender_id) if self._has_events(conn) else None
+        if request is None:
+            raise NotFound(f"这个会话没有转人工请求：{sender_id}")
+        self._ensure_state_table()
+        values = {"status": status, "request_ts": request["requested_at"], "actor": actor,
+                  "updated_at": time.time()}
+        t = HANDOFF_STATE
+        for attempt in range(2):
+            try:
+                with self.engine.begin() as conn:
+                    updated = conn.execute(sa.update(t).where(t.c.sender_id == sender_id).values(**values))
+                    if updated.rowcount == 0:
+                        conn.execute(sa.insert(t).values(sender_id=sender_id, **values))
+                break
+            except sa.exc.IntegrityError:  # inserted by someone else in between: update it
+                if attempt:
+                    raise
+        return {"sender_id": sender_id, **_status(request, {**values, "sender_id": sender_id})}
+
+    # -- messages for the unanswered report --------------------------------------------------------
+
+    def user_messages(self, since: float | None = None, until: float | None = None) -> Iterator[UserMessage]:
+        e = EVENTS
+        with self.engine.connect() as conn:
+            if not self._has_events(conn):
+                return
+            query = sa.select(e.c.sender_id, e.c.timestamp, e.c.data).where(e.c.type_name == "user")
+            if since is not None:
+                query = query.where(e.c.timestamp >= since)
+            if until is not None:
+                query = query.where(e.c.timestamp <= until)
+            for row in conn.execution_options(stream_results=True).execute(query.order_by(e.c.id)):
+                yield _user_message(row.sender_id, row.timestamp, json.loads(row.data or "{}"))
+
+
+def _user_message(sender_id: str, ts: float, data: dict) -> UserMessage:
+    parse = data.get("parse_data") or {}
+    intent = parse.get("intent") or {}
+    ranking = [{"name": r.get("name"), "confidence": r.get("confidence")} for r in parse.get("intent_ranking") or []]
+    return UserMessage(sender_id, ts, data.get("text") or "", intent.get("name"), intent.get("confidence"),
+                       ranking, data.get("input_channel"))
+
+
+def _status(request: dict, state: dict | None) -> dict:
+    """The queue status of a conversation's latest request: what staff set for it, or open."""
+    if state and state["request_ts"] >= request["requested_at"] - 1e-6:
+        return {"status": state["status"], "actor": state.get("actor"), "updated_at": state["updated_at"],
+                "updated_iso": iso(state["updated_at"]), "reopened": False}
+    return {"status": "open", "actor": None, "updated_at": None, "updated_iso": None,
+            "reopened": state is not None}

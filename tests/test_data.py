@@ -1,0 +1,64 @@
+"""The training data and the held-out set: varied, complete, and kept apart."""
+import re
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+ANNOTATION = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")
+
+
+def training_examples():
+    for path in sorted((ROOT / "data" / "nlu").glob("*.yml")):
+        for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
+            if "intent" in block:
+                for line in block["examples"].splitlines():
+                    yield block["intent"], line.strip()[2:]
+
+
+def plain(example: str) -> str:
+    return ANNOTATION.sub(r"\1", example)
+
+
+def domain():
+    return yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+
+def heldout():
+    return yaml.safe_load((ROOT / "tests" / "heldout" / "questions.yml").read_text(encoding="utf-8"))
+
+
+def test_every_intent_has_at_least_25_varied_examples():
+    counts = Counter(intent for intent, _ in training_examples())
+    assert set(counts) == set(domain()["intents"])
+    assert min(counts.values()) >= 25, counts
+
+
+def test_no_example_is_repeated(base):
+    normal = Counter(base.normalize(plain(e)) for _, e in training_examples())
+    assert [t for t, n in normal.items() if n > 1] == []
+
+
+def test_annotations_use_the_domain_entities():
+    entities = set(domain()["entities"])
+    used = {kind for _, e in training_examples() for _, kind in ANNOTATION.findall(e)}
+    assert used <= entities
+
+
+def test_heldout_questions_are_not_in_the_training_data(base):
+    trained = {base.normalize(plain(e)) for _, e in training_examples()}
+    leaked = [q["text"] for q in heldout() if base.normalize(q["text"]) in trained]
+    assert leaked == []
+
+
+def test_heldout_set_covers_every_intent_and_names_valid_ones():
+    intents = Counter(q["intent"] for q in heldout())
+    assert set(intents) == set(domain()["intents"])
+    assert sum(1 for q in heldout() if q.get("expect")) >= 60
+
+
+def test_training_data_does_not_copy_the_document(base):
+    document = base.document
+    copied = [e for _, e in training_examples() if len(plain(e)) >= 12 and plain(e) in document]
+    assert copied == []
