@@ -14,13 +14,22 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install kb train model-path test-unit test-rasa test-e2e clean webchat
+.PHONY: run test install kb train model-path test-unit test-rasa test-e2e clean webchat topology topology-test
 
 run: install kb train webchat
 	scripts/run.sh
 
 test: install kb train webchat
 	scripts/test.sh
+
+# The production topology on this machine (README "Production topology"): PostgreSQL, Redis, an
+# action server, two Rasa replicas and nginx in front; Ctrl-C stops all. Its load test alone:
+topology: install kb train
+	scripts/topology.sh
+
+topology-test: install kb train
+	scripts/system_deps.sh postgresql redis nginx
+	$(BIN)/python -m pytest tests/test_topology.py tests/test_lock_store.py
 
 install: $(VENV)/.installed
 

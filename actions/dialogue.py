@@ -242,6 +242,8 @@ def _context_slots(ctx: Context) -> dict:
 
 def compare(base: KnowledgeBase, turn: Turn) -> Outcome:
     ids = _services(base, turn)
+    if not ids and base.chapter_for(turn.text):  # "pingpong和万里汇哪个收款好": another chapter
+        return out_of_scope(base, turn)
     if len(ids) == 1 and turn.slot("service") in base.services and turn.slot("service") not in ids:
         ids = [turn.slot("service")] + ids  # "和AWD比呢？" compares with the last service
     if turn.has("origin", "quantity", "urgency", "cargo_size", "product_trait", "need", "fulfillment") and not (

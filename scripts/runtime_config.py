@@ -7,7 +7,7 @@ Environment (all optional):
   TRACKER_DB_URL      SQLAlchemy URL of the tracker store, e.g. postgresql://user:pw@localhost/rasa;
                       default: an SQLite file in .run/ (nothing to install)
   REDIS_URL           redis://[user:password@]host:port/db (rediss:// for TLS) — use a Redis lock
-                      store (needed for several replicas; scaleout/lock_store.py)
+                      store (needed for several replicas; addons/redis_lock_store.py)
   WECHAT_TOKEN, WECHAT_APPID, WECHAT_AES_KEY   enable the WeChat Official Account channel
   WECHAT_SECRET       its AppSecret (customer-service API: late and long replies)
   WECHAT_API_BASE, WECHAT_REPLY_BUDGET, WECHAT_MAX_BODY_BYTES, WECHAT_MAX_CLOCK_SKEW,
@@ -92,10 +92,10 @@ def endpoints(env: dict) -> dict:
 
 
 def lock_store(url: str) -> dict:
-    """Rasa's Redis lock store with atomic lock updates (scaleout/lock_store.py): Rasa 3.6's own
+    """Rasa's Redis lock store with atomic lock updates (addons/redis_lock_store.py): Rasa 3.6's own
     `type: redis` can lose or stall a message when two replicas touch one conversation at once."""
     parsed = urlparse(url)
-    config = {"type": "scaleout.lock_store.AtomicRedisLockStore", "url": parsed.hostname or "localhost",
+    config = {"type": "addons.redis_lock_store.AtomicRedisLockStore", "url": parsed.hostname or "localhost",
               "port": parsed.port or 6379, "db": int((parsed.path or "/0").lstrip("/") or 0)}
     if parsed.username:
         config["username"] = parsed.username

@@ -15,5 +15,8 @@ echo "== test stories"
 echo "== system packages: Chromium (browser tests of the chat page and staff console), PostgreSQL"
 scripts/system_deps.sh chromium postgresql
 
+echo "== system packages: Redis and nginx (the production topology: tests/test_topology.py, tests/test_lock_store.py)"
+scripts/system_deps.sh postgresql redis nginx
+
 echo "== pytest"
 .venv/bin/python -m pytest "$@"

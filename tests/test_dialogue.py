@@ -251,3 +251,8 @@ def test_gibberish_is_not_answered_from_the_last_topic(chat):
     chat.say("ask_service", "AWD仓储费多少")
     reply = chat.say("ask_service", "asdkjh qwe zzz", ranking=[{"name": "ask_service"}])
     assert "不太确定" in reply and "0.48" not in reply
+
+
+def test_a_comparison_from_another_chapter_is_out_of_scope(chat):
+    reply = chat.say("compare_services", "pingpong和万里汇哪个收款好")
+    assert "3.5" in reply and "答不了" in reply

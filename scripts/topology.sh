@@ -1,0 +1,319 @@
+#!/usr/bin/env bash
+# The production topology on this machine (README "Production topology"): PostgreSQL (tracker store),
+# Redis (lock store), one action server, `rasa run` replicas sharing them, and nginx in front
+# (round-robin for REST; sticky for socket.io, with websocket upgrade, and for WeChat). Everything
+# listens on 127.0.0.1 only.
+# Ctrl-C (or SIGTERM, or any component exiting) stops all of it.
+#
+#   scripts/topology.sh            (make topology)
+#
+# Environment (all optional):
+#   TOPOLOGY_DIR     data, generated configs and logs (default .run/topology; PostgreSQL's data there
+#                    is kept between runs — delete the directory to start over)
+#   TOPOLOGY_PORT    nginx, the one URL clients use (default 5080)
+#   RASA_PORTS       the replicas' ports, space-separated (default "5081 5082"; their number is the
+#                    number of replicas)
+#   ACTIONS_PORT     the action server (default 5085)
+#   PG_PORT          PostgreSQL (default 55432)
+#   REDIS_PORT       Redis (default 56379)
+#   WEB_ORIGIN, ACTION_TIMEOUT_SECONDS, SANIC_WORKERS ...   passed on to Rasa as with `make run`
+# When everything answers it prints "topology ready: http://127.0.0.1:PORT" and writes
+# TOPOLOGY_DIR/topology.env (the URLs, including the tracker store's, mode 600).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PYTHONPATH="$PWD" RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1
+
+model=$(scripts/model_path.sh)
+[[ -f "$model" ]] || { echo "no model for the current data: run 'make train'" >&2; exit 1; }
+
+dir=${TOPOLOGY_DIR:-.run/topology}
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+LB_PORT=${TOPOLOGY_PORT:-5080}
+read -r -a rasa_ports <<< "${RASA_PORTS:-5081 5082}"
+ACTIONS_PORT=${ACTIONS_PORT:-5085}
+PG_PORT=${PG_PORT:-55432}
+REDIS_PORT=${REDIS_PORT:-56379}
+HOST=127.0.0.1
+
+port_in_use() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+for port in "$LB_PORT" "${rasa_ports[@]}" "$ACTIONS_PORT" "$PG_PORT" "$REDIS_PORT"; do
+  if port_in_use "$port"; then echo "port $port is already in use (see the variables in $0)" >&2; exit 1; fi
+done
+
+echo "== system packages: PostgreSQL, Redis, nginx"
+scripts/system_deps.sh postgresql redis nginx
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+[[ -x "$pg_bin/initdb" ]] || { echo "no PostgreSQL server binaries in /usr/lib/postgresql/*/bin" >&2; exit 1; }
+
+mkdir -p "$dir/logs" "$dir/redis" "$dir/nginx"
+rm -f "$dir/ready" "$dir/topology.env"
+
+# -- teardown: outside in; safe to run at any point -------------------------------------------------
+pids=()      # children of this script (nginx, Rasa replicas, action server, Redis)
+names=()
+pg_data=""
+pg_temp=""   # a PostgreSQL directory outside TOPOLOGY_DIR (see below), deleted at exit
+as_pg=()
+stop_where() {  # stop_where PATTERN SIGNAL: signal the children whose name matches, wait (≤ 20 s each)
+  local i
+  for i in "${!pids[@]}"; do
+    [[ ${names[$i]} == $1 ]] && kill "-$2" "${pids[$i]}" 2>/dev/null
+  done
+  for i in "${!pids[@]}"; do
+    [[ ${names[$i]} == $1 ]] || continue
+    for _ in $(seq 1 100); do kill -0 "${pids[$i]}" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "${pids[$i]}" 2>/dev/null
+    wait "${pids[$i]}" 2>/dev/null
+  done
+  return 0
+}
+stop() {
+  local status=$?
+  trap - INT TERM EXIT
+  set +e
+  echo "stopping the topology ..."
+  # outside in: nginx finishes the requests in flight (QUIT), then the replicas, then what they use
+  stop_where nginx QUIT
+  stop_where 'rasa-*' TERM
+  stop_where '*' TERM
+  if [[ -n $pg_data && -f $pg_data/postmaster.pid ]]; then
+    "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_data" -m fast -w -t 60 stop >/dev/null || true
+  fi
+  [[ -n $pg_temp ]] && rm -rf "$pg_temp"
+  rm -f "$dir/ready"
+  echo "stopped."
+  exit "$status"
+}
+trap stop EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+start() {  # start NAME LOGFILE COMMAND...: a child in the background, remembered for teardown
+  local name=$1 log=$2
+  shift 2
+  "$@" >"$log" 2>&1 &
+  pids+=($!)
+  names+=("$name")
+}
+
+wait_http() {  # wait_http NAME URL PID: until URL answers, failing if the process died
+  local name=$1 url=$2 pid=$3
+  for _ in $(seq 1 600); do
+    curl -fs -o /dev/null "$url" && return 0
+    kill -0 "$pid" 2>/dev/null || { echo "$name exited; see $dir/logs/$name.log" >&2; tail -n 20 "$dir/logs/$name.log" >&2; return 1; }
+    sleep 0.5
+  done
+  echo "$name did not answer $url within 300s" >&2
+  return 1
+}
+
+# -- PostgreSQL: the tracker store ------------------------------------------------------------------
+# initdb and postgres refuse to run as root: as root they run as the `postgres` user, whose data
+# directory must be reachable by it; when TOPOLOGY_DIR is not (a private home, pytest's tmp), a
+# temporary directory is used for this run instead.
+pg_dir="$dir/postgres"
+mkdir -p "$pg_dir"
+if [[ $(id -u) -eq 0 ]]; then
+  as_pg=(runuser -u postgres --)
+  chown postgres: "$pg_dir"
+  if ! runuser -u postgres -- test -w "$pg_dir"; then
+    pg_temp=$(mktemp -d /tmp/topology-pg.XXXXXX)
+    pg_dir=$pg_temp
+    chown postgres: "$pg_dir"
+    echo "(PostgreSQL's data for this run is in $pg_dir: the postgres user cannot reach $dir)"
+  fi
+fi
+chmod 700 "$pg_dir"
+pg_data="$pg_dir/data"
+pw_file="$dir/postgres.password"
+if [[ ! -f $pg_data/PG_VERSION ]]; then
+  (umask 077 && .venv/bin/python -c 'import secrets; print(secrets.token_hex(16))' > "$pw_file")
+  cp "$pw_file" "$pg_dir/pw"
+  [[ ${#as_pg[@]} -gt 0 ]] && chown postgres: "$pg_dir/pw"
+  "${as_pg[@]}" "$pg_bin/initdb" -D "$pg_data" -U rasa --pwfile="$pg_dir/pw" -A scram-sha-256 -E UTF8 \
+    --no-locale >"$dir/logs/initdb.log" 2>&1 || { cat "$dir/logs/initdb.log" >&2; exit 1; }
+  rm -f "$pg_dir/pw"
+fi
+PG_PASSWORD=$(cat "$pw_file")
+echo "== PostgreSQL on $HOST:$PG_PORT ($pg_data)"
+[[ ${#as_pg[@]} -gt 0 ]] && { touch "$dir/logs/postgres.log"; chown postgres: "$dir/logs/postgres.log" 2>/dev/null || true; }
+pg_log="$dir/logs/postgres.log"
+[[ ${#as_pg[@]} -gt 0 ]] && ! runuser -u postgres -- test -w "$pg_log" && pg_log="$pg_dir/postgres.log"
+"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_data" -l "$pg_log" -w -t 60 \
+  -o "-p $PG_PORT -c listen_addresses=$HOST -c unix_socket_directories='' -c max_connections=100" start >/dev/null \
+  || { cat "$pg_log" >&2; exit 1; }
+export PGPASSWORD=$PG_PASSWORD
+if [[ -z $("$pg_bin/psql" -h "$HOST" -p "$PG_PORT" -U rasa -d postgres -Atc "SELECT 1 FROM pg_database WHERE datname = 'rasa'") ]]; then
+  "$pg_bin/psql" -h "$HOST" -p "$PG_PORT" -U rasa -d postgres -qc "CREATE DATABASE rasa" >/dev/null
+fi
+unset PGPASSWORD
+
+# -- Redis: the lock store (nothing to keep on disk) ------------------------------------------------
+echo "== Redis on $HOST:$REDIS_PORT"
+start redis "$dir/logs/redis.log" redis-server --bind "$HOST" --port "$REDIS_PORT" --dir "$dir/redis" \
+  --save "" --appendonly no --protected-mode yes --daemonize no
+for _ in $(seq 1 50); do redis-cli -h "$HOST" -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.2; done
+redis-cli -h "$HOST" -p "$REDIS_PORT" ping >/dev/null || { echo "Redis did not start; see $dir/logs/redis.log" >&2; exit 1; }
+
+# -- the action server and the Rasa replicas --------------------------------------------------------
+export TRACKER_DB_URL="postgresql://rasa:$PG_PASSWORD@$HOST:$PG_PORT/rasa"
+export REDIS_URL="redis://$HOST:$REDIS_PORT/0"
+export ACTIONS_URL="http://$HOST:$ACTIONS_PORT/webhook"
+
+echo "== action server on $HOST:$ACTIONS_PORT"
+start actions "$dir/logs/actions.log" \
+  env SANIC_HOST="$HOST" .venv/bin/rasa run actions --actions actions --port "$ACTIONS_PORT"
+actions_pid=${pids[-1]}
+
+upstream=""
+for i in "${!rasa_ports[@]}"; do
+  n=$((i + 1)) port=${rasa_ports[$i]}
+  .venv/bin/python scripts/runtime_config.py "$dir/rasa-$n"   # credentials.yml, endpoints.yml
+  chmod 600 "$dir/rasa-$n/endpoints.yml"                      # it holds the database password
+  echo "== Rasa replica $n on $HOST:$port"
+  start "rasa-$n" "$dir/logs/rasa-$n.log" .venv/bin/rasa run --model "$model" --interface "$HOST" --port "$port" \
+    --credentials "$dir/rasa-$n/credentials.yml" --endpoints "$dir/rasa-$n/endpoints.yml"
+  upstream+="    server $HOST:$port max_fails=3 fail_timeout=10s;"$'\n'
+  if [[ $n -eq 1 ]]; then
+    # The first replica creates the tracker store's tables; the others start once they exist
+    # (Rasa tolerates a race there, but logs errors for it).
+    export PGPASSWORD=$PG_PASSWORD
+    for _ in $(seq 1 240); do
+      [[ $("$pg_bin/psql" -h "$HOST" -p "$PG_PORT" -U rasa -d rasa -Atc "SELECT to_regclass('public.events') IS NOT NULL") == t ]] && break
+      kill -0 "${pids[-1]}" 2>/dev/null || break
+      sleep 0.5
+    done
+    unset PGPASSWORD
+  fi
+done
+wait_http actions "http://$HOST:$ACTIONS_PORT/health" "$actions_pid"
+for i in "${!rasa_ports[@]}"; do
+  wait_http "rasa-$((i + 1))" "http://$HOST:${rasa_ports[$i]}/" "${pids[$((i + 2))]}"
+done
+
+# -- nginx: the load balancer -----------------------------------------------------------------------
+echo "== nginx on $HOST:$LB_PORT"
+mkdir -p "$dir/nginx/tmp"
+cat > "$dir/nginx/nginx.conf" <<EOF
+# Generated by scripts/topology.sh — edit the script, not this file.
+worker_processes 1;
+daemon off;
+pid $dir/nginx/nginx.pid;
+error_log $dir/logs/nginx-error.log warn;
+events { worker_connections 1024; }
+
+http {
+    # \$upstream_addr: which replica served the request; X-Request-ID: the client's id for it.
+    log_format topology '\$msec \$remote_addr "\$request" \$status \$upstream_addr \$request_time '
+                        '\$upstream_response_time "\$http_x_request_id"';
+    access_log $dir/logs/nginx-access.log topology;
+    client_body_temp_path $dir/nginx/tmp/body;
+    proxy_temp_path $dir/nginx/tmp/proxy;
+    fastcgi_temp_path $dir/nginx/tmp/fastcgi;
+    uwsgi_temp_path $dir/nginx/tmp/uwsgi;
+    scgi_temp_path $dir/nginx/tmp/scgi;
+    client_max_body_size 64k;
+    server_tokens off;
+
+    map \$http_upgrade \$connection_upgrade {
+        default upgrade;
+        ''      close;
+    }
+
+    # REST and the other webhooks: round-robin, no stickiness. A conversation's messages may land on
+    # any replica; the Redis lock store keeps them in order.
+    upstream rasa {
+$upstream        keepalive 16;
+    }
+
+    # socket.io: Engine.IO keeps a session in the memory of the replica that opened it (long-polling
+    # requests and the websocket upgrade must reach that replica), so this upstream is sticky by
+    # client address.
+    upstream rasa_socketio {
+        hash \$remote_addr consistent;
+$upstream    }
+
+    # WeChat: the channel keeps retries' dedup and each user's numbered options in the replica's
+    # memory (addons/wechat_state.py), so a user's requests go to one replica: hash on the openid
+    # WeChat puts in the query string.
+    upstream rasa_wechat {
+        hash \$arg_openid consistent;
+$upstream    }
+
+    server {
+        listen $HOST:$LB_PORT;
+
+        location /webhooks/ {
+            proxy_pass http://rasa;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host \$host;
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto \$scheme;
+            proxy_read_timeout 120s;
+            # a replica that is down or restarting: try the next one (only before it got the request)
+            proxy_next_upstream error timeout;
+        }
+
+        location /webhooks/wechat/ {
+            proxy_pass http://rasa_wechat;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host \$host;
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto \$scheme;
+            proxy_read_timeout 30s;
+        }
+
+        location /socket.io/ {
+            proxy_pass http://rasa_socketio;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade \$http_upgrade;
+            proxy_set_header Connection \$connection_upgrade;
+            proxy_set_header Host \$host;
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto \$scheme;
+            proxy_read_timeout 3600s;
+            proxy_buffering off;
+        }
+
+        # health: "Hello from Rasa" from any replica
+        location = / {
+            proxy_pass http://rasa;
+        }
+
+        location / {
+            return 404;
+        }
+    }
+}
+EOF
+/usr/sbin/nginx -t -q -p "$dir/nginx" -e "$dir/logs/nginx-error.log" -c "$dir/nginx/nginx.conf"
+start nginx "$dir/logs/nginx.log" /usr/sbin/nginx -p "$dir/nginx" -e "$dir/logs/nginx-error.log" -c "$dir/nginx/nginx.conf"
+wait_http nginx "http://$HOST:$LB_PORT/" "${pids[-1]}"
+
+url="http://$HOST:$LB_PORT"
+(umask 077 && cat > "$dir/topology.env" <<EOF
+TOPOLOGY_URL=$url
+RASA_URLS="$(printf "http://$HOST:%s " "${rasa_ports[@]}" | sed 's/ $//')"
+ACTIONS_URL=$ACTIONS_URL
+TRACKER_DB_URL=$TRACKER_DB_URL
+REDIS_URL=$REDIS_URL
+NGINX_ACCESS_LOG=$dir/logs/nginx-access.log
+EOF
+)
+touch "$dir/ready"
+echo "topology ready: $url"
+echo "  REST:      POST $url/webhooks/rest/webhook {\"sender\": \"me\", \"message\": \"AWD仓储费多少？\"}"
+echo "  socket.io: $url/socket.io/   (the chat page: make run with CHAT_SOCKET_URL=$url)"
+echo "  ${#rasa_ports[@]} Rasa replicas, action server, PostgreSQL :$PG_PORT, Redis :$REDIS_PORT; logs in $dir/logs; Ctrl-C stops all"
+
+# Run until Ctrl-C / SIGTERM, or until any component exits (then stop the rest).
+set +e
+wait -n "${pids[@]}"
+code=$?
+for i in "${!pids[@]}"; do
+  kill -0 "${pids[$i]}" 2>/dev/null || echo "${names[$i]} exited (status $code); see $dir/logs/${names[$i]}.log" >&2
+done
+exit 1
