@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 
 from knowledge.kb import STAGE_LABELS, Fact, KnowledgeBase, Service
-from knowledge.routing import Advice, Situation, StageAdvice, covered_markets, deciding_factors
+from knowledge.routing import DESTINATION, Advice, Situation, StageAdvice, covered_markets, deciding_factors
 
 HANDOFF_BUTTON = ("转人工客服", "/request_human")
 START_ADVICE_BUTTON = ("帮我选服务", "/ask_recommendation")
@@ -301,9 +301,12 @@ def situation_summary(base: KnowledgeBase, s: Situation) -> str:
     parts = []
     if s.assumed_origin:
         parts.append("从中国发货（默认，如货已在目的国请告诉我）")
+    elif s.origin == DESTINATION:
+        parts.append("货已在目的国境内")
+    elif s.origin == "CN":
+        parts.append("从中国发货")
     elif s.origin:
-        parts.append("货已在目的国境内" if s.origin == "DESTINATION" else f"从{base.label('marketplace', s.origin) if s.origin != 'CN' else '中国'}发货"
-                     if s.origin == "CN" else f"货在{base.label('marketplace', s.origin)}境内")
+        parts.append(f"货在{base.label('marketplace', s.origin)}境内")
     if s.effective_destination:
         parts.append(f"卖{base.label('marketplace', s.effective_destination)}站")
     if s.urgency:

@@ -83,7 +83,10 @@ def tracker_store(env: dict) -> dict:
 
 def endpoints(env: dict) -> dict:
     out = {
-        "action_endpoint": {"url": env.get("ACTIONS_URL", "http://localhost:5055/webhook")},
+        # The actions read the latest message and slots only: Rasa need not send the whole domain
+        # with every call (it does unless selective domain is on).
+        "action_endpoint": {"url": env.get("ACTIONS_URL", "http://localhost:5055/webhook"),
+                            "enable_selective_domain": True},
         "tracker_store": tracker_store(env),
     }
     if env.get("REDIS_URL"):
