@@ -339,23 +339,9 @@ def question(base: KnowledgeBase, name: str, advice: Advice | None = None) -> Re
               "mode": "transport_mode", "target": "warehouse", "fulfillment": "fulfillment",
               "inventory": "warehouse", "buyers": "sales_channel"}[name]
     buttons = [(title, payload("inform", **{entity: value})) for title, value in spec["buttons"]]
-    lead = ""
-    if advice is not None:
-        known = situation_summary(base, advice.situation)
-        lead = f"已记下：{known}。\n" if known else ""
-        ruled_out = _ruled_out_lines(base, advice)
-        if ruled_out:
-            lead += ruled_out + "\n"
+    known = situation_summary(base, advice.situation) if advice is not None else ""
+    lead = f"已记下：{known}。\n" if known else ""
     return Reply(lead + spec["ask"] + "（不确定可以说「跳过」）", buttons + [("跳过", "/dont_know")])
-
-
-def _ruled_out_lines(base: KnowledgeBase, advice: Advice) -> str:
-    lines = []
-    for stage in advice.stages.values():
-        for service, reasons in stage.excluded.items():
-            if service in base.services:
-                lines.append(f"✗ {base.services[service].short}：{reasons[0].text}")
-    return "\n".join(lines[:3])
 
 
 def recommendation(base: KnowledgeBase, advice: Advice) -> Reply:

@@ -105,6 +105,8 @@ class Situation:
             return getattr(self, name)
         if name == "inventory":
             return self.effective_inventory
+        if name == "buyers":  # FBA delivers to Amazon's buyers (1.1.3)
+            return self.buyers or (frozenset({"AMAZON"}) if self.fulfillment == "FBA" else frozenset())
         if name == "origin":
             return self.effective_origin
         if name == "destination":
