@@ -1,0 +1,74 @@
+"""Bad input on the chat widget's channel (socket.io), spoken as the widget speaks it (Engine.IO 4,
+Socket.IO 5 over a websocket): each message gets a clear reply or is ignored, markup is never sent
+back, and the channel keeps answering."""
+import asyncio
+import json
+import uuid
+
+import pytest
+import websockets
+
+from tests.servers import start_assistant
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def bot():
+    assistant = start_assistant()
+    yield assistant
+    assistant.stop()
+
+
+async def _exchange(url: str, events: list, wait_for_replies: int, timeout: float = 30) -> list[str]:
+    """Opens a session, emits `events` (raw Socket.IO payloads), returns the bot's texts."""
+    socket_url = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    session, texts = uuid.uuid4().hex, []
+    async with websockets.connect(socket_url, origin="http://localhost:8080", open_timeout=20) as ws:
+        assert (await ws.recv()).startswith("0{")
+        await ws.send("40")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline and len(texts) < wait_for_replies:
+            try:
+                frame = await asyncio.wait_for(ws.recv(), max(0.1, deadline - loop.time()))
+            except asyncio.TimeoutError:
+                break
+            if frame == "2":
+                await ws.send("3")
+            elif frame.startswith("40"):
+                await ws.send("42" + json.dumps(["session_request", {"session_id": session}]))
+            elif frame.startswith("42"):
+                event, data = json.loads(frame[2:])[:2]
+                if event == "session_confirm":
+                    for payload in events:
+                        payload = {**payload, "session_id": session} if isinstance(payload, dict) else payload
+                        await ws.send("42" + json.dumps(["user_uttered", payload]))
+                elif event == "bot_uttered":
+                    texts.append(data.get("text") or "")
+    return texts
+
+
+def exchange(bot, events, replies):
+    return asyncio.run(_exchange(bot.url, events, replies))
+
+
+@pytest.mark.parametrize("message", ["", "   ", "\u0000", None, 7])
+def test_empty_or_non_text_messages_get_a_polite_reply(bot, message):
+    texts = exchange(bot, [{"message": message}], 1)
+    assert texts and "请用文字描述你的问题" in texts[0]
+
+
+def test_markup_is_never_sent_back(bot):
+    texts = exchange(bot, [{"message": "<script>alert(1)</script><img src=x onerror=alert(2)>"}], 1)
+    assert texts and not any("<script" in t or "<img" in t for t in texts)
+
+
+def test_a_long_message_is_cut_with_a_note_and_answered(bot):
+    texts = exchange(bot, [{"message": "AWD仓储费多少？" + "我们是做家居用品的，" * 300}], 2)
+    assert "只读了前500个字" in texts[0] and "0.48" in texts[1]
+
+
+def test_malformed_events_are_ignored_and_the_channel_keeps_answering(bot):
+    texts = exchange(bot, ["not an object", ["a", "list"], {"message": "AWD仓储费多少？"}], 1)
+    assert len(texts) == 1 and "0.48" in texts[0]
