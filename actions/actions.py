@@ -58,4 +58,4 @@ for _name in HANDLERS:
     globals()[_cls.__name__] = _cls
 
 # Load (and verify) the knowledge when the action server starts, not on the first message.
-kb.load()
+kb.load().warm_up()

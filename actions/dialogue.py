@@ -157,6 +157,9 @@ def answer_service(base: KnowledgeBase, turn: Turn, carry_context: bool = False)
 
 # A retrieved fact must score this well (BM25) to answer instead of the service's overview.
 _RETRIEVAL_MIN_SCORE = 2.5
+# The runner-up fact is added when it scores at least this share of the best: sellers' vague
+# questions ("用FBA销售额能涨多少") are often answered by two facts together.
+_RUNNER_UP_SHARE = 0.6
 
 
 def _answerable(base: KnowledgeBase, service_id: str, attributes: list[str], turn: Turn) -> list[str]:
@@ -175,14 +178,12 @@ def _answerable(base: KnowledgeBase, service_id: str, attributes: list[str], tur
 
 
 def _retrieve(base: KnowledgeBase, service_id: str, text: str) -> list[str]:
-    best = base.best_fact(service_id, text)
-    if best is None or best[1] < _RETRIEVAL_MIN_SCORE:
+    """The best-matching fact, and the runner-up when it scores close to it."""
+    ranked = base.ranked_facts(service_id, text)
+    if not ranked or ranked[0][1] < _RETRIEVAL_MIN_SCORE:
         return []
-    ranked = [best[0].attribute]
-    runner_up = base.best_fact(service_id, text, exclude={best[0].attribute})
-    if runner_up and runner_up[1] >= 0.8 * best[1]:
-        ranked.append(runner_up[0].attribute)
-    return ranked
+    best = ranked[0][1]
+    return [fact.attribute for fact, score in ranked[:2] if score >= _RUNNER_UP_SHARE * best]
 
 
 def _services(base: KnowledgeBase, turn: Turn) -> list[str]:

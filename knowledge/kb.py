@@ -188,20 +188,31 @@ class KnowledgeBase:
     def search(self, query: str, limit: int = 5) -> list[Hit]:
         return self._index.search(self.normalize(query), limit)
 
-    def best_fact(self, service_id: str, question: str, exclude: set = frozenset()) -> tuple[Fact, float] | None:
-        """The fact of one service that best answers a question naming no attribute ("亚马逊物流有多少个
-        运营中心" → FBA's coverage fact, which mentions 400+运营中心), by BM25 over its answers and quotes."""
+    def ranked_facts(self, service_id: str, question: str) -> list[tuple[Fact, float]]:
+        """One service's facts ranked for a question that names no attribute ("亚马逊物流有多少个运营中心"
+        → FBA's facts that mention 运营中心), by BM25 over their answers and quotes; best first."""
         service = self.services.get(service_id)
         if service is None:
-            return None
-        facts = [f for f in service.facts.values() if f.attribute not in exclude]
-        passages = [Passage(f.attribute, f.section, f.attribute, f.answer + "\n" + "\n".join(f.quotes)) for f in facts]
+            return []
         names = {a.upper() for a in (service.id, service.short, service.name, *service.aliases)}
         query = " ".join(t for t in self.tokenize(self.normalize(question)) if t.upper() not in names)
-        hits = BM25(passages, self.tokenize).search(query, limit=1)
-        if not hits:
-            return None
-        return service.facts[hits[0].passage.id], hits[0].score
+        hits = self._fact_indexes[service_id].search(query, limit=len(service.facts))
+        return [(service.facts[h.passage.id], h.score) for h in hits]
+
+    @cached_property
+    def _fact_indexes(self) -> dict[str, BM25]:
+        """A BM25 index per service over its facts, built once."""
+        return {
+            s.id: BM25([Passage(f.attribute, f.section, f.attribute, f.answer + "\n" + "\n".join(f.quotes))
+                        for f in s.facts.values()], self.tokenize)
+            for s in self.services.values()
+        }
+
+    def warm_up(self) -> "KnowledgeBase":
+        """Build the lazy parts (jieba, the mention table, the search indexes) now, at start-up,
+        so the first seller's message doesn't pay for them."""
+        self.finder, self._index, self._fact_indexes  # noqa: B018 - cached properties
+        return self
 
     def passages_of(self, section: str) -> list[Passage]:
         return [p for p in self.passages if p.section == section]

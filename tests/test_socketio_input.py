@@ -2,12 +2,10 @@
 Socket.IO 5 over a websocket): each message gets a clear reply or is ignored, markup is never sent
 back, and the channel keeps answering."""
 import asyncio
-import json
-import uuid
 
 import pytest
-import websockets
 
+from tests import socketio_client
 from tests.servers import start_assistant
 
 pytestmark = pytest.mark.e2e
@@ -20,37 +18,8 @@ def bot():
     assistant.stop()
 
 
-async def _exchange(url: str, events: list, wait_for_replies: int, timeout: float = 30) -> list[str]:
-    """Opens a session, emits `events` (raw Socket.IO payloads), returns the bot's texts."""
-    socket_url = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-    session, texts = uuid.uuid4().hex, []
-    async with websockets.connect(socket_url, origin="http://localhost:8080", open_timeout=20) as ws:
-        assert (await ws.recv()).startswith("0{")
-        await ws.send("40")
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while loop.time() < deadline and len(texts) < wait_for_replies:
-            try:
-                frame = await asyncio.wait_for(ws.recv(), max(0.1, deadline - loop.time()))
-            except asyncio.TimeoutError:
-                break
-            if frame == "2":
-                await ws.send("3")
-            elif frame.startswith("40"):
-                await ws.send("42" + json.dumps(["session_request", {"session_id": session}]))
-            elif frame.startswith("42"):
-                event, data = json.loads(frame[2:])[:2]
-                if event == "session_confirm":
-                    for payload in events:
-                        payload = {**payload, "session_id": session} if isinstance(payload, dict) else payload
-                        await ws.send("42" + json.dumps(["user_uttered", payload]))
-                elif event == "bot_uttered":
-                    texts.append(data.get("text") or "")
-    return texts
-
-
 def exchange(bot, events, replies):
-    return asyncio.run(_exchange(bot.url, events, replies))
+    return asyncio.run(socketio_client.exchange(bot.url, events, replies))
 
 
 @pytest.mark.parametrize("message", ["", "   ", "\u0000", None, 7])

@@ -149,33 +149,10 @@ def test_bursts_and_conversations_over_both_replicas_lose_and_reorder_nothing(to
 def test_socketio_through_nginx_upgrades_to_a_websocket(topology):
     """The chat widget's transport: a websocket to /socket.io/ through nginx (Engine.IO 4 and
     Socket.IO 5 framing spoken directly, as the widget does)."""
-    import json
+    from tests import socketio_client
 
-    import websockets
-
-    async def ask() -> list[str]:
-        url = topology.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-        async with websockets.connect(url, origin="http://localhost:8080", open_timeout=20) as ws:
-            assert (await ws.recv()).startswith("0{")  # Engine.IO open
-            await ws.send("40")  # Socket.IO connect to "/"
-            session, texts = uuid.uuid4().hex, []
-            while True:
-                frame = await asyncio.wait_for(ws.recv(), 30)
-                if frame == "2":  # ping
-                    await ws.send("3")
-                elif frame.startswith("40"):
-                    await ws.send("42" + json.dumps(["session_request", {"session_id": session}]))
-                elif frame.startswith("42"):
-                    event, data = json.loads(frame[2:])[:2]
-                    if event == "session_confirm":
-                        await ws.send("42" + json.dumps(["user_uttered", {"message": "AWD仓储费多少？",
-                                                                          "session_id": session}]))
-                    elif event == "bot_uttered":
-                        texts.append(data.get("text") or "")
-                        if any("0.48" in t for t in texts):
-                            return texts
-
-    assert any("0.48" in t for t in asyncio.run(ask()))
+    texts = asyncio.run(socketio_client.exchange(topology.url, [{"message": "AWD仓储费多少？"}], 1))
+    assert any("0.48" in t for t in texts)
     for _ in range(50):  # nginx logs the websocket when it closes
         upgraded = [line for line in Path(topology.env["NGINX_ACCESS_LOG"]).read_text().splitlines()
                     if '"GET /socket.io/?EIO=4&transport=websocket' in line and " 101 " in line]
