@@ -48,6 +48,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.tracker_store import SQLTrackerStore
 
 from addons import wechat_text, wechat_xml
 from addons.input_guard import check_message
@@ -362,7 +363,7 @@ async def forget_conversation(tracker_store: Any, sender_id: str) -> bool:
     deleted = False
     for store in stores:
         kind = type(store).__name__
-        if kind == "SQLTrackerStore":
+        if isinstance(store, SQLTrackerStore):
             with store.session_scope() as session:
                 count = session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == sender_id).delete(
                     synchronize_session=False)

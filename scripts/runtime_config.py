@@ -63,13 +63,17 @@ def credentials(env: dict) -> dict:
     return creds
 
 
+# Rasa's SQL tracker store that keeps each conversation's tracker between messages (same keys as "SQL").
+TRACKER_STORE_TYPE = "addons.tracker_store.CachedSQLTrackerStore"
+
+
 def tracker_store(env: dict) -> dict:
     url = env.get("TRACKER_DB_URL") or f"sqlite:///{ROOT / '.run' / 'tracker.db'}"
     parsed = urlparse(url)
     if parsed.scheme.startswith("sqlite"):
-        return {"type": "SQL", "dialect": "sqlite", "db": url.split("sqlite:///", 1)[1]}
+        return {"type": TRACKER_STORE_TYPE, "dialect": "sqlite", "db": url.split("sqlite:///", 1)[1]}
     return {
-        "type": "SQL",
+        "type": TRACKER_STORE_TYPE,
         # "postgres://" is an alias SQLAlchemy 1.4 no longer accepts; user and password may be %-encoded
         "dialect": {"postgres": "postgresql"}.get(parsed.scheme.split("+")[0], parsed.scheme.split("+")[0]),
         "url": parsed.hostname,
@@ -109,10 +113,20 @@ def lock_store(url: str) -> dict:
     return config
 
 
-def write(out_dir: Path, env: dict) -> None:
+def stock(env: dict) -> tuple[dict, dict]:
+    """Credentials and endpoints of a stock Rasa set-up on the same database and action server, for
+    the benchmark's comparison: Rasa's own REST channel and SQL tracker store, the whole domain sent
+    with every action call, and nothing from addons/ (so none of its patches) loaded."""
+    store = {**tracker_store(env), "type": "SQL"}
+    return {"rest": None}, {"action_endpoint": {"url": env.get("ACTIONS_URL", "http://localhost:5055/webhook")},
+                            "tracker_store": store}
+
+
+def write(out_dir: Path, env: dict, stock_rasa: bool = False) -> None:
+    creds, ends = stock(env) if stock_rasa else (credentials(env), endpoints(env))
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "credentials.yml").write_text(yaml.safe_dump(credentials(env), sort_keys=False), encoding="utf-8")
-    (out_dir / "endpoints.yml").write_text(yaml.safe_dump(endpoints(env), sort_keys=False), encoding="utf-8")
+    (out_dir / "credentials.yml").write_text(yaml.safe_dump(creds, sort_keys=False), encoding="utf-8")
+    (out_dir / "endpoints.yml").write_text(yaml.safe_dump(ends, sort_keys=False), encoding="utf-8")
 
 
 if __name__ == "__main__":

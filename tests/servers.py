@@ -82,7 +82,8 @@ def model_path() -> str:
 
 
 def start_assistant(extra_args: tuple[str, ...] = (), extra_env: dict | None = None, model: str | None = None,
-                    endpoints: Path | None = None, credentials: Path | None = None) -> Assistant:
+                    endpoints: Path | None = None, credentials: Path | None = None,
+                    stock_rasa: bool = False) -> Assistant:
     model = model or model_path()
     if not Path(model).exists():
         raise RuntimeError(f"no trained model at {model}: run `make train` first")
@@ -93,7 +94,7 @@ def start_assistant(extra_args: tuple[str, ...] = (), extra_env: dict | None = N
            "ACTIONS_URL": f"http://localhost:{actions_port}/webhook",
            "TRACKER_DB_URL": f"sqlite:///{LOGS / f'tracker-{tag}.db'}", **(extra_env or {})}
     config_dir = LOGS / f"config-{tag}"
-    runtime_config.write(config_dir, env)
+    runtime_config.write(config_dir, env, stock_rasa)
     actions = _start_actions(actions_port, env, tag)
     rasa = subprocess.Popen(
         [str(ROOT / ".venv/bin/rasa"), "run", "--model", model, "--port", str(rasa_port),

@@ -1,0 +1,100 @@
+"""Rasa's SQL tracker store, minus the rebuild of every conversation on every message.
+
+Rasa 3.6's SQLTrackerStore loads all of a conversation's events and replays them into a new tracker
+for each message (3 ms at the second turn, 11 ms at the fortieth on this machine), and before saving
+counts the stored events again with an ORM query. This store keeps, per process, the tracker it has
+just saved together with the conversation's version in the database (highest event id and event
+count). The next retrieve checks that version with one indexed query and, when nobody else has
+written to the conversation since (another replica, an unsubscribe that deleted it), hands the kept
+tracker back instead of rebuilding it; the save then inserts only the events added since, in one
+statement. Anything unusual — a version mismatch, a tracker that was changed without being saved, a
+new conversation session, an event broker — takes Rasa's own code path, so the stored events are
+always exactly what Rasa would store.
+
+Configured in endpoints.yml as `type: addons.tracker_store.CachedSQLTrackerStore` with the same keys
+as `type: SQL` (scripts/runtime_config.py).
+"""
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass
+from typing import Optional
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+Version = tuple  # (highest event id or None, number of events) of one sender in the database
+
+
+@dataclass
+class _Kept:
+    tracker: DialogueStateTracker
+    stored: int  # how many of tracker.events are in the database
+    version: Version
+
+
+class CachedSQLTrackerStore(SQLTrackerStore):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._kept: dict[str, _Kept] = {}  # saved trackers, waiting for their conversation's next message
+        self._lent: dict[str, _Kept] = {}  # trackers handed out by retrieve, expected back in save
+
+    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        kept = self._kept.pop(sender_id, None)
+        self._lent.pop(sender_id, None)
+        with self.session_scope() as session:
+            version = self._version(session, sender_id)
+        if kept and kept.version == version and len(kept.tracker.events) == kept.stored:
+            tracker = kept.tracker
+        else:
+            tracker = await super().retrieve(sender_id)
+        if tracker is not None and self.event_broker is None:
+            self._lent[sender_id] = _Kept(tracker, len(tracker.events), version)
+        return tracker
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        sender_id = tracker.sender_id
+        lent = self._lent.pop(sender_id, None)
+        self._kept.pop(sender_id, None)
+        if lent is None or lent.tracker is not tracker or not await self._append_new_events(lent):
+            await super().save(tracker)
+
+    async def _append_new_events(self, lent: _Kept) -> bool:
+        """Stores the events added to a lent tracker; False (nothing written) when the conversation
+        changed in the database since it was lent."""
+        tracker = lent.tracker
+        new_events = list(itertools.islice(tracker.events, lent.stored, None))
+        with self.session_scope() as session:
+            if self._version(session, tracker.sender_id) != lent.version:
+                return False
+            if new_events:
+                session.execute(self.SQLEvent.__table__.insert(),
+                                [self._row(tracker.sender_id, event) for event in new_events])
+            version = self._version(session, tracker.sender_id)
+            session.commit()
+        # A new session means Rasa's retrieve would now return fewer events than this tracker holds.
+        if not any(isinstance(event, SessionStarted) for event in new_events):
+            self._kept[tracker.sender_id] = _Kept(tracker, len(tracker.events), version)
+        return True
+
+    def _version(self, session, sender_id: str) -> Version:
+        event = self.SQLEvent
+        return tuple(session.query(sa.func.max(event.id), sa.func.count(event.id))
+                     .filter(event.sender_id == sender_id).one())
+
+    @staticmethod
+    def _row(sender_id: str, event) -> dict:
+        """The columns Rasa's SQLTrackerStore.save writes for an event."""
+        data = event.as_dict()
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }
