@@ -73,7 +73,7 @@ def test_writes_the_same_rows_as_rasas_store(stores):
 def test_reuses_the_saved_tracker_and_it_equals_a_rebuilt_one(stores):
     cached, _, tmp = stores
     trackers = conversation(cached)
-    assert trackers[2] is trackers[3] is trackers[4]  # the third message on hit the kept tracker
+    assert all(t is trackers[0] for t in trackers)  # every message after the first reused it
     rebuilt = asyncio.run(SQLTrackerStore(DOMAIN, db=str(tmp / "cached.db")).retrieve("seller"))
     kept = asyncio.run(cached.retrieve("seller"))
     assert kept is trackers[4]
@@ -124,10 +124,12 @@ def test_a_new_session_is_rebuilt_as_rasa_would(stores):
 
     old = asyncio.run(restart())
     new = asyncio.run(cached.retrieve("seller"))
-    assert new is not old
+    assert new is old
     rebuilt = asyncio.run(SQLTrackerStore(DOMAIN, db=str(tmp / "cached.db")).retrieve("seller"))
     assert [e.as_dict() for e in new.events] == [e.as_dict() for e in rebuilt.events]
+    assert new.events[0].type_name == "session_started" and len(new.events) == 2
     assert new.get_slot("service") is None
+    assert len(rows(tmp / "cached.db")) == 3 + 5 * 5 + 3
 
 
 def test_a_tracker_saved_twice_in_one_message_is_stored_once(stores):
