@@ -128,6 +128,15 @@ def test_search_ranks_the_passage_that_answers(base):
     assert base.search("天气预报") == []
 
 
+def test_ranked_facts_put_the_fact_that_answers_first(base):
+    ranked = base.ranked_facts("FBA", "亚马逊物流的配送速度怎么样")
+    assert ranked[0][0].attribute == "transit_time"
+    assert [score for _, score in ranked] == sorted((score for _, score in ranked), reverse=True)
+    assert base.ranked_facts("FBA", "FBA 是什么 ？") == []  # its own names are not search terms
+    assert base.ranked_facts("FBA", "天气预报") == []
+    assert base.ranked_facts("不存在的服务", "仓储费") == []
+
+
 def test_compare_lines_up_the_deciding_attributes(base):
     comparison = base.compare(["AGL", "send"])
     assert [s.id for s in comparison.services] == ["AGL", "SEND"]

@@ -1,5 +1,7 @@
-"""The cached action-result validation accepts what Rasa accepts and refuses what it refuses."""
+"""The action-result validation accepts what Rasa accepts and refuses what it refuses."""
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 
@@ -20,6 +22,41 @@ def test_an_invalid_action_reply_raises_rasas_error():
     action = RemoteAction("action_x", None)
     with pytest.raises(ValidationError, match="Failed to validate Action server response"):
         action._validate_action_result({"events": "not a list"})
+
+
+EVENT_NAMES = ["user", "action", "slot", "bot", "followup", "active_loop", "reset_slots", "session_started",
+               "restart", "undo", "reminder", "entities", "not_an_event"]
+VALUES = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=5),
+                   st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+EVENTS = st.one_of(
+    st.fixed_dictionaries({"event": st.sampled_from(EVENT_NAMES)},
+                          optional={k: VALUES for k in ("name", "value", "text", "timestamp", "metadata",
+                                                        "parse_data", "policy", "confidence", "data", "entities",
+                                                        "date_time", "kill_on_user_msg", "intent")}),
+    VALUES)
+REPLIES = st.one_of(
+    st.fixed_dictionaries({}, optional={"events": st.one_of(st.lists(EVENTS, max_size=4), VALUES),
+                                        "responses": st.one_of(st.lists(st.one_of(st.dictionaries(st.text(max_size=3), VALUES, max_size=2), VALUES), max_size=2), VALUES)}),
+    VALUES)
+
+
+@settings(max_examples=600, deadline=None)
+@given(REPLIES)
+def test_the_per_event_type_check_accepts_exactly_what_the_whole_schema_accepts(reply):
+    from addons.rasa_patches import _action_result_validator, _passes_by_event_type
+
+    assert _passes_by_event_type(reply) == _action_result_validator().is_valid(reply)
+
+
+def test_the_replies_the_actions_send_pass_the_quick_check():
+    from addons.rasa_patches import _passes_by_event_type
+
+    reply = {"events": [{"event": "slot", "timestamp": None, "name": "last_service", "value": "AWD"},
+                        {"event": "followup", "name": "action_listen"},
+                        {"event": "bot", "text": "AWD 仓储费…", "data": {"buttons": [{"title": "t", "payload": "/x"}]}}],
+             "responses": [{"text": "AWD 仓储费…", "buttons": [{"title": "t", "payload": "/x"}]}]}
+    assert _passes_by_event_type(reply)
+    assert not _passes_by_event_type({**reply, "events": [{"event": "slot", "name": 3}]})
 
 
 def test_sqlite_connections_use_wal(tmp_path):
