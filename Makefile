@@ -35,11 +35,13 @@ install: $(VENV)/.installed
 
 # Rasa 3.6 declares Python <3.11: its dependencies are installed from a lock that has 3.11 wheels,
 # then rasa and rasa-sdk themselves without their declared dependencies (see requirements/README.md).
+# jax left the lock (requirements/README.md): a virtualenv made before that loses it here.
 $(VENV)/.installed: requirements/rasa-deps.lock requirements/project.lock requirements/tools.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -r requirements/tools.lock
 	$(BIN)/pip install -q --no-deps -r requirements/rasa-deps.lock -r requirements/project.lock
 	$(BIN)/pip install -q --no-deps --ignore-requires-python rasa==3.6.21 rasa-sdk==3.6.2
+	$(BIN)/pip uninstall -q -y jax jaxlib 2>/dev/null || true
 	touch $@
 
 # Check the knowledge against the document; generate the jieba dictionary and NLU lookups.

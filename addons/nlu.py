@@ -4,7 +4,7 @@ NormalizingJiebaTokenizer  normalises the text (full-width → half-width, Tradi
                            acronym case) and then tokenises it with jieba and the generated domain
                            dictionary, so every later component sees the same normal form.
 KnowledgeEntityExtractor   adds the knowledge base's deterministic mentions (services, marketplaces,
-                           attributes, quantities ...) with canonical values; where it and DIET
+                           attributes, quantities ...) with canonical values; where it and another extractor
                            disagree on a span, the knowledge base wins.
 """
 from __future__ import annotations

@@ -12,7 +12,12 @@ imports it to load the custom NLU components and channels). Each patch keeps Ras
    it names (the branches differ in that constant, so this accepts exactly what the whole schema
    accepts, at a tenth of the cost); a reply that fails is validated again with the whole schema, so
    it raises the same ValidationError with Rasa's message.
-3. SQLite tracker store: Rasa opens the SQLite file with the default rollback journal and a full
+3. Action-server connections: Rasa 3.6 opens a new aiohttp session, so a new TCP connection (and a
+   DNS lookup in a thread), for every custom action call and closes it afterwards. The action
+   endpoint instead keeps one session per event loop and reuses its connections; idle ones are
+   dropped after 2 s, before the action server's own 5 s keep-alive timeout, so a request never
+   goes out on a connection the server is closing. Everything else about the request is Rasa's.
+4. SQLite tracker store: Rasa opens the SQLite file with the default rollback journal and a full
    sync on every commit. Connections to SQLite use WAL with synchronous=NORMAL instead (still
    durable across a crash of the application; readers such as the staff console don't block
    Rasa's writes). Other databases are untouched.
@@ -25,10 +30,12 @@ import os
 import sqlite3
 from functools import lru_cache
 
+import aiohttp
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
+from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 from rasa.shared.core.events import BotUttered
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -39,6 +46,8 @@ _remote_run = RemoteAction.run
 
 async def _run_or_apologise(self, output_channel, nlg, tracker, domain):
     timeout = float(os.environ.get("ACTION_TIMEOUT_SECONDS", "4"))
+    if self.action_endpoint is not None:
+        _keep_connections_alive(self.action_endpoint)
     try:
         return await asyncio.wait_for(_remote_run(self, output_channel, nlg, tracker, domain), timeout)
     except ActionExecutionRejection:
@@ -48,6 +57,44 @@ async def _run_or_apologise(self, output_channel, nlg, tracker, domain):
         from knowledge import replies
 
         return [BotUttered(replies.action_unavailable().text, metadata={"action_failed": self.name()})]
+
+
+class _SharedSession:
+    """Stands in for the session Rasa opens with `async with endpoint.session() as session`:
+    hands out the endpoint's long-lived session and leaves it open afterwards."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self._session = session
+
+    async def __aenter__(self) -> aiohttp.ClientSession:
+        return self._session
+
+    async def __aexit__(self, *exc_info) -> bool:
+        return False
+
+
+def _keep_connections_alive(endpoint: EndpointConfig) -> None:
+    if getattr(endpoint, "_shared_sessions", None) is not None:
+        return
+    sessions: dict = {}
+
+    def session() -> _SharedSession:
+        loop = asyncio.get_running_loop()
+        shared = sessions.get(loop)
+        if shared is None or shared.closed:
+            for stale in [lo for lo in sessions if lo.is_closed()]:
+                del sessions[stale]
+            # As EndpointConfig.session builds it, plus a connector that keeps connections.
+            auth = (aiohttp.BasicAuth(endpoint.basic_auth["username"], endpoint.basic_auth["password"])
+                    if endpoint.basic_auth else None)
+            shared = aiohttp.ClientSession(headers=endpoint.headers, auth=auth,
+                                           timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+                                           connector=aiohttp.TCPConnector(keepalive_timeout=2))
+            sessions[loop] = shared
+        return _SharedSession(shared)
+
+    endpoint._shared_sessions = sessions
+    endpoint.session = session
 
 
 @lru_cache(maxsize=1)

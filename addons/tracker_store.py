@@ -58,6 +58,8 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             version = self._version(session, sender_id)
         if kept and kept.version == version and len(kept.tracker.events) == kept.stored:
             tracker = kept.tracker
+        elif version[1] == 0:
+            tracker = None  # no events stored: what Rasa's retrieve returns, without its query
         else:
             tracker = await super().retrieve(sender_id)
         if tracker is not None:

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fingerprint=$(
-  { find config.yml domain.yml data addons/nlu.py knowledge/generated/jieba -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) -print0 \
+  { find config.yml domain.yml data addons/nlu.py addons/intent_classifier.py knowledge/generated/jieba -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) -print0 \
       | sort -z | xargs -0 sha256sum; } | sha256sum | cut -c1-16
 )
 echo "models/zh-${fingerprint}.tar.gz"

@@ -1,4 +1,7 @@
-"""The action-result validation accepts what Rasa accepts and refuses what it refuses."""
+"""The patches to Rasa (addons/rasa_patches.py): action-result validation accepts what Rasa accepts
+and refuses what it refuses; action calls reuse their connection; SQLite runs in WAL mode."""
+import asyncio
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -66,3 +69,46 @@ def test_sqlite_connections_use_wal(tmp_path):
     with engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+
+
+async def _count_connections(make_endpoint) -> tuple[int, list]:
+    """Calls an action-server stand-in three times through the endpoint; returns how many TCP
+    connections the server saw and the replies."""
+    from aiohttp import web
+    from rasa.utils.endpoints import EndpointConfig
+
+    peers = set()
+
+    async def webhook(request):
+        peers.add(request.transport.get_extra_info("peername"))
+        return web.json_response({"events": [], "responses": [], "echo": await request.json()})
+
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    try:
+        endpoint = make_endpoint(EndpointConfig(f"http://127.0.0.1:{port}/webhook"))
+        replies = [await endpoint.request(json={"n": n}, method="post") for n in range(3)]
+        for session in getattr(endpoint, "_shared_sessions", {}).values():
+            await session.close()
+    finally:
+        await runner.cleanup()
+    return len(peers), replies
+
+
+def test_action_calls_reuse_one_connection():
+    from addons.rasa_patches import _keep_connections_alive
+
+    def kept(endpoint):
+        _keep_connections_alive(endpoint)
+        return endpoint
+
+    connections, replies = asyncio.run(_count_connections(kept))
+    assert connections == 1
+    assert [r["echo"] for r in replies] == [{"n": 0}, {"n": 1}, {"n": 2}]
+    # Rasa's own endpoint opens one per call: what the patch changes.
+    assert asyncio.run(_count_connections(lambda endpoint: endpoint))[0] == 3
