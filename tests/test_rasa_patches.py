@@ -1,6 +1,7 @@
 """The patches to Rasa (addons/rasa_patches.py): action-result validation accepts what Rasa accepts
 and refuses what it refuses; action calls reuse their connection; SQLite runs in WAL mode."""
 import asyncio
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -112,3 +113,41 @@ def test_action_calls_reuse_one_connection():
     assert [r["echo"] for r in replies] == [{"n": 0}, {"n": 1}, {"n": 2}]
     # Rasa's own endpoint opens one per call: what the patch changes.
     assert asyncio.run(_count_connections(lambda endpoint: endpoint))[0] == 3
+
+
+def test_the_sequential_graph_runner_gives_what_dask_gives(tmp_path):
+    """The trained model's parse and prediction graphs, run by Rasa's dask runner and by the
+    project's, on held-out questions and the trackers they lead to."""
+    import yaml
+    from rasa.core.agent import Agent
+    from rasa.engine import loader
+    from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
+    from rasa.engine.runner.dask import DaskGraphRunner
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.core.channels.channel import UserMessage
+
+    from addons.rasa_patches import SequentialGraphRunner
+    from tests.servers import model_path
+
+    agent = Agent.load(model_path())
+    assert isinstance(agent.processor.graph_runner, SequentialGraphRunner)
+    metadata, dask_runner = loader.load_predict_graph_runner(
+        tmp_path, Path(model_path()), LocalModelStorage, DaskGraphRunner)
+    ours = agent.processor.graph_runner
+    domain = agent.processor.domain
+    questions = yaml.safe_load((Path("tests/heldout/questions.yml")).read_text(encoding="utf-8"))[::9]
+    for question in questions:
+        tracker = DialogueStateTracker("s", domain.slots)
+        parsed = []
+        for runner in (dask_runner, ours):
+            out = runner.run(inputs={PLACEHOLDER_MESSAGE: [UserMessage(question["text"], message_id="q")],
+                                     PLACEHOLDER_TRACKER: tracker}, targets=[metadata.nlu_target])
+            parsed.append(out[metadata.nlu_target][0].as_dict())
+        assert parsed[0] == parsed[1], question["text"]
+        tracker.update(UserUttered(question["text"], parsed[0]["intent"], parsed[0]["entities"]))
+        predictions = [runner.run(inputs={PLACEHOLDER_TRACKER: tracker}, targets=[metadata.core_target])
+                       [metadata.core_target] for runner in (dask_runner, ours)]
+        assert predictions[0].probabilities == predictions[1].probabilities
+        assert predictions[0].policy_name == predictions[1].policy_name
