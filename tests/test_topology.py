@@ -87,8 +87,12 @@ def topology():
            # a shared 2-core CI machine: an action call slowed by other tests is not what this tests
            "ACTION_TIMEOUT_SECONDS": "15"}
     log = LOGS / f"topology-{uuid.uuid4().hex[:6]}.log"
+    # Ctrl-C reaches the script as in a terminal even when the tests themselves were started in the
+    # background of a non-interactive shell, which starts its children with SIGINT ignored (and a
+    # shell cannot trap a signal ignored at its start).
     process = subprocess.Popen([str(ROOT / "scripts" / "topology.sh")], cwd=ROOT, env=env,
-                               stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+                               stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     topo = Topology(process, workdir, {}, ports, log)
     deadline = time.time() + STARTUP_SECONDS
     while not (workdir / "ready").exists():
