@@ -92,8 +92,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {
-            # Inverse regularisation strength; 20 measured best of 5/20/50 on the held-out set.
-            "C": 20.0,
+            # Inverse regularisation strength. 20 and 50 classified the held-out set alike (5 worse);
+            # 50 gives sharper probabilities, which the fallback threshold needs.
+            "C": 50.0,
             "max_char_ngram": 3,
         }
 

@@ -158,6 +158,10 @@ def _validate_action_result(self, result) -> bool:
 class SequentialGraphRunner(DaskGraphRunner):
     """DaskGraphRunner's nodes and contract, run in one plain loop (see the module docstring)."""
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._plans: dict = {}  # targets → their nodes in dependency order
+
     def run(self, inputs: Optional[dict] = None, targets: Optional[list] = None) -> dict:
         run_targets = tuple(targets if targets else self._graph_schema.target_names)
         results: dict = {}
@@ -175,7 +179,7 @@ class SequentialGraphRunner(DaskGraphRunner):
 
     def _plan(self, targets: tuple) -> list:
         """(node, the nodes it needs) for every node the targets depend on, each after its needs."""
-        plans = self.__dict__.setdefault("_plans", {})
+        plans = self._plans
         if targets not in plans:
             order: list = []
             seen: set = set()
