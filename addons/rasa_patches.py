@@ -26,10 +26,17 @@ imports it to load the custom NLU components and channels). Each patch keeps Ras
    sync on every commit. Connections to SQLite use WAL with synchronous=NORMAL instead (still
    durable across a crash of the application; readers such as the staff console don't block
    Rasa's writes). Other databases are untouched.
+6. Garbage-collector pauses: once the model is loaded, the process holds millions of long-lived
+   objects (TensorFlow, which Rasa 3.6 imports, most of them), and every full collection walks
+   them all: about 300 ms during which no message is answered, a few times a minute under load —
+   the slowest replies. After Rasa has loaded its model, what is on the heap then is moved out of
+   the collector's reach (`gc.freeze`); it is still freed normally if it stops being referenced
+   (only cycles among those objects would stay), and newer objects are collected as before.
 """
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import sqlite3
@@ -38,6 +45,7 @@ from typing import Optional
 
 import aiohttp
 import rasa.core.processor
+import rasa.core.run
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
@@ -51,6 +59,7 @@ from sqlalchemy.engine import Engine
 
 logger = logging.getLogger(__name__)
 _remote_run = RemoteAction.run
+_load_agent_on_start = rasa.core.run.load_agent_on_start
 
 
 async def _run_or_apologise(self, output_channel, nlg, tracker, domain):
@@ -199,6 +208,13 @@ class SequentialGraphRunner(DaskGraphRunner):
         return plans[targets]
 
 
+async def _load_agent_then_freeze_heap(*args, **kwargs):
+    agent = await _load_agent_on_start(*args, **kwargs)
+    gc.collect()
+    gc.freeze()
+    return agent
+
+
 def _sqlite_wal(dbapi_connection, connection_record) -> None:
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
@@ -211,5 +227,7 @@ def apply() -> None:
     RemoteAction.run = _run_or_apologise
     rasa.core.processor.DaskGraphRunner = SequentialGraphRunner
     RemoteAction._validate_action_result = _validate_action_result
+    # serve_application registers this listener after loading the channels, which imports addons.
+    rasa.core.run.load_agent_on_start = _load_agent_then_freeze_heap
     if not event.contains(Engine, "connect", _sqlite_wal):
         event.listen(Engine, "connect", _sqlite_wal)

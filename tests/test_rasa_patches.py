@@ -151,3 +151,28 @@ def test_the_sequential_graph_runner_gives_what_dask_gives(tmp_path):
                        [metadata.core_target] for runner in (dask_runner, ours)]
         assert predictions[0].probabilities == predictions[1].probabilities
         assert predictions[0].policy_name == predictions[1].policy_name
+
+
+def test_the_heap_is_frozen_once_rasa_has_loaded_its_model(monkeypatch):
+    """What `rasa run` calls after loading the model is Rasa's loader followed by gc.freeze: the
+    agent comes back unchanged and the objects alive then are out of the collector's generations."""
+    import gc
+
+    import rasa.core.run
+
+    from addons import rasa_patches
+
+    agent = object()
+
+    async def rasas_loader(*args, **kwargs):
+        assert args == ("model.tar.gz", None, None)
+        return agent
+
+    monkeypatch.setattr(rasa_patches, "_load_agent_on_start", rasas_loader)
+    gc.unfreeze()
+    try:
+        assert gc.get_freeze_count() == 0
+        assert asyncio.run(rasa.core.run.load_agent_on_start("model.tar.gz", None, None)) is agent
+        assert gc.get_freeze_count() > 1000
+    finally:
+        gc.unfreeze()

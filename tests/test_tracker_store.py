@@ -149,3 +149,38 @@ def test_a_tracker_saved_twice_in_one_message_is_stored_once(stores):
     assert len(rows(tmp / "cached.db")) == 3 + 6 * 5
     rebuilt = asyncio.run(SQLTrackerStore(DOMAIN, db=str(tmp / "cached.db")).retrieve("seller"))
     assert len([e for e in rebuilt.events if isinstance(e, UserUttered)]) == 6
+
+
+def test_only_recent_conversations_are_kept(stores, monkeypatch):
+    """The cache is bounded: the oldest conversation beyond the limit is rebuilt from the
+    database (a new tracker object with the same events), the newer ones are reused."""
+    import addons.tracker_store as module
+
+    cached, _, _ = stores
+    monkeypatch.setattr(module, "KEPT_CONVERSATIONS", 3)
+
+    async def run():
+        first = {s: await handle(cached, s, "第一个问题", "AWD") for s in ["a", "b", "c", "d"]}
+        return first, {s: await cached.retrieve(s) for s in ["d", "c", "b", "a"]}
+
+    first, again = asyncio.run(run())
+    assert [again[s] is first[s] for s in "abcd"] == [False, True, True, True]
+    assert [e.as_dict() for e in again["a"].events] == [e.as_dict() for e in first["a"].events]
+    assert len(cached._kept) <= 3 and len(cached._lent) <= 3
+
+
+def test_idle_conversations_are_not_kept(stores, monkeypatch):
+    import addons.tracker_store as module
+
+    cached, _, _ = stores
+    clock = [1000.0]
+    monkeypatch.setattr(module, "monotonic", lambda: clock[0])
+
+    async def run():
+        old = await handle(cached, "idle", "第一个问题", "AWD")
+        clock[0] += module.KEPT_SECONDS + 1
+        await handle(cached, "busy", "第一个问题", "AGL")  # keeping it drops the idle one
+        return old, await cached.retrieve("idle")
+
+    old, again = asyncio.run(run())
+    assert again is not old and again.get_slot("service") == "AWD"
