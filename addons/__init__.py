@@ -2,4 +2,3 @@
 from addons import rasa_patches
 
 rasa_patches.apply()
-import sys; sys.path.insert(0, "/tmp/tb"); import gcprobe  # TEMP
