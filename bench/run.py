@@ -5,6 +5,7 @@ on the same data, so the ratios stay comparable on a noisy machine.
     .venv/bin/python bench/run.py --training      # also training time from scratch and after a change
     .venv/bin/python bench/run.py --cv            # also 3-fold NLU cross-validation (slow)
     .venv/bin/python bench/run.py --no-stock      # skip the stock comparison
+    .venv/bin/python bench/run.py --long 0        # skip the long conversation (default 300 messages)
 
 Prints tables and writes bench/results/latest.json. The stock configuration is bench/stock_config.yml:
 Rasa's default pipeline and policies (TED, UnexpecTED, Memoization, Rule) with the Chinese tokenizer
@@ -30,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import load as loadbench  # noqa: E402
+from bench import long_conversation  # noqa: E402
 from tests.servers import model_path, start_assistant  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -66,7 +68,8 @@ def stock_model() -> str:
     return str(path)
 
 
-def serve_and_measure(label: str, model: str, levels: list[int], seconds: float, stock_rasa: bool = False) -> dict:
+def serve_and_measure(label: str, model: str, levels: list[int], seconds: float, long_messages: int,
+                      stock_rasa: bool = False) -> dict:
     started = time.perf_counter()
     assistant = start_assistant(model=model, stock_rasa=stock_rasa)
     try:
@@ -75,12 +78,15 @@ def serve_and_measure(label: str, model: str, levels: list[int], seconds: float,
         rows = loadbench.run(assistant.url, levels, seconds)
         rasa, actions = assistant.processes
         memory = {"rasa_mb": rss_mb(rasa.pid), "actions_mb": rss_mb(actions.pid)}
+        long = long_conversation.run(assistant.url, long_messages) if long_messages else None
     finally:
         assistant.stop()
     print(loadbench.table(rows, f"\n[{label}] cold start {cold_start:.1f}s, RSS rasa {memory['rasa_mb']} MB, "
                                 f"actions {memory['actions_mb']} MB, model {Path(model).stat().st_size / 1e6:.1f} MB"))
+    if long:
+        print(long_conversation.table(long, f"[{label}] one conversation of {long_messages} messages"))
     return {"label": label, "model": Path(model).name, "model_mb": round(Path(model).stat().st_size / 1e6, 1),
-            "cold_start_s": round(cold_start, 1), "memory": memory, "load": rows}
+            "cold_start_s": round(cold_start, 1), "memory": memory, "load": rows, "long_conversation": long}
 
 
 def training_times() -> dict:
@@ -134,12 +140,14 @@ def main() -> int:
     parser.add_argument("--no-stock", action="store_true")
     parser.add_argument("--training", action="store_true")
     parser.add_argument("--cv", action="store_true")
+    parser.add_argument("--long", type=int, default=300, help="messages in the one long conversation (0: skip)")
     args = parser.parse_args()
     results: dict = {"machine": machine()}
     print(json.dumps(results["machine"], ensure_ascii=False))
-    results["project"] = serve_and_measure("project", model_path(), args.levels, args.seconds)
+    results["project"] = serve_and_measure("project", model_path(), args.levels, args.seconds, args.long)
     if not args.no_stock:
-        results["stock"] = serve_and_measure("stock", stock_model(), args.levels, args.seconds, stock_rasa=True)
+        results["stock"] = serve_and_measure("stock", stock_model(), args.levels, args.seconds, args.long,
+                                             stock_rasa=True)
         results["ratios"] = ratios(results["project"], results["stock"])
         print("\nproject ÷ stock:", json.dumps(results["ratios"]))
     results["heldout"] = heldout()
@@ -162,6 +170,9 @@ def ratios(project: dict, stock: dict) -> dict:
         out[f"c{c}_p50_x"] = round(p["p50_ms"] / s["p50_ms"], 2) if s["p50_ms"] else None
     out["cold_start_x"] = round(project["cold_start_s"] / stock["cold_start_s"], 2)
     out["rasa_memory_x"] = round(project["memory"]["rasa_mb"] / stock["memory"]["rasa_mb"], 2)
+    if project.get("long_conversation") and stock.get("long_conversation"):
+        out["long_conversation_last_block_p50_x"] = round(
+            project["long_conversation"]["blocks"][-1]["p50_ms"] / stock["long_conversation"]["blocks"][-1]["p50_ms"], 2)
     return out
 
 

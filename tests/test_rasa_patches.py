@@ -176,3 +176,160 @@ def test_the_heap_is_frozen_once_rasa_has_loaded_its_model(monkeypatch):
         assert gc.get_freeze_count() > 1000
     finally:
         gc.unfreeze()
+
+
+_TEST_DOMAIN_YAML = """
+version: "3.1"
+intents: [greet, ask, inform]
+entities: [service]
+slots:
+  service:
+    type: categorical
+    values: [AWD, AGL]
+    influence_conversation: true
+    mappings: [{type: from_entity, entity: service}]
+actions: [action_answer]
+responses:
+  utter_hi: [{text: hi}]
+"""
+
+
+def _event(kind: str, n: int):
+    from rasa.shared.core.events import (ActionExecuted, Restarted, SessionStarted, SlotSet,
+                                         UserUttered, UserUtteranceReverted)
+
+    return {
+        "user": lambda: UserUttered(f"m{n}", {"name": ["greet", "ask", "inform"][n % 3], "confidence": 1.0},
+                                    [{"entity": "service", "value": "AWD"}] if n % 2 else []),
+        "action": lambda: ActionExecuted(["action_answer", "utter_hi", "action_listen"][n % 3]),
+        "slot": lambda: SlotSet("service", ["AWD", "AGL", None][n % 3]),
+        "undo": lambda: UserUtteranceReverted(),
+        "restart": lambda: Restarted(),
+        "session": lambda: SessionStarted(),
+    }[kind]()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["user", "action", "action", "slot", "undo", "restart", "session"]),
+                          st.integers(0, 5)), max_size=40),
+       st.integers(1, 6))
+def test_recent_states_are_the_end_of_rasas_past_states(steps, how_many):
+    """After every event, continuing the tracker's replay gives the same last states as Rasa's
+    replay from the start — through undone turns, restarts and new sessions."""
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from addons.rasa_patches import _recent_states
+
+    domain = Domain.from_yaml(_TEST_DOMAIN_YAML)
+    tracker = DialogueStateTracker("s", domain.slots)
+    for kind, n in steps:
+        tracker.update(_event(kind, n))
+        assert _recent_states(tracker, domain, how_many) == tracker.past_states(domain)[-how_many:]
+    # Each call gets its own copies: changing one does not change the next answer.
+    recent = _recent_states(tracker, domain, how_many)
+    for state in recent:
+        state.clear()
+    assert _recent_states(tracker, domain, how_many) == tracker.past_states(domain)[-how_many:]
+
+
+def test_rule_policy_predicts_what_it_predicts_without_the_patch(monkeypatch):
+    """The trained model's RulePolicy, plus a rule that applies only at a conversation's start
+    and one of three turns (longer than the model's own), over one long conversation with an
+    undone turn and a restart in it: every prediction equals Rasa's own, both extra rules fire,
+    and the states are continued from one message to the next rather than replayed."""
+    import json
+
+    from rasa.core.agent import Agent
+    from rasa.core.policies.rule_policy import RULES, RulePolicy
+    from rasa.shared.core.events import ActionExecuted, BotUttered, Restarted, UserUttered, UserUtteranceReverted
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from addons import rasa_patches
+    from tests.servers import model_path
+
+    agent = Agent.load(model_path())
+    domain = agent.processor.domain
+    policy = next(node._component for node in agent.processor.graph_runner._instantiated_nodes.values()
+                  if isinstance(node._component, RulePolicy))
+
+    def state(previous_action, intent):
+        return {"prev_action": {"action_name": previous_action}, "user": {"intent": intent}}
+
+    at_start = [{}, state("action_listen", "greet")]
+    three_turns = [state("action_listen", "ask_service"), state("action_answer_service", "ask_service"),
+                   state("action_listen", "compare_services")]
+    lookup = {**policy.lookup, RULES: {**policy.lookup[RULES], json.dumps(at_start): "action_handoff",
+                                       json.dumps(three_turns): "action_out_of_scope"}}
+    monkeypatch.setattr(policy, "lookup", lookup)
+    policy.__dict__.pop("_longest_rule", None)
+
+    def predict(tracker, patched: bool):
+        monkeypatch.setattr(RulePolicy, "_prediction_states", rasa_patches._rule_prediction_states if patched
+                            else rasa_patches._rule_policy_prediction_states)
+        prediction = policy.predict_action_probabilities(tracker, domain)
+        return prediction.probabilities, prediction.hide_rule_turn, [e.as_dict() for e in prediction.events]
+
+    intents = ["greet", "ask_service", "compare_services", "ask_service", "ask_service", "compare_services",
+               "greet", "thank", "inform", "ask_why", "out_of_scope", "nlu_fallback", "ask_concept"]
+    tracker = DialogueStateTracker("s", domain.slots)
+    tracker.update(ActionExecuted("action_listen"))
+    actions = []
+    for i in range(130):
+        intent = intents[i % len(intents)]
+        tracker.update(UserUttered(f"第{i}句", {"name": intent, "confidence": 0.9}))
+        for step in ("action", "after it"):  # the next action, then (usually) action_listen
+            ours, rasas = predict(tracker, True), predict(tracker, False)
+            assert ours == rasas, (i, intent, step)
+            action = domain.action_names_or_texts[max(range(len(ours[0])), key=ours[0].__getitem__)]
+            actions.append(action)
+            if step == "action":
+                tracker.update(ActionExecuted(action))
+                tracker.update(BotUttered("答案"))
+        tracker.update(ActionExecuted("action_listen"))
+        if i == 20:
+            tracker.update(UserUtteranceReverted())
+        if i == 44:  # the next message is a greeting
+            tracker.update(Restarted())
+            tracker.update(ActionExecuted("action_listen"))
+    assert rasa_patches._longest_rule(policy) == 3
+    assert actions.count("action_handoff") == 2  # greet at the start, and again after the restart
+    assert actions.count("action_out_of_scope") >= 10
+    assert len(tracker._states_so_far.replayed) > 300  # continued, not rebuilt, since the restart
+
+
+def test_a_custom_action_gets_the_whole_state_with_this_turns_events(monkeypatch):
+    """What the action server receives: Rasa's payload but with only the events from the latest
+    user message on; the action server's view of slots and latest message is unchanged, and
+    ACTION_EVENTS=all sends Rasa's full history."""
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa_sdk import Tracker
+
+    from actions.actions import turn_from
+    from addons import rasa_patches
+    from tests.servers import ROOT
+
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    tracker = DialogueStateTracker("s", domain.slots)
+    for i, service in enumerate(["AWD", "AGL", "FBA"]):
+        tracker.update(ActionExecuted("action_listen"))
+        tracker.update(UserUttered(f"{service}是什么", {"name": "ask_service", "confidence": 0.9},
+                                   [{"entity": "service", "value": service, "start": 0, "end": 3}]))
+        tracker.update(SlotSet("service", service))
+        tracker.update(ActionExecuted("action_answer_service"))
+        tracker.update(BotUttered(f"答案{i}"))
+    action = RemoteAction("action_answer_service", None)
+    ours = action._action_call_format(tracker, domain)
+    rasas = rasa_patches._action_call_format(action, tracker, domain)
+    assert [e["event"] for e in ours["tracker"]["events"]] == ["user", "slot", "action", "bot"]
+    assert ours["tracker"]["events"][0]["text"] == "FBA是什么"
+    assert len(rasas["tracker"]["events"]) == 15
+    assert {k: v for k, v in ours.items() if k != "tracker"} == {k: v for k, v in rasas.items() if k != "tracker"}
+    assert {k: v for k, v in ours["tracker"].items() if k != "events"} == \
+        {k: v for k, v in rasas["tracker"].items() if k != "events"}
+    assert turn_from(Tracker.from_dict(ours["tracker"])) == turn_from(Tracker.from_dict(rasas["tracker"]))
+    monkeypatch.setenv("ACTION_EVENTS", "all")
+    assert action._action_call_format(tracker, domain) == rasas
