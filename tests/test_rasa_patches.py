@@ -195,8 +195,8 @@ responses:
 
 
 def _event(kind: str, n: int):
-    from rasa.shared.core.events import (ActionExecuted, Restarted, SessionStarted, SlotSet,
-                                         UserUttered, UserUtteranceReverted)
+    from rasa.shared.core.events import (ActionExecuted, ActionReverted, ActiveLoop, Restarted, SessionStarted,
+                                         SlotSet, UserUttered, UserUtteranceReverted)
 
     return {
         "user": lambda: UserUttered(f"m{n}", {"name": ["greet", "ask", "inform"][n % 3], "confidence": 1.0},
@@ -206,6 +206,9 @@ def _event(kind: str, n: int):
         "undo": lambda: UserUtteranceReverted(),
         "restart": lambda: Restarted(),
         "session": lambda: SessionStarted(),
+        "revert": lambda: ActionReverted(),
+        "loop": lambda: ActiveLoop(["a_form", None][n % 2]),
+        "loop action": lambda: ActionExecuted("a_form"),
     }[kind]()
 
 
@@ -231,6 +234,33 @@ def test_recent_states_are_the_end_of_rasas_past_states(steps, how_many):
     for state in recent:
         state.clear()
     assert _recent_states(tracker, domain, how_many) == tracker.past_states(domain)[-how_many:]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["user", "action", "slot", "undo", "restart", "session", "revert", "loop",
+                                           "loop action", "drop oldest"]), st.integers(0, 5), st.booleans()),
+                max_size=50))
+def test_applied_events_continued_are_rasas(steps):
+    """After every change to a tracker's events (appended of any kind, or the oldest dropped as the
+    tracker store does for an earlier session), the continued list equals Rasa's recomputation."""
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from addons.rasa_patches import _applied_events
+
+    tracker = DialogueStateTracker("s", Domain.from_yaml(_TEST_DOMAIN_YAML).slots)
+    for kind, n, look in steps:
+        if kind == "drop oldest":
+            if tracker.events:
+                tracker.events.popleft()
+        else:
+            tracker.update(_event(kind, n))
+        if not look:  # several changes between two looks
+            continue
+        applied = tracker.applied_events()
+        assert applied == _applied_events(tracker)
+        applied.clear()  # a caller changing its list changes nothing for the next
+        assert tracker.applied_events() == _applied_events(tracker)
 
 
 def test_rule_policy_predicts_what_it_predicts_without_the_patch(monkeypatch):
