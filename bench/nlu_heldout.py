@@ -1,5 +1,7 @@
-"""Intent accuracy on the held-out seller questions (tests/heldout/questions.yml), which the
-training data never saw. Prints accuracy, the misses and a confusion summary; writes JSON.
+"""Intent accuracy and F1 on the held-out seller questions (tests/heldout/questions.yml), which the
+training data never saw. Prints accuracy, F1 (weighted and macro over intents), the misses and a
+confusion summary; writes JSON. (Entities have no annotations there: their F1 comes from
+bench/run.py --cv.)
 
     .venv/bin/python bench/nlu_heldout.py [--model models/x.tar.gz] [--out bench/results/nlu_heldout.json]
 """
@@ -30,6 +32,15 @@ async def parse_all(model: str, texts: list[str]) -> list[dict]:
     return [await agent.parse_message(t) for t in texts]
 
 
+def intent_f1(expected: list[str], predicted: list[str]) -> dict:
+    """F1 over the intents the questions expect (a fallback counts as a wrong intent)."""
+    from sklearn.metrics import f1_score
+
+    labels = sorted(set(expected))
+    return {average: round(float(f1_score(expected, predicted, labels=labels, average=average, zero_division=0)), 3)
+            for average in ("weighted", "macro")}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default=None)
@@ -48,12 +59,14 @@ def main() -> int:
                            "confidence": round(result["intent"]["confidence"], 3)})
             confusion[(item["intent"], got)] += 1
     accuracy = 1 - len(misses) / len(items)
-    print(f"held-out intent accuracy: {accuracy:.1%} ({len(items) - len(misses)}/{len(items)}) model={Path(model).name}")
+    f1 = intent_f1([i["intent"] for i in items], [r["intent"]["name"] for r in parsed])
+    print(f"held-out intent accuracy: {accuracy:.1%} ({len(items) - len(misses)}/{len(items)}), "
+          f"F1 weighted {f1['weighted']:.3f}, macro {f1['macro']:.3f}; model={Path(model).name}")
     for m in misses:
         print(f"  ✗ {m['text']!r}: expected {m['expected']}, got {m['got']} ({m['confidence']})")
     print("confusions:", ", ".join(f"{a}→{b}×{n}" for (a, b), n in confusion.most_common()))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps({"accuracy": accuracy, "n": len(items), "misses": misses,
+    Path(args.out).write_text(json.dumps({"accuracy": accuracy, "n": len(items), "f1": f1, "misses": misses,
                                           "model": Path(model).name, "parse_seconds": elapsed},
                                          ensure_ascii=False, indent=1), encoding="utf-8")
     return 0

@@ -3,7 +3,7 @@ on the same data, so the ratios stay comparable on a noisy machine.
 
     .venv/bin/python bench/run.py                 # load + start-up + memory + held-out accuracy
     .venv/bin/python bench/run.py --training      # also training time from scratch and after a change
-    .venv/bin/python bench/run.py --cv            # also 3-fold NLU cross-validation (slow)
+    .venv/bin/python bench/run.py --cv            # also 3-fold NLU cross-validation of both (stock: slow)
     .venv/bin/python bench/run.py --no-stock      # skip the stock comparison
     .venv/bin/python bench/run.py --long 0        # skip the long conversation (default 300 messages)
 
@@ -116,20 +116,23 @@ def heldout() -> dict:
     subprocess.run([sys.executable, str(ROOT / "bench" / "nlu_heldout.py"), "--out", str(out)], cwd=ROOT, env=ENV,
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     result = json.loads(out.read_text(encoding="utf-8"))
-    print(f"\nheld-out intent accuracy: {result['accuracy']:.1%} of {result['n']}")
-    return {"accuracy": result["accuracy"], "n": result["n"], "misses": len(result["misses"])}
+    print(f"\nheld-out intent accuracy: {result['accuracy']:.1%} of {result['n']}, F1 {result['f1']}")
+    return {"accuracy": result["accuracy"], "n": result["n"], "f1": result["f1"], "misses": len(result["misses"])}
 
 
-def cross_validation() -> dict:
+def cross_validation(config: Path = ROOT / "config.yml", label: str = "project") -> dict:
     out = Path(tempfile.mkdtemp())
-    subprocess.run([RASA, "test", "nlu", "--nlu", "data/nlu", "--config", "config.yml", "--cross-validation",
+    subprocess.run([RASA, "test", "nlu", "--nlu", "data/nlu", "--config", str(config), "--cross-validation",
                     "--folds", "3", "--out", str(out)], cwd=ROOT, env=ENV, check=True, stdout=subprocess.DEVNULL)
     intent = json.loads((out / "intent_report.json").read_text())
-    result = {"intent_f1_weighted": round(intent["weighted avg"]["f1-score"], 3)}
-    for report in out.glob("*Extractor_report.json"):
+    result = {"intent_f1_weighted": round(intent["weighted avg"]["f1-score"], 3),
+              "intent_f1_macro": round(intent["macro avg"]["f1-score"], 3)}
+    for report in out.glob("*_report.json"):  # one per entity extractor (DIETClassifier's included)
+        if report.name in ("intent_report.json", "response_selection_report.json"):
+            continue
         data = json.loads(report.read_text())
         result[f"entity_f1_{report.stem.removesuffix('_report')}"] = round(data["weighted avg"]["f1-score"], 3)
-    print(f"\ncross-validation (3 folds): {result}")
+    print(f"\n[{label}] cross-validation (3 folds): {result}")
     return result
 
 
@@ -155,7 +158,9 @@ def main() -> int:
         results["training"] = training_times()
         print(f"\ntraining: {results['training']}")
     if args.cv:
-        results["cross_validation"] = cross_validation()
+        results["cross_validation"] = {"project": cross_validation()}
+        if not args.no_stock:
+            results["cross_validation"]["stock"] = cross_validation(STOCK_CONFIG, "stock")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
     print(f"\nwrote {RESULTS / 'latest.json'}")
