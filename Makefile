@@ -14,7 +14,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install kb train model-path test-unit test-rasa test-e2e clean webchat topology topology-test
+.PHONY: run test install kb train model-path test-unit test-rasa test-e2e clean webchat topology topology-test bench
 
 run: install kb train webchat
 	scripts/run.sh
@@ -30,6 +30,12 @@ topology: install kb train
 topology-test: install kb train
 	scripts/system_deps.sh postgresql redis nginx
 	$(BIN)/python -m pytest tests/test_topology.py tests/test_lock_store.py
+
+# Every benchmark against Rasa's stock configuration (README "Evaluation and benchmarks"); options
+# for bench/run.py in BENCH_ARGS, e.g. make bench BENCH_ARGS="--cv --seconds 10".
+BENCH_ARGS ?= --seconds 20 --training
+bench: install kb train
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 install: $(VENV)/.installed
 
