@@ -109,6 +109,11 @@ def table(rows: list[dict], title: str = "") -> str:
     return head + "\n".join(lines)
 
 
+def write_result(path: str, data) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default="http://localhost:5005")
@@ -118,8 +123,7 @@ def main() -> int:
     args = parser.parse_args()
     rows = run(args.url, args.levels, args.seconds)
     print(table(rows, f"load on {args.url}"))
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(rows, indent=1), encoding="utf-8")
+    write_result(args.out, rows)
     return 0
 
 

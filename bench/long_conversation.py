@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import json
 import sys
 import time
 import uuid
@@ -25,7 +24,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.load import percentile  # noqa: E402
+from bench.load import percentile, write_result  # noqa: E402
 
 # Questions that end or hand off the conversation would reset what this measures.
 SKIPPED_INTENTS = {"start_over", "request_human", "goodbye"}
@@ -80,8 +79,7 @@ def main() -> int:
     args = parser.parse_args()
     result = run(args.url, args.messages)
     print(table(result, f"one conversation of {args.messages} messages on {args.url}"))
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=1), encoding="utf-8")
+    write_result(args.out, result)
     return 0
 
 
