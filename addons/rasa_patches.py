@@ -26,10 +26,10 @@ imports it to load the custom NLU components and channels). Each patch keeps Ras
    sync on every commit. Connections to SQLite use WAL with synchronous=NORMAL instead (still
    durable across a crash of the application; readers such as the staff console don't block
    Rasa's writes). Other databases are untouched.
-6. Garbage-collector pauses: once the model is loaded, the process holds millions of long-lived
-   objects (TensorFlow, which Rasa 3.6 imports, most of them), and every full collection walks
-   them all: about 300 ms during which no message is answered, a few times a minute under load —
-   the slowest replies. After Rasa has loaded its model, what is on the heap then is moved out of
+6. Garbage-collector pauses: once the model is loaded, the process holds about 420,000
+   long-lived objects (Rasa, TensorFlow, which Rasa 3.6 imports, and the model), and every full
+   collection walks them all: 220–330 ms during which no message is answered — the slowest
+   replies under load. After Rasa has loaded its model, what is on the heap then is moved out of
    the collector's reach (`gc.freeze`); it is still freed normally if it stops being referenced
    (only cycles among those objects would stay), and newer objects are collected as before.
 7. RulePolicy's view of the conversation: to predict each action, RulePolicy asks for the state of
