@@ -260,7 +260,8 @@ class _StatesSoFar:
 
     def fits(self, domain: Domain, applied: list) -> bool:
         n = len(self.replayed)
-        return self.domain is domain and n <= len(applied) and all(map(operator.is_, self.replayed, applied[:n]))
+        # map stops at the shorter list: the first n applied events against the n replayed
+        return self.domain is domain and n <= len(applied) and all(map(operator.is_, self.replayed, applied))
 
     def state_now(self) -> dict:
         return self.domain._clean_state(self.domain.get_active_state(self.replay))
@@ -339,10 +340,11 @@ def _longest_rule(policy: RulePolicy) -> int:
 
 
 def _rule_prediction_states(self, tracker, domain, use_text_for_last_user_input=False, rule_only_data=None):
-    max_history = getattr(self.featurizer, "max_history", None)
     if type(tracker) is not DialogueStateTracker or type(self.featurizer) is not MaxHistoryTrackerFeaturizer:
         return _rule_policy_prediction_states(self, tracker, domain, use_text_for_last_user_input, rule_only_data)
-    keep = min(_longest_rule(self), max_history or _longest_rule(self))
+    keep = _longest_rule(self)
+    if self.featurizer.max_history:  # the featurizer would cut the history there (None for RulePolicy)
+        keep = min(keep, self.featurizer.max_history)
     states = _recent_states(tracker, domain, keep)
     # As the featurizer does after building the states: the last user turn keeps text or intent.
     self.featurizer._choose_last_user_input([states], use_text_for_last_user_input)

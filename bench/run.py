@@ -121,17 +121,17 @@ def heldout() -> dict:
 
 
 def cross_validation(config: Path = ROOT / "config.yml", label: str = "project") -> dict:
-    out = Path(tempfile.mkdtemp())
-    subprocess.run([RASA, "test", "nlu", "--nlu", "data/nlu", "--config", str(config), "--cross-validation",
-                    "--folds", "3", "--out", str(out)], cwd=ROOT, env=ENV, check=True, stdout=subprocess.DEVNULL)
-    intent = json.loads((out / "intent_report.json").read_text())
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        subprocess.run([RASA, "test", "nlu", "--nlu", "data/nlu", "--config", str(config), "--cross-validation",
+                        "--folds", "3", "--out", str(out)], cwd=ROOT, env=ENV, check=True, stdout=subprocess.DEVNULL)
+        reports = {path.name: json.loads(path.read_text()) for path in out.glob("*_report.json")}
+    intent = reports.pop("intent_report.json")
+    reports.pop("response_selection_report.json", None)
     result = {"intent_f1_weighted": round(intent["weighted avg"]["f1-score"], 3),
               "intent_f1_macro": round(intent["macro avg"]["f1-score"], 3)}
-    for report in out.glob("*_report.json"):  # one per entity extractor (DIETClassifier's included)
-        if report.name in ("intent_report.json", "response_selection_report.json"):
-            continue
-        data = json.loads(report.read_text())
-        result[f"entity_f1_{report.stem.removesuffix('_report')}"] = round(data["weighted avg"]["f1-score"], 3)
+    for name, report in sorted(reports.items()):  # one per entity extractor (DIETClassifier's included)
+        result[f"entity_f1_{name.removesuffix('_report.json')}"] = round(report["weighted avg"]["f1-score"], 3)
     print(f"\n[{label}] cross-validation (3 folds): {result}")
     return result
 
