@@ -1,0 +1,145 @@
+"""Answer quality over REST: single questions (a fresh sender each) and dialogues (one sender each),
+checked by tests/quality.py against the facts each reply must contain.
+
+    .venv/bin/python bench/answer_quality.py                 # the development set (tests/heldout/)
+    .venv/bin/python bench/answer_quality.py --set sealed    # the sealed set: numbers only, at the end of a piece of work
+    .venv/bin/python bench/answer_quality.py --url http://localhost:5005   # against a running assistant
+
+The development set is tuned on; its failures are printed. The sealed set (tests/sealed/) is never
+tuned on: by default only its pass rates are printed (per type), not its questions.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import urllib.request
+import uuid
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests import quality  # noqa: E402
+
+SETS = {
+    "dev": {"questions": [ROOT / "tests/heldout/blind_questions.yml", ROOT / "tests/heldout/questions.yml"],
+            "dialogues": [ROOT / "tests/heldout/dialogues.yml"]},
+    "sealed": {"questions": [ROOT / "tests/sealed/questions.yml"], "dialogues": [ROOT / "tests/sealed/dialogues.yml"]},
+}
+
+
+def legacy(item: dict) -> dict:
+    """The first held-out file's entries (intent, expect, note) in the blind sets' shape."""
+    if "type" in item:
+        return item
+    kind = "not_in_document" if item.get("note") == "not in document" else item.get("intent", "")
+    return {**item, "type": kind}
+
+
+def questions(name: str) -> list[dict]:
+    return [legacy(q) for path in SETS[name]["questions"] if path.exists() for q in quality.load_set(path)]
+
+
+def dialogues(name: str) -> list[dict]:
+    return [d for path in SETS[name]["dialogues"] if path.exists() for d in quality.load_set(path)]
+
+
+def ask(url: str, text: str, sender: str) -> str:
+    body = json.dumps({"sender": sender, "message": text}).encode()
+    request = urllib.request.Request(f"{url}/webhooks/rest/webhook", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return "\n".join(m.get("text", "") for m in json.load(response))
+
+
+def run_question(url: str, item: dict) -> dict:
+    reply = ask(url, item["text"], uuid.uuid4().hex)
+    return {"text": item["text"], "type": item.get("type", ""), "reply": reply, "problems": quality.problems(item, reply)}
+
+
+def run_dialogue(url: str, dialogue: dict) -> dict:
+    sender, turns = uuid.uuid4().hex, []
+    for turn in dialogue["turns"]:
+        item = quality.turn_item(turn)
+        reply = ask(url, item["text"], sender)
+        turns.append({"user": item["text"], "reply": reply, "problems": quality.problems(item, reply)})
+    return {"name": dialogue.get("name", ""), "turns": turns, "passed": all(not t["problems"] for t in turns)}
+
+
+def evaluate(url: str, name: str, workers: int = 4) -> dict:
+    items, convs = questions(name), dialogues(name)
+    started = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        single = list(pool.map(lambda q: run_question(url, q), items))
+        multi = list(pool.map(lambda d: run_dialogue(url, d), convs))
+    by_type: dict[str, Counter] = defaultdict(Counter)
+    for result in single:
+        by_type[result["type"]]["passed" if not result["problems"] else "failed"] += 1
+    passed = sum(not r["problems"] for r in single)
+    dialogues_passed = sum(d["passed"] for d in multi)
+    turns = [t for d in multi for t in d["turns"]]
+    return {
+        "set": name, "seconds": round(time.perf_counter() - started, 1),
+        "questions": len(single), "questions_passed": passed,
+        "question_rate": round(passed / max(1, len(single)), 4),
+        "dialogues": len(multi), "dialogues_passed": dialogues_passed,
+        "dialogue_rate": round(dialogues_passed / max(1, len(multi)), 4),
+        "turn_rate": round(sum(not t["problems"] for t in turns) / max(1, len(turns)), 4),
+        "by_type": {k: dict(v) for k, v in sorted(by_type.items())},
+        "failures": [r for r in single if r["problems"]],
+        "failed_dialogues": [d for d in multi if not d["passed"]],
+    }
+
+
+def report(result: dict, show: bool) -> None:
+    print(f"{result['set']}: single questions {result['question_rate']:.1%} "
+          f"({result['questions_passed']}/{result['questions']}); dialogues {result['dialogue_rate']:.1%} "
+          f"({result['dialogues_passed']}/{result['dialogues']}, turns {result['turn_rate']:.1%}); "
+          f"{result['seconds']}s")
+    print("  by type: " + ", ".join(f"{k} {v.get('passed', 0)}/{v.get('passed', 0) + v.get('failed', 0)}"
+                                   for k, v in result["by_type"].items()))
+    if not show:
+        return
+    for failure in result["failures"]:
+        print(f"\n✗ [{failure['type']}] {failure['text']}\n  {'; '.join(failure['problems'])}\n  → "
+              + failure["reply"].replace("\n", "\n    "))
+    for dialogue in result["failed_dialogues"]:
+        print(f"\n✗ dialogue: {dialogue['name']}")
+        for turn in dialogue["turns"]:
+            mark = "✗" if turn["problems"] else "✓"
+            print(f"  {mark} {turn['user']}  {'; '.join(turn['problems'])}\n    → " + turn["reply"].replace("\n", "\n      "))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--set", choices=sorted(SETS), default="dev")
+    parser.add_argument("--url", help="a running assistant; default: start one with the current model")
+    parser.add_argument("--show", action="store_true", help="print failures (default for the development set)")
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+    assistant = None
+    url = args.url
+    if url is None:
+        from tests.servers import start_assistant
+
+        assistant = start_assistant()
+        url = assistant.url
+    try:
+        result = evaluate(url, args.set)
+    finally:
+        if assistant is not None:
+            assistant.stop()
+    report(result, show=args.show or args.set == "dev")
+    out = Path(args.out or ROOT / "bench" / "results" / f"answer_quality_{args.set}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    summary = result if args.set == "dev" else {k: v for k, v in result.items() if k not in ("failures", "failed_dialogues")}
+    out.write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
