@@ -12,6 +12,7 @@ No Rasa import here: the actions, the staff console, the tests and the benchmark
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -22,6 +23,11 @@ import yaml
 from knowledge import text as textnorm
 from knowledge.mentions import Mention, MentionFinder
 from knowledge.passages import BM25, Hit, Passage, split_document
+from knowledge.retrieval import STOPWORDS, StatementHit, StatementIndex, bigrams, quantity_kinds, unigrams
+from knowledge.statements import Name, Statement
+from knowledge.statements import names as statement_names
+from knowledge.statements import plain as plain_text
+from knowledge.statements import split as split_statements
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "source" / "amazon_3_1_supply_chain.txt"
@@ -35,6 +41,15 @@ STAGE_LABELS = {
     "last_mile": "尾端配送及售后",
     "end_to_end": "端到端托管",
 }
+
+
+# Top-level keys of vocabulary.yml that are cue words, not entity types.
+NOT_ENTITIES = ("origin_cues", "cues")
+# Entity types that tag a statement for retrieval (a place is one tag, whether goods are there or sold there).
+_TAGGED = {"service", "marketplace", "origin", "us_region", "transport_mode", "sea_service", "attribute", "stage",
+           "concept", "cargo_size", "warehouse", "sales_channel", "fulfillment", "product_trait", "need"}
+_KIND_ATTRIBUTES = {"duration": "transit_time", "price": "fee"}
+NAVIGATION_KINDS = ("toc", "chapter")
 
 
 class KnowledgeError(ValueError):
@@ -107,6 +122,8 @@ class KnowledgeBase:
         self._alias_index = {
             _alias_key(alias): s.id for s in self.services.values() for alias in (s.id, s.short, s.name, *s.aliases)
         }
+        self._fact_term_cache: dict[tuple[str, str], frozenset[str]] = {}
+        self._typos = {w: r for w, r in vocabulary.get("cues", {}).get("typos", {}).items() if len(w) == len(r)}
         self.acronym_case = textnorm.AcronymCase(
             {a for s in self.services.values() for a in s.aliases if a.isascii() and a.isupper()}
             | {"MFN", "FBM", "FCL", "LCL", "CBM", "KG"}
@@ -115,7 +132,10 @@ class KnowledgeBase:
     # -- looking things up ------------------------------------------------------------------------
 
     def normalize(self, text: str | None) -> str:
-        return textnorm.normalize(text, self.acronym_case)
+        text = textnorm.normalize(text, self.acronym_case)
+        for wrong, right in self._typos.items():  # same length: entity offsets stay valid
+            text = text.replace(wrong, right)
+        return text
 
     def service(self, name: str | None) -> Service | None:
         """A service by id, short name, Chinese name or any alias, in any case or width."""
@@ -160,7 +180,7 @@ class KnowledgeBase:
 
     @cached_property
     def finder(self) -> MentionFinder:
-        return MentionFinder(self.phrases(), self.vocabulary.get("origin_cues", {}))
+        return MentionFinder(self.phrases(), self.vocabulary.get("origin_cues", {}), self.patterns())
 
     def mentions(self, text: str) -> list[Mention]:
         """Entities in a message, matched on its normal form (the offsets refer to that form)."""
@@ -171,11 +191,24 @@ class KnowledgeBase:
         mention finder, the jieba dictionary and Rasa's lookup tables and synonyms."""
         out = [("service", s.id, a) for s in self.services.values() for a in dict.fromkeys((s.id, *s.aliases))]
         for entity, values in self.vocabulary.items():
-            if not isinstance(values, dict) or entity == "origin_cues":
+            if not isinstance(values, dict) or entity in NOT_ENTITIES:
                 continue
             for value, entry in values.items():
                 out.extend((entity, value, p) for p in entry["phrases"])
         return out
+
+    def values_named(self, text: str, entity: str) -> set[str]:
+        """The values of an entity type whose phrases occur anywhere in a text (inside longer words too:
+        "海运服务" names 海运), for reading a heading or a footnote as a condition."""
+        upper = self.normalize(text).upper()
+        return {value for value, entry in self.vocabulary.get(entity, {}).items()
+                if any(p.upper() in upper for p in entry.get("phrases", ()) if len(p) >= 2)}
+
+    def patterns(self) -> list[tuple[str, str, str]]:
+        """(entity type, canonical value, regular expression) for what phrases cannot list."""
+        return [(entity, value, pattern) for entity, values in self.vocabulary.items()
+                if isinstance(values, dict) and entity not in NOT_ENTITIES
+                for value, entry in values.items() for pattern in entry.get("patterns", ())]
 
     @cached_property
     def passages(self) -> list[Passage]:
@@ -211,8 +244,173 @@ class KnowledgeBase:
     def warm_up(self) -> "KnowledgeBase":
         """Build the lazy parts (jieba, the mention table, the search indexes) now, at start-up,
         so the first seller's message doesn't pay for them."""
-        self.finder, self._index, self._fact_indexes  # noqa: B018 - cached properties
+        self.finder, self._index, self._fact_indexes, self.statement_index  # noqa: B018 - cached properties
         return self
+
+    # -- statements: everything the document says ------------------------------------------------
+
+    @cached_property
+    def statements(self) -> list[Statement]:
+        return split_statements(self.document)
+
+    @cached_property
+    def statement_index(self) -> StatementIndex:
+        return StatementIndex(self.statements, self.terms, lambda s: self.tags(s.text), self.about)
+
+    @cached_property
+    def _home_sections(self) -> dict[str, str]:
+        """section → the one service it is about (sections that present several services have none)."""
+        owners: dict[str, list[str]] = {}
+        for s in self.services.values():
+            owners.setdefault(s.section, []).append(s.id)
+        return {section: ids[0] for section, ids in owners.items() if len(ids) == 1}
+
+    @cached_property
+    def names(self) -> list[Name]:
+        """What the document's abbreviations stand for (knowledge/statements.py `names`)."""
+        return statement_names(self.document)
+
+    def name_of(self, service_id: str) -> Name | None:
+        service = self.services.get(service_id)
+        if service is None:
+            return None
+        keys = {_alias_key(a) for a in (service.id, service.short, service.name, *service.aliases)}
+        found = next((n for n in self.names if _alias_key(n.short) in keys or _alias_key(n.chinese) in keys), None)
+        if found is None and "（" in service.name:  # "Amazon SEND（亚马逊跨境承运伙伴方案）"
+            found = Name(service.short, service.name.split("（")[1].rstrip("）"), "", service.section)
+        return found
+
+    def names_in(self, text: str) -> list[Name]:
+        """The abbreviations the document explains that a text names ("FO跟SO有什么区别", "A to Z是啥"),
+        in the order named."""
+        normal = self.normalize(text)
+        found = []
+        for name in self.names:
+            match = re.search(rf"(?<![A-Za-z]){re.escape(name.short)}(?![A-Za-z])", normal, re.IGNORECASE)
+            if match:
+                found.append((match.start(), name))
+        return [n for _, n in sorted(found, key=lambda x: x[0])]
+
+    def terms(self, text: str) -> list[str]:
+        """Content words (jieba, search mode) and character bigrams of a text, upper-cased."""
+        text = self.normalize(text).upper()
+        words = [t.strip() for t in self.tokenize(text)]
+        words = [t for t in words if t and (len(t) >= 2 or t.isascii()) and t not in STOPWORDS
+                 and t.lower() not in STOPWORDS]
+        return words + bigrams(text) + unigrams(text)
+
+    def tags(self, text: str) -> set[str]:
+        """The knowledge base's entities in a text, as retrieval terms: @service:AWD, @place:US ..."""
+        tags = set()
+        for m in self.mentions(text):
+            if m.entity in _TAGGED and not (m.entity == "attribute" and m.value == "definition"):  # a kind, not content
+                kind = "place" if m.entity in ("marketplace", "origin") else m.entity
+                tags.add(f"@{kind}:{m.value}")
+        tags |= {f"@attribute:{_KIND_ATTRIBUTES[k]}" for k in quantity_kinds(text) if k in _KIND_ATTRIBUTES}
+        return tags
+
+    def about(self, statement: Statement) -> set[str]:
+        """The services a statement is about: named in it or its headings, or its section's service."""
+        context = " ".join((statement.parent, statement.heading, statement.text))
+        named = {m.value for m in self.mentions(context) if m.entity == "service"}
+        home = self._home_sections.get(statement.section)
+        return named | ({home} if home else set())
+
+    def query_terms(self, question: str, subjects=()) -> list[str]:
+        """A question's retrieval terms. Its subjects' own names are left out: the index weighs the
+        subject by preferring statements about it, not by how often its name occurs."""
+        normal = self.normalize(question)
+        upper = normal.upper()
+        names: set[str] = set()
+        for sid in subjects:
+            service = self.services.get(sid)
+            for alias in (sid, service.short, service.name, *service.aliases) if service else ():
+                if alias.upper() in upper:  # the words of the names the question uses
+                    names |= {alias.upper()} | set(self.terms(alias))
+        subject_tags = {f"@service:{sid}" for sid in subjects}
+        said = [canon for canon, variants in self.vocabulary["cues"]["synonyms"].items()
+                if any(v in normal for v in variants)]  # "避开" also finds "避免"
+        # the words that give the question its form (一定, 只有, 能不能, 前一个 …) are not its content
+        text = " ".join([_cue_pattern(tuple(self._form_words)).sub(" ", normal.lower()), *said])
+        form = {w.upper() for w in self._form_words}
+        # a seller's word the knowledge base knows but the document never uses ("独立站") is its tag, not an unknown word
+        tagged = {t for m in self.mentions(question) for t in self.terms(m.text) if not self.statement_index.knows(t)}
+        return [t for t in self.terms(text) if t not in names and t not in form and t not in tagged] + sorted(
+            self.tags(question) - subject_tags)
+
+    @cached_property
+    def _form_words(self) -> frozenset[str]:
+        """Words that give a question its form, not its content: 一定, 只有, 能不能, 哪些 …"""
+        names = ("question_type", "yes_no_forms", "certainty", "only", "negation", "compare", "advice_request",
+                 "reference")
+        return frozenset(w for n in names for w in self.cue_words(n) if len(w) >= 2)
+
+    def find_statements(self, question: str, qtype: str | None = None, subjects=(), limit: int = 5,
+                        sections=None) -> list[StatementHit]:
+        """The statements that best answer a question. The table of contents and the course map answer
+        only questions about pages and chapters (cues.navigation)."""
+        exclude = () if self.has_cue("navigation", question) else NAVIGATION_KINDS
+        return self.statement_index.search(self.query_terms(question, subjects), qtype, subjects, limit, sections,
+                                           exclude)
+
+    def fact_coverage(self, fact: Fact, terms: list[str]) -> float:
+        """How much of a question (its retrieval terms) a curated fact's text and quotes match, on the
+        statements' scale, so the two can be compared."""
+        return self.statement_index.coverage(terms, self._fact_terms(fact))
+
+    def _fact_terms(self, fact: Fact) -> frozenset[str]:
+        key = (fact.owner, fact.attribute)
+        if key not in self._fact_term_cache:
+            text = fact.answer + "\n" + "\n".join(fact.quotes)
+            self._fact_term_cache[key] = frozenset(self.terms(text)) | self.tags(text)
+        return self._fact_term_cache[key]
+
+    def fact_quotes(self, fact: Fact, statement: Statement) -> bool:
+        """Whether a curated fact is made from this statement (one of its quotes is in it, or it is in one)."""
+        said = textnorm.collapse_whitespace(statement.text).replace(" ", "")
+        for quote in fact.quotes:
+            plain = textnorm.collapse_whitespace(plain_text(quote)).replace(" ", "")
+            if len(plain) >= 6 and (plain in said or (len(said) >= 6 and said in plain)):
+                return True
+        return False
+
+    def without_cue(self, name: str, text: str) -> str:
+        """The text with the cue words `cues.<name>` taken out ("重新开始，AWD多少钱" → "AWD多少钱")."""
+        rest = _cue_pattern(tuple(self.cue_words(name))).sub(" ", self.normalize(text).lower())
+        return re.sub(r"^[\s,，。.!！;；:：、]+|[\s,，;；:：、]+$", "", rest)
+
+    def has_cue(self, name: str, text: str) -> bool:
+        """Whether a text holds one of the cue words `cues.<name>` (English ones as whole words)."""
+        return self.cue_at(name, text) >= 0
+
+    def cue_at(self, name: str, text: str) -> int:
+        """Where the first cue word of `cues.<name>` starts in a text (-1: none)."""
+        found = _cue_pattern(tuple(self.cue_words(name))).search(self.normalize(text).lower())
+        return found.start() if found else -1
+
+    def cue_words(self, name: str) -> list[str]:
+        """The words of `cues.<name>`; "compare.choice" names a part of a group."""
+        value = self.vocabulary["cues"]
+        for part in name.split("."):
+            value = value.get(part, ()) if isinstance(value, dict) else ()
+        return [w for words in value.values() for w in words] if isinstance(value, dict) else list(value)
+
+    def question_type(self, text: str) -> str | None:
+        """What kind of answer a question wants: why, how_much, how_long, how_many, which, how_to,
+        what or yes_no (None: no cue)."""
+        cues = self.vocabulary["cues"]
+        normal = re.sub(r"[\U0001F000-\U0001FFFF\u2600-\u27BF]+", " ", self.normalize(text).lower())
+        clauses = [c.strip(" .…~～") for c in re.split(r"[?？!！。，,;；\n]|\s{1,}(?=[\u4e00-\u9fff])", normal)]
+        asks = any(w in normal for w in cues["question_words"])
+        endings = tuple(cues["yes_no_endings"])
+        rising = normal.rstrip().endswith(("?", "？")) and len(re.findall(r"[\u4e00-\u9fff]", normal)) >= 4  # "也适合用它？"
+        if not asks and (rising or any(c.endswith(endings) for c in clauses if c)
+                         or any(f in normal for f in cues["yes_no_forms"])):
+            return "yes_no"
+        for kind, words in cues["question_type"].items():
+            if any(w in normal for w in words):
+                return kind
+        return None
 
     def passages_of(self, section: str) -> list[Passage]:
         return [p for p in self.passages if p.section == section]
@@ -222,12 +420,13 @@ class KnowledgeBase:
         import jieba
 
         tokenizer = jieba.Tokenizer()
-        for _, _, phrase in self.phrases():
+        for phrase in ("亚马逊", *(p for _, _, p in self.phrases())):
             tokenizer.add_word(phrase, freq=2000)
         return tokenizer
 
     def tokenize(self, text: str) -> list[str]:
-        return self._jieba.lcut_for_search(text)
+        # Dictionary words only: jieba's guesses at unknown words ("能少断", "货能") are noise to retrieval.
+        return self._jieba.lcut_for_search(text, HMM=False)
 
     # -- every fact, for checks and the staff console ---------------------------------------------
 
@@ -259,6 +458,13 @@ class KnowledgeBase:
                 if part not in self.document:
                     problems.append(f"course {chapter.id}: not in the document: {part!r}")
         return problems
+
+
+@lru_cache(maxsize=64)
+def _cue_pattern(words: tuple[str, ...]) -> re.Pattern:
+    parts = [rf"\b{re.escape(w.lower())}\b" if w.isascii() else re.escape(w.lower())
+             for w in sorted(words, key=len, reverse=True)]
+    return re.compile("|".join(parts) or r"(?!)")
 
 
 def _alias_key(name: str) -> str:

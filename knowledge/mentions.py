@@ -37,8 +37,11 @@ class Mention:
 
 
 class MentionFinder:
-    def __init__(self, phrases: Iterable[tuple[str, str, str]], origin_cues: dict):
-        """phrases: (entity type, canonical value, phrase as sellers write it)."""
+    def __init__(self, phrases: Iterable[tuple[str, str, str]], origin_cues: dict,
+                 patterns: Iterable[tuple[str, str, str]] = ()):
+        """phrases: (entity type, canonical value, phrase as sellers write it); patterns: the same with
+        a regular expression for what a list of phrases cannot cover."""
+        self._patterns = [(entity, value, re.compile(p, re.IGNORECASE)) for entity, value, p in patterns]
         self._table: dict[str, dict[str, tuple[str, bool]]] = {}
         for entity, value, phrase in phrases:
             key, exact = _key(phrase)
@@ -55,6 +58,8 @@ class MentionFinder:
         found.extend(
             Mention("quantity", m.group(0), m.start(), m.end(), m.group(0)) for m in QUANTITY.finditer(text)
         )
+        found.extend(Mention(entity, value, m.start(), m.end(), m.group(0))
+                     for entity, value, pattern in self._patterns for m in pattern.finditer(text))
         kept = [self._origin_or_market(m, text) for m in _drop_contained(found)]
         return sorted(kept, key=lambda m: (m.start, m.entity))
 

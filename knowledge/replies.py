@@ -10,7 +10,9 @@ import json
 from dataclasses import dataclass, field
 
 from knowledge.kb import STAGE_LABELS, Fact, KnowledgeBase, Service
-from knowledge.routing import DESTINATION, Advice, Situation, StageAdvice, covered_markets, deciding_factors
+from knowledge.statements import plain
+from knowledge.routing import (DESTINATION, Advice, Situation, StageAdvice, covered_markets, deciding_factors,
+                               question_options)
 
 HANDOFF_BUTTON = ("转人工客服", "/request_human")
 START_ADVICE_BUTTON = ("帮我选服务", "/ask_recommendation")
@@ -23,7 +25,7 @@ EXAMPLE_QUESTIONS = (
 ATTRIBUTE_ORDER = (
     "definition", "fee", "transit_time", "coverage", "minimum", "modes", "advantages", "suitable",
     "workflow", "discount", "warehouses", "origin", "cargo_types", "services", "requirement",
-    "pain_points", "carrier",
+    "pain_points", "carrier", "signup",
 )
 
 
@@ -59,12 +61,21 @@ class Context:
     us_region: str | None = None
     mode: str | None = None
     sea_service: str | None = None
+    sea_services: tuple[str, ...] = ()  # "普船和快船" side by side
+    regions: tuple[str, ...] = ()  # "美西和美东"
+    cargo_size: str | None = None
 
 
-def answer_service(base: KnowledgeBase, service: Service, attribute: str | None, ctx: Context) -> Reply:
+SOURCE_BUTTON = ("查看原文", "/show_source")
+
+
+def answer_service(base: KnowledgeBase, service: Service, attribute: str | None, ctx: Context,
+                   qtype: str | None = None) -> Reply:
     attribute = attribute or "definition"
     if attribute == "coverage" and ctx.marketplace:
         return _coverage_of(base, service, ctx.marketplace)
+    if attribute == "cargo_types" and qtype == "yes_no" and ctx.cargo_size:
+        return _carries(base, service, ctx.cargo_size)
     if attribute == "transit_time" and service.data("transit_time", "air_fastest_days"):
         specific = _send_transit(base, service, ctx)
         if specific:
@@ -76,16 +87,18 @@ def answer_service(base: KnowledgeBase, service: Service, attribute: str | None,
     fact = service.fact(attribute)
     if fact is None:
         return not_documented(base, service, attribute)
-    return Reply(_with_source(fact.answer, fact.section), _more_about(base, service, exclude=attribute))
+    return Reply(_with_source(fact.answer, fact.section), [SOURCE_BUTTON] + _more_about(base, service, exclude=attribute)[:2])
 
 
 def _coverage_of(base: KnowledgeBase, service: Service, market: str) -> Reply:
     fact = service.fact("coverage")
     name = base.label("marketplace", market)
     markets = covered_markets(base, service.id)
-    if fact is None or markets is None:
+    if fact is None:
         return not_documented(base, service, "coverage")
-    verdict = f"覆盖。{service.short} 支持{name}。" if market in markets else f"资料里 {service.short} 的覆盖范围没有{name}。"
+    if markets is None:  # the document gives no list to check the market against: what it does say
+        return Reply(_with_source(fact.answer, fact.section), [SOURCE_BUTTON])
+    verdict = f"支持。{service.short} 覆盖{name}。" if market in markets else f"不支持。资料里 {service.short} 的覆盖范围没有{name}。"
     buttons = [] if market in markets else [("帮我选能到" + name + "的服务", payload("ask_recommendation", marketplace=market))]
     return Reply(_with_source(f"{verdict}\n{fact.answer}", fact.section), buttons)
 
@@ -121,8 +134,9 @@ def _air_line(base: KnowledgeBase, air: dict, market: str) -> str:
 
 
 def _sea_lines(base: KnowledgeBase, service: Service, sea: dict, ctx: Context, header: bool = True) -> str:
-    services = [ctx.sea_service] if ctx.sea_service in sea else list(sea)
-    regions = [ctx.us_region] if ctx.us_region else ["WEST", "CENTRAL", "EAST"]
+    asked = [x for x in ctx.sea_services if x in sea] or ([ctx.sea_service] if ctx.sea_service in sea else [])
+    services = asked or list(sea)
+    regions = list(ctx.regions) or ([ctx.us_region] if ctx.us_region else ["WEST", "CENTRAL", "EAST"])
     lines = []
     for s in services:
         cells = "、".join(f"{_region_short(base, r)}{sea[s][r]}天" for r in regions)
@@ -132,7 +146,9 @@ def _sea_lines(base: KnowledgeBase, service: Service, sea: dict, ctx: Context, h
 
 
 def _region_short(base: KnowledgeBase, region: str) -> str:
-    return base.label("us_region", region).split("（")[0]
+    """The document's own word for a US region: 西部, 中部, 东部."""
+    label = base.label("us_region", region)
+    return label.split("（")[1].rstrip("）") if "（" in label else label
 
 
 def _send_minimum(service: Service, mode: str) -> Reply:
@@ -150,14 +166,23 @@ def _has_mode(base: KnowledgeBase, service: Service, mode: str) -> Reply:
     sea_modes = {"SEA", "FCL", "LCL"}
     has = mode in modes or (mode == "SEA" and modes & sea_modes)
     name = base.label("transport_mode", mode)
-    verdict = f"有。{service.short} 有{name}。" if has else f"资料里 {service.short} 没有列出{name}。"
+    verdict = f"有。{service.short} 有{name}。" if has else f"没有。资料里 {service.short} 没有列出{name}。"
     return Reply(_with_source(f"{verdict}\n{fact.answer}", fact.section))
 
 
-def not_documented(base: KnowledgeBase, service: Service, attribute: str) -> Reply:
-    label = base.label("attribute", attribute)
+def _carries(base: KnowledgeBase, service: Service, size: str) -> Reply:
+    fact = service.fact("cargo_types")
+    sizes = fact.data.get("cargo_sizes", ())
+    name = base.label("cargo_size", size)
+    verdict = f"可以。{service.short} 承运{name}。" if size in sizes else f"不行。资料里 {service.short} 的货件类型没有{name}。"
+    return Reply(_with_source(f"{verdict}\n{fact.answer}", fact.section), [SOURCE_BUTTON])
+
+
+def not_documented(base: KnowledgeBase, service: Service, attribute: str | None) -> Reply:
+    """The document does not say: plainly, with what it does say about the service and a way on."""
     known = [a for a in ATTRIBUTE_ORDER if service.fact(a)]
-    text = (f"资料里没有 {service.display} 的「{label}」信息，我不能替你估计。"
+    what = f"的「{base.label('attribute', attribute)}」信息" if attribute else "这方面的内容"
+    text = (f"资料里没有 {service.display} {what}，我不能替你估计。"
             f"关于 {service.short}，我能讲：{'、'.join(base.label('attribute', a) for a in known)}。"
             "具体价格或政策可以转人工客服确认。")
     buttons = [(f"{service.short} {base.label('attribute', a)}", payload("ask_service", service=service.id, attribute=a))
@@ -169,6 +194,185 @@ def _more_about(base: KnowledgeBase, service: Service, exclude: str) -> list[tup
     others = [a for a in ATTRIBUTE_ORDER if a != exclude and service.fact(a)][:3]
     return [(f"{service.short} {base.label('attribute', a)}", payload("ask_service", service=service.id, attribute=a))
             for a in others]
+
+
+# -- the document's own statements, yes/no verdicts, the quote behind an answer -------------------------
+
+# How a yes or a no is said, by the verb the seller asked with ("能…吗" → 可以 / 不行).
+_VERDICT_WORDS = (
+    (("是不是", "是否"), "是的。", "不是。"),
+    (("能不能", "能否", "可不可以", "可以", "能", "行不行", "行"), "可以。", "不行。"),
+    (("有没有", "有无", "有"), "有。", "没有。"),
+    (("支不支持", "支持"), "支持。", "不支持。"),
+    (("需不需要", "要不要", "需要", "要", "用不用", "得"), "需要。", "不需要。"),
+    (("会不会", "会"), "会。", "不会。"),
+    (("是",), "是的。", "不是。"),
+)
+VERDICT_UNKNOWN = "资料里没有明确说。最相关的是："
+VERDICT_NOT_ALWAYS = "不一定。"
+
+
+def verdict_word(question: str, yes: bool) -> str:
+    for words, positive, negative in _VERDICT_WORDS:
+        if any(w in question for w in words):
+            return positive if yes else negative
+    return "是的。" if yes else "不是。"
+
+
+def leads_with_verdict(text: str) -> bool:
+    return text.startswith(tuple(w for _, yes, no in _VERDICT_WORDS for w in (yes, no)) + (VERDICT_NOT_ALWAYS,))
+
+
+def with_verdict(reply: Reply, verdict: str | None, question: str) -> Reply:
+    """A yes/no question gets its yes or no first, then the answer that supports it."""
+    if verdict in ("yes", "no"):
+        return Reply(verdict_word(question, verdict == "yes") + reply.text, reply.buttons)
+    if verdict == "not_always":
+        return Reply(VERDICT_NOT_ALWAYS + reply.text, reply.buttons)
+    return reply
+
+
+def statement_answer(base: KnowledgeBase, statement, siblings: list, verdict: str | None, question: str,
+                     price_missing: bool = False, also=None) -> Reply:
+    """A statement of the document as the answer: verbatim, under its heading, with its footnote,
+    and for a list or a table the whole of it."""
+    if len(siblings) > 1:
+        body = "；".join(x.text.rstrip("；;。") for x in siblings) + "。"
+    else:
+        body = statement.text
+    heading = statement.heading
+    if heading and heading not in body and len(heading) <= 30 and statement.kind not in ("toc", "chapter"):
+        body = f"{heading}：{body}"
+    if statement.note and statement.note not in body:
+        body += f"（注：{statement.note}）"
+    sections = [statement_section(statement)]
+    if also is not None:  # a second statement that says more of it
+        body += f"\n另外：{also.text}" + (f"（注：{also.note}）" if also.note else "")
+        sections.append(statement_section(also))
+    lead = ""
+    if verdict == "unknown":
+        lead = VERDICT_UNKNOWN
+    elif verdict in ("yes", "no"):
+        lead = verdict_word(question, verdict == "yes")
+    elif verdict == "not_always":
+        lead = VERDICT_NOT_ALWAYS
+    if price_missing:
+        lead = "资料没有给出具体价格。资料里相关的是：" + lead
+    return Reply(_with_source(lead + body, *sections), [SOURCE_BUTTON])
+
+
+def statement_section(statement) -> str:
+    return {"课程路径图": "课程路径图", "目录": "目录"}.get(statement.section, statement.section)
+
+
+def names_answer(base: KnowledgeBase, names, english_asked: bool) -> Reply:
+    """"FIST 英文全称是什么", "FO跟SO有什么区别": the document's own expansion of each abbreviation, and the
+    list they stand in together ("海运服务：海运快船 (FO)；海运普船 (SO)")."""
+    lines, sections = [], []
+    for name in names:
+        line = f"{name.short} 的中文名是「{name.chinese}」"
+        if name.english and name.english != name.short:
+            line += f"，英文全称是 {name.english}"
+        line += "。"
+        if english_asked and not name.english:
+            line += f"资料里没有给出 {name.short} 的英文全称。"
+        lines.append(line)
+        sections.append(name.section)
+    together = _shared_list(base, names) if len(names) > 1 else None
+    if together is not None:
+        lines.append(f"资料里它们列在一起——{together[0]}")
+        sections.append(together[1])
+    return Reply(_with_source("\n".join(lines), *sections), [SOURCE_BUTTON])
+
+
+def _shared_list(base: KnowledgeBase, names) -> tuple[str, str] | None:
+    for statement in base.statements:
+        if statement.kind in ("item", "cell") and names[0].short in statement.text:
+            group = base.statement_index.group(statement)
+            if all(any(n.short in x.text for x in group) for n in names):
+                return f"{statement.heading}：" + "；".join(x.text for x in group), statement.section
+    return None
+
+
+def pages(lines) -> Reply:
+    return Reply(_with_source("\n".join(x.text for x in lines), "目录"))
+
+
+def not_said(nearest: Reply) -> Reply:
+    """The document does not answer this; what it says nearest to it, under that heading."""
+    return Reply("资料里没有直接讲到这一点，我不能替你判断。资料里相关的是：\n" + nearest.text,
+                 nearest.buttons[:1] + [HANDOFF_BUTTON])
+
+
+def not_in_document(base: KnowledgeBase, closest=None) -> Reply:
+    text = "资料里没有讲到这个问题，我不能替你回答或估计。"
+    if closest is not None:
+        text += f"\n资料里最接近的一句（{statement_section(closest)}）：「{closest.text}」"
+    text += "\n具体情况可以转人工客服确认。"
+    return Reply(text, [HANDOFF_BUTTON, START_ADVICE_BUTTON])
+
+
+def source(base: KnowledgeBase, ref) -> Reply:
+    """「查看原文」: the verbatim text behind the last answer."""
+    ref = tuple(ref or ())
+    if ref[:1] == ("statement",) and len(ref) == 2:
+        found = next((x for x in base.statements if x.id == ref[1]), None)
+        if found is not None:
+            lines = [x.text for x in base.statement_index.group(found)]
+            head = " / ".join(x for x in (found.parent, found.heading) if x)
+            text = f"原文（{statement_section(found)} {found.title}）：\n" + (f"{head}\n" if head else "") + "\n".join(lines)
+            if found.note:
+                text += f"\n* {found.note}"
+            return Reply(text)
+    fact = _fact_for(base, ref)
+    if fact is not None and fact.quotes:
+        quotes = "\n".join(f"「{plain(q)}」" for q in fact.quotes)
+        return Reply(f"原文（{fact.section}）：\n{quotes}")
+    return Reply("上一条回答没有可以展示的原文。问我一个具体问题，回答后点「查看原文」就能看到出处。")
+
+
+def _fact_for(base: KnowledgeBase, ref: tuple):
+    if len(ref) == 3 and ref[0] == "fact":
+        owner, attribute = ref[1], ref[2]
+        if owner in base.services:
+            return base.services[owner].fact(attribute)
+        table = {"concept": base.concepts, "stage": base.stages, "pain": base.pain_points}.get(owner)
+        if table is not None:
+            return table.get(attribute)
+        if owner == "course":
+            return base.course_fact
+    return None
+
+
+def judged(base: KnowledgeBase, service: Service, suits: bool, reasons) -> Reply:
+    """"能用PCP把深圳的货发美国吗": the advisor's verdict on one service for the stated situation."""
+    lead = f"可以，{service.short} 适合这种情况：" if suits else f"不行，{service.short} 不适合这种情况："
+    lines = [lead] + [f"· {r.text}" for r in _dedupe(reasons)]
+    return Reply(_with_source("\n".join(lines), *[r.section for r in reasons]), [START_ADVICE_BUTTON])
+
+
+def variants(base: KnowledgeBase, service: Service, ctx: Context, modes: list[str]) -> Reply:
+    """One service's own options side by side: SEND's boat types and regions, or air against sea."""
+    fact = service.fact("transit_time")
+    if fact is not None and "air_fastest_days" in fact.data:
+        air, sea = fact.data["air_fastest_days"], fact.data["sea_days_us"]
+        if "AIR" in modes and any(m in modes for m in ("SEA", "LCL")):
+            market = ctx.marketplace
+            air_line = (_air_line(base, air, market) if market else
+                        "、".join(f"中国至{base.label('marketplace', m)}最快{d}天" for m, d in air.items()) + "。")
+            lines = [f"{service.short} 空运和海运对比：", f"▪ 空运：{air_line}"]
+            lines.append("▪ 海运（资料只给了美国，开船次日算起）：\n" + _sea_lines(base, service, sea, ctx, header=False))
+            minimum = service.fact("minimum")
+            sections = [fact.section]
+            if minimum is not None:
+                lines.append(f"▪ 起运量：{minimum.answer}")
+                sections.append(minimum.section)
+            return Reply(_with_source("\n".join(lines), *sections), [SOURCE_BUTTON])
+        return Reply(_with_source(_sea_lines(base, service, sea, ctx), fact.section), [SOURCE_BUTTON])
+    modes_fact = service.fact("modes")
+    if modes_fact is not None:
+        return Reply(_with_source(modes_fact.answer, modes_fact.section), [SOURCE_BUTTON])
+    return not_documented(base, service, "modes")
 
 
 # -- comparisons ---------------------------------------------------------------------------------
@@ -191,7 +395,13 @@ def compare(base: KnowledgeBase, ids: list[str], attribute: str | None = None) -
     if attribute is not None:
         return _compare_attribute(base, services, attribute)
     names = " vs ".join(s.short for s in services)
-    lines, sections = [f"{names}，按决定选择的几点对比："], []
+    lines, sections = [f"{names}："], []
+    for service in services:
+        identity = _identity(service)
+        if identity:
+            lines.append(f"▪ {service.short} 是什么——{identity[0]}")
+            sections.append(identity[1])
+    lines.append("按决定选择的几点对比：")
     rows = comparison.rows
     if len(stages := {s.stage for s in services}) == 1 and len(rows) > 4:
         rows = tuple(r for r in rows if r[0] != "suitable")  # same stage: the data rows decide
@@ -213,6 +423,18 @@ def compare(base: KnowledgeBase, ids: list[str], attribute: str | None = None) -
     else:
         lines.append("告诉我货从哪发、卖哪个站、急不急、货量多少，我可以直接帮你选。")
     return Reply(_with_source("\n".join(lines), *sections), [START_ADVICE_BUTTON])
+
+
+def _identity(service: Service) -> tuple[str, str] | None:
+    """What a service is and who provides it, in one line: its definition's first sentence and its carrier."""
+    definition = service.fact("definition")
+    if definition is None:
+        return None
+    text = _first_sentence(definition.answer)
+    carrier = service.fact("carrier")
+    if carrier is not None:
+        text += f"（{_first_sentence(carrier.answer)}）"
+    return text, definition.section
 
 
 def _compare_attribute(base: KnowledgeBase, services, attribute: str) -> Reply:
@@ -297,10 +519,14 @@ def course_map(base: KnowledgeBase) -> Reply:
 # -- routing advice ------------------------------------------------------------------------------
 
 
+LOAD_LABELS = {"full_container": "整柜", "below_air_min": "货量低于 Amazon SEND 空运0.5KG的起运量",
+               "small": "货量不大", "medium": "货量中等", "bulk": "货量大"}
+
+
 def situation_summary(base: KnowledgeBase, s: Situation) -> str:
     parts = []
     if s.assumed_origin:
-        parts.append("从中国发货（默认，如货已在目的国请告诉我）")
+        parts.append("按从中国发货理解（货已在目的国的话请告诉我）")
     elif s.origin == DESTINATION:
         parts.append("货已在目的国境内")
     elif s.origin == "CN":
@@ -311,12 +537,8 @@ def situation_summary(base: KnowledgeBase, s: Situation) -> str:
         parts.append(f"卖{base.label('marketplace', s.effective_destination)}站")
     if s.urgency:
         parts.append(base.label("urgency", s.urgency))
-    if s.full_container:
-        parts.append("整柜")
-    elif s.weight_kg is not None:
-        parts.append(f"约{s.weight_kg:g}公斤")
-    elif s.volume_cbm is not None:
-        parts.append(f"约{s.volume_cbm:g}方")
+    if s.load:
+        parts.append(LOAD_LABELS[s.load])  # a class, never the seller's own figure: no number the document lacks
     for name in ("mode", "cargo_size"):
         value = getattr(s, name)
         if value and not (name == "mode" and value == "FCL" and s.full_container):
@@ -341,7 +563,18 @@ def question(base: KnowledgeBase, name: str, advice: Advice | None = None) -> Re
     buttons = [(title, payload("inform", **{entity: value})) for title, value in spec["buttons"]]
     known = situation_summary(base, advice.situation) if advice is not None else ""
     lead = f"已记下：{known}。\n" if known else ""
-    return Reply(lead + spec["ask"] + "（不确定可以说「跳过」）", buttons + [("跳过", "/dont_know")])
+    options = question_options(base, advice.situation, name) if advice is not None else []
+    sections: list[str] = []
+    if len({service for _, service, _ in options}) > 1:
+        names = "、".join(dict.fromkeys(base.services[svc].short for _, svc, _ in options))
+        lead += f"目前可选 {names}，关键看{spec['factor']}：\n"
+        for title, service_id, reason in options:
+            lead += f"· {title}：{base.services[service_id].short}——{reason.text}\n"
+            sections.append(reason.section)
+    text = lead + spec["ask"] + "（不确定可以说「跳过」）"
+    if sections:
+        text = _with_source(text, *sections)
+    return Reply(text, buttons + [("跳过", "/dont_know")])
 
 
 def recommendation(base: KnowledgeBase, advice: Advice) -> Reply:
@@ -423,11 +656,16 @@ def _highlight(base: KnowledgeBase, service_id: str, s: Situation) -> tuple[str,
     return None
 
 
-def why(base: KnowledgeBase, advice: Advice | None, service_id: str | None) -> Reply:
+def why(base: KnowledgeBase, advice: Advice | None, service_id: str | None, recommended=(), comparison=None,
+        why_not: bool = False) -> Reply:
     if service_id is None or service_id not in base.services:
         return Reply("想问哪个服务为什么（不）推荐？比如「为什么不用AGL」。")
     service = base.services[service_id]
     if advice is None or not advice.stages:
+        fact = None if why_not else service.fact("advantages") or service.fact("suitable")
+        if fact is not None:  # "为啥推荐用FIST": its advantages, as the document gives them
+            return Reply(_with_source(f"{service.short} 的好处：{fact.answer}", fact.section),
+                         [START_ADVICE_BUTTON, SOURCE_BUTTON])
         return Reply(f"我们还没聊你的情况。先告诉我货从哪发、卖哪个站，我再解释为什么用或不用 {service.short}。",
                      [START_ADVICE_BUTTON])
     reasons = advice.why_not(service_id)
@@ -438,6 +676,17 @@ def why(base: KnowledgeBase, advice: Advice | None, service_id: str | None) -> R
     if rec is not None:
         text = f"推荐 {service.short} 是因为：\n" + "\n".join(f"· {r.text}" for r in _dedupe(rec.reasons))
         return Reply(_with_source(text, *[r.section for r in rec.reasons]))
+    chosen = next((advice.recommendation(s) for s in recommended if advice.recommendation(s)), None)
+    if chosen is not None:
+        lines = [f"推荐的是 {base.services[chosen.service].short}，不是 {service.short}，因为："]
+        lines += [f"· {r.text}" for r in _dedupe(chosen.reasons)]
+        sections = [r.section for r in chosen.reasons]
+        if comparison is not None:
+            lines.append(f"· 资料里的对比：{comparison.text}")
+            sections.append(statement_section(comparison))
+        if service.stage != base.services[chosen.service].stage:
+            lines.append(f"{service.short} 属于{STAGE_LABELS.get(service.stage, service.stage)}环节，可以和它搭配使用。")
+        return Reply(_with_source("\n".join(lines), *sections))
     stage = STAGE_LABELS.get(service.stage, service.stage)
     text = (f"{service.short} 属于{stage}环节，和你刚才问的情况不在同一环节，所以没有放进推荐。"
             f"想了解它可以问「{service.short}是什么」。")
@@ -450,8 +699,8 @@ def why(base: KnowledgeBase, advice: Advice | None, service_id: str | None) -> R
 def out_of_scope(base: KnowledgeBase, text: str) -> Reply:
     chapter = base.chapter_for(text)
     if chapter and chapter.id != "3.1":
-        lead = (f"这属于课程 {chapter.id}「{chapter.title}」的内容。我手上只有 3.1「亚马逊的跨境供应链服务」的资料，"
-                "这一章的具体内容答不了。")
+        lead = (f"这属于课程 {chapter.id}「{chapter.title}」的内容（课程路径图：{chapter.summary}）。"
+                "我手上只有 3.1「亚马逊的跨境供应链服务」的资料，这一章的具体内容答不了。")
     else:
         lead = "这个问题超出了我掌握的资料范围，我不想乱答。"
     text = (lead + "\n我能回答亚马逊跨境供应链服务的问题：头程物流（AGL、Amazon SEND、FIST、PCP）、"

@@ -10,7 +10,6 @@ The rules are data (routing.yml); coverage comes from the services' documented c
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from typing import Iterable
 
@@ -118,10 +117,14 @@ class Situation:
         return bool(value) if isinstance(value, frozenset) else value is not None
 
     def relevant_stages(self) -> list[str]:
+        """The stages the advice covers: those the seller named, else those their facts touch."""
+        if self.stages and not (self.stages & {"end_to_end"} and len(self.stages) == 1):
+            return [s for s in STAGE_ORDER if s in self.stages]
         stages = set(self.stages)
         if any(self.known(f) for f in FIRST_MILE_FACTS) or "TRACKING" in self.needs:
             stages.add("first_mile")
-        if self.target == "AWD" or self.inventory == "AWD" or ("OTHER" in self.buyers and self.inventory is None):
+        if self.target == "AWD" or self.inventory == "AWD" or ("OTHER" in self.buyers and self.inventory is None) \
+                or "STORAGE" in self.needs:
             stages.add("warehousing")
         if self.inventory or self.buyers or self.fulfillment or self.traits:
             stages.add("last_mile")
@@ -321,6 +324,28 @@ def deciding_factors(base: KnowledgeBase, services: list[str]) -> list[str]:
         if len(outcomes) > 1:
             factors.append(base.routing_rules["questions"][question]["factor"])
     return factors
+
+
+def question_options(base: KnowledgeBase, situation: Situation, question: str) -> list[tuple[str, str, Reason]]:
+    """What each answer to `question` would lead to: (the answers' titles, the service that would come
+    first, the rule's reason that puts it there), one entry per service, so a seller sees the
+    candidates and the difference that decides between them while being asked."""
+    stage = next((st for st in situation.relevant_stages() or ["first_mile"] if question in _STAGE_QUESTIONS[st]), None)
+    if stage is None:
+        return []
+    before = advise(base, situation).stages.get(stage)
+    known = {r.rule for rec in (before.recommended if before else []) for r in rec.reasons}
+    grouped: dict[str, tuple[list[str], Reason]] = {}
+    for title, value in base.routing_rules["questions"][question]["buttons"]:
+        after = advise(base, answer(situation, question, value)).stages.get(stage)
+        if not after or not after.recommended:
+            continue
+        top = after.recommended[0]
+        fresh = [r for r in top.reasons if r.rule not in known]
+        reason = fresh[-1] if fresh else top.reasons[0]
+        titles, first = grouped.setdefault(top.service, ([], reason))
+        titles.append(title)
+    return [("、".join(titles), service, reason) for service, (titles, reason) in grouped.items()][:3]
 
 
 def _changes_answer(base: KnowledgeBase, situation: Situation, stage: str, question: str) -> bool:

@@ -31,25 +31,31 @@ def test_every_domain_action_is_registered():
     assert set(domain["actions"]) == set(executor.actions)
 
 
-def test_a_service_answer_sends_text_buttons_and_context_slots():
+def focus_of(events):
+    return next(e["value"] for e in events if e["event"] == "slot" and e["name"] == "focus")
+
+
+def test_a_service_answer_sends_text_buttons_and_the_focus():
     t = tracker("ask_service", "AWD仓储费多少", [
         {"entity": "service", "value": "AWD", "start": 0, "end": 3},
         {"entity": "attribute", "value": "fee", "start": 3, "end": 6}])
-    messages, events = run("action_answer_service", t)
-    assert "0.48" in messages[0]["text"]
-    assert messages[0]["buttons"][0]["payload"].startswith("/ask_service{")
-    assert SlotSet("service", "AWD") in events and SlotSet("topic", "service") in events
+    messages, events = run("action_respond", t)
+    assert "0.48" in messages[0]["text"] and "「来源：1.4.1」" in messages[0]["text"]
+    assert {"title": "查看原文", "payload": "/show_source"} in messages[0]["buttons"]
+    focus = focus_of(events)
+    assert focus["services"] == ["AWD"] and focus["attribute"] == "fee" and focus["source"] == ["fact", "AWD", "fee"]
 
 
 def test_slots_already_holding_a_value_are_not_set_again():
     t = tracker("ask_service", "仓储费呢", [{"entity": "attribute", "value": "fee", "start": 0, "end": 3}],
-                slots={"service": "AWD", "topic": "service"})
-    _, events = run("action_answer_service", t)
-    assert SlotSet("service", "AWD") not in events and SlotSet("attribute", "fee") in events
+                slots={"focus": {"topic": "service", "services": ["AWD"], "current": "AWD", "attribute": "fee",
+                                 "section": "1.4.1", "source": ["fact", "AWD", "fee"]}})
+    messages, events = run("action_respond", t)
+    assert "0.48" in messages[0]["text"] and events == []
 
 
 def test_the_advisor_stores_its_question():
-    messages, events = run("action_advise", tracker("ask_recommendation", "头程怎么选"))
+    messages, events = run("action_respond", tracker("ask_recommendation", "头程怎么选"))
     assert "从哪里发" in messages[0]["text"] and SlotSet("pending_question", "origin") in events
 
 

@@ -287,10 +287,10 @@ def test_rule_policy_predicts_what_it_predicts_without_the_patch(monkeypatch):
         return {"prev_action": {"action_name": previous_action}, "user": {"intent": intent}}
 
     at_start = [{}, state("action_listen", "greet")]
-    three_turns = [state("action_listen", "ask_service"), state("action_answer_service", "ask_service"),
+    three_turns = [state("action_listen", "ask_service"), state("action_respond", "ask_service"),
                    state("action_listen", "compare_services")]
-    lookup = {**policy.lookup, RULES: {**policy.lookup[RULES], json.dumps(at_start): "action_handoff",
-                                       json.dumps(three_turns): "action_out_of_scope"}}
+    lookup = {**policy.lookup, RULES: {**policy.lookup[RULES], json.dumps(at_start): "action_restart",
+                                       json.dumps(three_turns): "action_back"}}
     monkeypatch.setattr(policy, "lookup", lookup)
     policy.__dict__.pop("_longest_rule", None)
 
@@ -323,8 +323,8 @@ def test_rule_policy_predicts_what_it_predicts_without_the_patch(monkeypatch):
             tracker.update(Restarted())
             tracker.update(ActionExecuted("action_listen"))
     assert rasa_patches._longest_rule(policy) == 3
-    assert actions.count("action_handoff") == 2  # greet at the start, and again after the restart
-    assert actions.count("action_out_of_scope") >= 10
+    assert actions.count("action_restart") == 2  # greet at the start, and again after the restart
+    assert actions.count("action_back") >= 10
     assert len(tracker._states_so_far.replayed) > 300  # continued, not rebuilt, since the restart
 
 
@@ -349,9 +349,9 @@ def test_a_custom_action_gets_the_whole_state_with_this_turns_events(monkeypatch
         tracker.update(UserUttered(f"{service}是什么", {"name": "ask_service", "confidence": 0.9},
                                    [{"entity": "service", "value": service, "start": 0, "end": 3}]))
         tracker.update(SlotSet("service", service))
-        tracker.update(ActionExecuted("action_answer_service"))
+        tracker.update(ActionExecuted("action_respond"))
         tracker.update(BotUttered(f"答案{i}"))
-    action = RemoteAction("action_answer_service", None)
+    action = RemoteAction("action_respond", None)
     ours = action._action_call_format(tracker, domain)
     rasas = rasa_patches._action_call_format(action, tracker, domain)
     assert [e["event"] for e in ours["tracker"]["events"]] == ["user", "slot", "action", "bot"]

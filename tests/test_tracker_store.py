@@ -20,7 +20,7 @@ def turn(text: str, service: str) -> list:
     parse = {"text": text, "intent": {"name": "ask_service", "confidence": 0.93},
              "entities": [{"entity": "service", "value": service, "start": 0, "end": len(service)}]}
     return [UserUttered(text, parse["intent"], parse["entities"], parse_data=parse),
-            SlotSet("service", service), ActionExecuted("action_answer_service"),
+            SlotSet("focus", {"topic": "service", "services": [service]}), ActionExecuted("action_respond"),
             BotUttered(f"{service} 的答案「来源：1.4.1」", {"buttons": []}), ActionExecuted("action_listen")]
 
 
@@ -89,7 +89,7 @@ def test_another_replica_writing_the_conversation_is_seen(stores):
     tracker = asyncio.run(handle(cached, "seller", "回到第一个副本", "AMS"))
     texts = [e.text for e in tracker.events if isinstance(e, UserUttered)]
     assert texts[-2:] == ["另一个副本处理的问题", "回到第一个副本"]
-    assert tracker.get_slot("service") == "AMS"
+    assert tracker.get_slot("focus")["services"] == ["AMS"]
     stored = [r for r in rows(tmp / "cached.db") if r[1] == "user"]
     assert len(stored) == 7  # nothing written twice, nothing lost
 
@@ -183,4 +183,4 @@ def test_idle_conversations_are_not_kept(stores, monkeypatch):
         return old, await cached.retrieve("idle")
 
     old, again = asyncio.run(run())
-    assert again is not old and again.get_slot("service") == "AWD"
+    assert again is not old and again.get_slot("focus")["services"] == ["AWD"]

@@ -274,11 +274,11 @@ def test_suggestion_button_sends_its_question_and_gets_the_answer(page):
         wait_for_reply(page, send(page, "AWD仓储费多少"), containing="0.48")
     # the AWD fee answer comes with follow-up buttons about AWD (简介、覆盖站点、起运量 …)
     buttons = page.locator(".rw-message:not(.rw-typing-indication)").last.locator(".rw-replies .rw-reply")
-    expect(buttons.first).to_be_visible()
-    title = buttons.first.inner_text().strip()
-    assert "AWD" in title
+    follow_up = buttons.filter(has_text="AWD").first
+    expect(follow_up).to_be_visible()
+    title = follow_up.inner_text().strip()
     before = bot_messages(page).count()
-    buttons.first.click()
+    follow_up.click()
     expect(user_messages(page).last).to_have_text(title)
     reply = wait_for_reply(page, before, containing="「来源：")
     expect(reply).to_contain_text("AWD")
@@ -327,3 +327,14 @@ def test_the_page_talks_only_to_localhost_over_a_websocket(page, servers, browse
     assert any("bot_uttered" in frame for frame in browser_log["frames"]), "no reply came over the websocket"
     violations = [line for line in browser_log["console"] if "Content Security Policy" in line]
     assert violations == []
+
+
+def test_the_quote_behind_an_answer_is_one_click_away(page):
+    wait_for_reply(page, send(page, "AWD仓储费多少"), containing="0.48")
+    buttons = page.locator(".rw-message:not(.rw-typing-indication)").last.locator(".rw-replies .rw-reply")
+    source = buttons.filter(has_text="查看原文").first
+    expect(source).to_be_visible()
+    before = bot_messages(page).count()
+    source.click()
+    reply = wait_for_reply(page, before, containing="原文（1.4.1）")
+    expect(reply).to_contain_text("仓储费仅需$0.48/立方英尺/月")

@@ -150,7 +150,7 @@ def test_transcript_shows_intent_confidence_action_and_texts(console, seeded):
     first = turns[0]
     assert first["user"]["text"] == "AWD仓储费多少？"
     assert first["user"]["intent"] == "ask_service" and 0.5 < first["user"]["confidence"] <= 1
-    assert first["actions"][0]["name"] == "action_answer_service" and first["actions"][0]["policy"] == "RulePolicy"
+    assert first["actions"][0]["name"] == "action_respond" and first["actions"][0]["policy"] == "RulePolicy"
     bot_text = "\n".join(b["text"] for b in first["bot"])
     assert "0.48" in bot_text and "0.38" in bot_text and "1.4.1" in bot_text
     assert any(b["buttons"] for b in first["bot"])
@@ -161,7 +161,7 @@ def test_transcript_of_a_hand_off(console, seeded):
     turns = [i for i in t["items"] if i["kind"] == "turn" and i["user"]]
     request = turns[-1]
     assert request["user"]["text"] == "我要找人工客服" and request["user"]["intent"] == "request_human"
-    assert [a["name"] for a in request["actions"]] == ["action_handoff"]
+    assert [a["name"] for a in request["actions"]] == ["action_respond"]
     assert request["slots"] == {"handoff": "requested"}
     assert "人工" in request["bot"][0]["text"]
     assert t["handoff"] is not None

@@ -94,7 +94,7 @@ def test_the_staff_page(page, sqlite_seed, console_for):
     expect(handoff_turn).to_contain_text("我要找人工客服")
     expect(handoff_turn).to_contain_text("request_human")
     expect(handoff_turn).to_contain_text("卖家请求转人工")
-    expect(handoff_turn).to_contain_text("action_handoff")
+    expect(handoff_turn).to_contain_text("action_respond")
     expect(handoff_turn.locator(".confidence")).to_have_text(re.compile(r"^(0\.\d\d|1\.00)$"))
     page.screenshot(path=str(LOGS / "staff-console-transcript.png"), full_page=True)
 

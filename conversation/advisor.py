@@ -1,0 +1,165 @@
+"""The seller's situation for the routing advisor (knowledge/routing.py), kept in slots and built up
+over turns: facts accumulate until the seller starts over, a fact given again replaces the old one,
+and an answer is read in the light of the question just asked ("美国" to "where from?" is an origin).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from conversation.turn import Turn
+from knowledge.routing import DESTINATION, Situation, with_quantity
+
+# Entity types that describe the seller's situation rather than a service's attribute.
+SITUATION_ENTITIES = ("origin", "quantity", "urgency", "cargo_size", "warehouse", "sales_channel",
+                      "fulfillment", "product_trait", "need")
+SITUATION_SLOTS = ("origin", "destination", "urgency", "quantity", "cargo_size", "transport_mode",
+                   "sea_service", "us_region", "target_warehouse", "inventory", "buyers", "fulfillment",
+                   "traits", "needs", "advice_stages", "skipped", "pending_question")
+# What an answer to each advisor question may arrive as.
+ANSWER_ENTITIES = {
+    "origin": ("origin", "marketplace"),
+    "destination": ("marketplace", "origin"),
+    "urgency": ("urgency",),
+    "load": ("quantity", "transport_mode"),
+    "mode": ("transport_mode", "sea_service"),
+    "target": ("warehouse", "service"),
+    "fulfillment": ("fulfillment", "service"),
+    "inventory": ("warehouse", "service"),
+    "buyers": ("sales_channel",),
+}
+# A service named in answer to "which warehouse?" means its warehouse.
+SERVICE_AS_WAREHOUSE = {"AWD": "AWD", "FBA": "FC", "MCF": "FC"}
+_TARGET_CUES = ("进", "入", "到", "送", "发往", "发到", "运到", "送到", "补到", "补货到")
+_INVENTORY_CUES_AFTER = ("里", "中", "的货", "的库存", "库存", "发货", "发", "出库", "配送")
+
+
+def situation_from_slots(slots: dict) -> Situation:
+    base = Situation(
+        origin=slots.get("origin"),
+        destination=slots.get("destination"),
+        urgency=slots.get("urgency"),
+        mode=slots.get("transport_mode"),
+        sea_service=slots.get("sea_service"),
+        us_region=slots.get("us_region"),
+        cargo_size=slots.get("cargo_size"),
+        target=slots.get("target_warehouse"),
+        inventory=slots.get("inventory"),
+        buyers=frozenset(slots.get("buyers") or ()),
+        fulfillment=slots.get("fulfillment"),
+        traits=frozenset(slots.get("traits") or ()),
+        needs=frozenset(slots.get("needs") or ()),
+        stages=frozenset(slots.get("advice_stages") or ()),
+        skipped=frozenset(slots.get("skipped") or ()),
+    )
+    return with_quantity(base, slots["quantity"]) if slots.get("quantity") else base
+
+
+def situation_slots(s: Situation, quantity: str | None) -> dict:
+    return {
+        "origin": s.origin, "destination": s.destination, "urgency": s.urgency, "quantity": quantity,
+        "cargo_size": s.cargo_size, "transport_mode": s.mode, "sea_service": s.sea_service,
+        "us_region": s.us_region, "target_warehouse": s.target, "inventory": s.inventory,
+        "buyers": sorted(s.buyers), "fulfillment": s.fulfillment, "traits": sorted(s.traits),
+        "needs": sorted(s.needs), "advice_stages": sorted(s.stages), "skipped": sorted(s.skipped),
+    }
+
+
+def cleared() -> dict:
+    return {name: None for name in SITUATION_SLOTS}
+
+
+def apply_turn(s: Situation, turn: Turn, pending: str | None, negated: set[str] = frozenset()
+               ) -> tuple[Situation, str | None, bool]:
+    """The situation after this message, the quantity text to remember, and whether anything changed.
+    `negated`: entity values the seller said they do not use ("我不用FBA")."""
+    before = s
+    quantity = turn.slot("quantity")
+    entities = [e for e in turn.entities if str(e.get("value")) not in negated or e.get("entity") == "service"]
+    turn = replace(turn, entities=entities)
+    if pending:
+        s, quantity = _answer_pending(s, turn, pending, quantity)
+    for value in turn.values("origin"):
+        s = replace(s, origin=value)
+    for value in turn.values("marketplace"):
+        if not (pending in ("origin", "destination") and s.destination == value):
+            s = replace(s, destination=value)
+    if turn.first("urgency"):
+        s = replace(s, urgency=turn.first("urgency"))
+    for text in turn.values("quantity"):
+        s, quantity = with_quantity(s, text), text
+    for mode in turn.values("transport_mode"):
+        if mode == "FCL":
+            s, quantity = replace(s, full_container=True, mode="FCL"), "整柜"
+        else:
+            s = replace(s, mode=mode, sea_service=None if mode == "AIR" else s.sea_service)
+    if turn.first("sea_service"):
+        s = replace(s, sea_service=turn.first("sea_service"), mode=s.mode if s.mode in ("SEA", "LCL") else "SEA")
+    if turn.first("us_region"):
+        s = replace(s, us_region=turn.first("us_region"))
+    if turn.first("cargo_size"):
+        s = replace(s, cargo_size=turn.first("cargo_size"))
+    for entity in (e for e in turn.entities if e.get("entity") == "warehouse"):
+        if pending not in ("target", "inventory"):
+            s = _place_warehouse(s, turn, entity)
+    s = replace(
+        s,
+        buyers=s.buyers | set(turn.values("sales_channel")),
+        traits=s.traits | set(turn.values("product_trait")),
+        needs=s.needs | set(turn.values("need")),
+        stages=s.stages | set(_stages(turn)),
+    )
+    fulfillment = [f for f in turn.values("fulfillment") if f not in negated]
+    if fulfillment:
+        s = replace(s, fulfillment=fulfillment[-1])
+    return s, quantity, s != before
+
+
+def _stages(turn: Turn) -> list[str]:
+    stages = turn.values("stage")
+    if "all" in stages:
+        return ["first_mile", "warehousing", "last_mile"]
+    return [x for x in stages if x in ("first_mile", "warehousing", "last_mile", "end_to_end")]
+
+
+def _answer_pending(s: Situation, turn: Turn, pending: str, quantity):
+    """Read the message as the answer to the question just asked ("美国" to "where from?" is an origin)."""
+    for entity in turn.entities:
+        kind, value = entity.get("entity"), str(entity.get("value"))
+        if kind not in ANSWER_ENTITIES[pending]:
+            continue
+        if pending == "origin":
+            return replace(s, origin=value), quantity
+        if pending == "destination" and kind in ("marketplace", "origin") and value not in ("CN", DESTINATION):
+            return replace(s, destination=value), quantity
+        if pending == "load":
+            if kind == "transport_mode" and value == "FCL":
+                return replace(s, full_container=True, mode="FCL"), "整柜"
+            if kind == "quantity":
+                return with_quantity(s, value), value
+        if pending in ("target", "inventory"):
+            value = SERVICE_AS_WAREHOUSE.get(value, value) if kind == "service" else value
+            if value in ("FC", "AWD", "OWN", "OTHER_CHANNEL"):
+                return replace(s, **{pending: value}), quantity
+        if pending == "fulfillment":
+            value = "FBA" if kind == "service" and value == "FBA" else value
+            if value in ("FBA", "MFN"):
+                return replace(s, fulfillment=value), quantity
+    return s, quantity
+
+
+def _place_warehouse(s: Situation, turn: Turn, entity: dict) -> Situation:
+    """A warehouse is where goods go (进AWD, 送到FBA) or where stock sits (亚马逊仓里的货)."""
+    value = str(entity["value"])
+    text = turn.text
+    start, end = int(entity.get("start", 0)), int(entity.get("end", 0))
+    mention = text[start:end]
+    after = text[end : end + 3]
+    before = text[max(0, start - 3) : start]
+    if value in ("OWN", "OTHER_CHANNEL"):
+        return replace(s, inventory=value)
+    if mention.startswith(_TARGET_CUES) or before.endswith(_TARGET_CUES):
+        return replace(s, target=value)
+    if before.endswith("在") or after.startswith(_INVENTORY_CUES_AFTER):
+        return replace(s, inventory=value)
+    first_mile = s.origin or s.destination or s.urgency or s.full_container or s.weight_kg or s.volume_cbm
+    return replace(s, target=value) if first_mile else replace(s, inventory=value)

@@ -1,0 +1,655 @@
+"""`respond`: read the message (understand.py), decide once what kind of answer it gets, and let the
+one handler of that kind compose it. Handlers do not call one another; each returns the reply and
+the slots to set, the focus among them.
+
+Facts come from the knowledge base: a curated fact when one answers the question (composed, cited,
+used by the advisor), else the document's own statements (knowledge/statements.py), else an honest
+「资料里没有」 with a way forward.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import replace
+
+from conversation import advisor
+from conversation.focus import SLOT, Focus
+from conversation.turn import Outcome, Turn
+from conversation.understand import DOMAIN_INTENTS, QTYPE_ATTRIBUTE, SMALLTALK, Question, decide, read
+from knowledge import replies
+from knowledge.kb import Fact, KnowledgeBase, Service
+from knowledge.replies import Context, Reply
+from knowledge.retrieval import StatementHit, quantity_kinds
+from knowledge.routing import advise as evaluate, next_question
+
+# A statement answers a question on its own when it matches at least this share of the question's
+# weight (tuned on the development set, tests/heldout/; see docs/answers.md).
+ANSWER_COVERAGE = 0.5
+ANSWER_SCORE = 3.0
+# Within a question about one service, a statement wins over the curated fact by this much coverage
+# when the seller named the attribute, and at no loss when they named none (it is the more precise).
+STATEMENT_LEAD_NAMED = 0.2
+STATEMENT_LEAD_UNNAMED = -0.05
+# ... and even a message the classifier filed under out_of_scope ("亚马逊prime会员有多少人").
+STRONG_COVERAGE = 0.8
+STRONG_SCORE = 10.0
+# A curated fact answers a question that names no attribute when it matches this share of it.
+FACT_COVERAGE = 0.4
+# A yes/no question is answered yes only when a statement matches it this well.
+YES_COVERAGE = 0.45
+
+
+logger = logging.getLogger(__name__)
+
+
+def respond(base: KnowledgeBase, turn: Turn) -> Outcome:
+    focus = Focus.from_slot(turn.slot(SLOT))
+    question = read(base, turn, focus)
+    kind = decide(base, question)
+    outcome = HANDLERS[kind](base, question)
+    logger.debug("%r intent=%s qtype=%s subjects=%s → %s, focus %s", turn.text, turn.intent, question.qtype,
+                 question.subjects, kind, outcome.slots.get(SLOT))
+    return outcome
+
+
+def _with_focus(reply: Reply, focus: Focus, **slots) -> Outcome:
+    return Outcome(reply, {SLOT: focus.as_slot(), **slots})
+
+
+# -- the edges ---------------------------------------------------------------------------------------
+
+
+def smalltalk(base: KnowledgeBase, q: Question) -> Outcome:
+    return Outcome(replies.smalltalk(q.intent))
+
+
+def bad_input(base: KnowledgeBase, q: Question) -> Outcome:
+    return Outcome(replies.bad_input())
+
+
+def handoff(base: KnowledgeBase, q: Question) -> Outcome:
+    return Outcome(replies.handoff(), {"handoff": "requested"})
+
+
+def show_source(base: KnowledgeBase, q: Question) -> Outcome:
+    return Outcome(replies.source(base, q.focus.source))
+
+
+def search(base: KnowledgeBase, q: Question) -> Outcome:
+    """No curated topic: the document's statements answer, or it says plainly that they do not."""
+    found = base.names_in(q.text)
+    if len(found) >= 2 and q.compare_cue or found and q.qtype in ("name", "what"):  # "FO跟SO有什么区别"
+        return _with_focus(replies.names_answer(base, found, _english_asked(base, q)), replace(q.focus, section=found[0].section))
+    if base.has_cue("pages", q.text):
+        pages = base.find_statements(q.text, q.qtype, limit=8, sections=["目录"])
+        if pages:
+            return _pages(base, q, pages)
+    hits = base.find_statements(q.text, q.qtype, limit=5)
+    aside = q.intent in ("out_of_scope", *SMALLTALK) and q.confidence >= 0.5
+    if hits and _answerable(base, q, hits[0]) and (not aside or _strong(hits[0])):
+        return statement(base, q, hits, subjects=[])
+    if base.chapter_for(q.text) is not None:  # "企业购怎么开通": another chapter of the course
+        return Outcome(replies.out_of_scope(base, q.text), {SLOT: None})
+    if (q.evidence or hits and _in_domain(q)) and not aside:  # no known word at all: not understood, not "not documented"
+        return _with_focus(replies.not_in_document(base, hits[0].statement if hits else None), q.focus)
+    if q.intent == "out_of_scope" or aside:
+        return Outcome(replies.out_of_scope(base, q.text), {SLOT: None})
+    return _unsure(base, q)
+
+
+def _good(hit: StatementHit) -> bool:
+    return hit.coverage >= ANSWER_COVERAGE and hit.score >= ANSWER_SCORE
+
+
+def _strong(hit: StatementHit) -> bool:
+    """Good enough to answer a message the classifier took for small talk or another topic."""
+    return hit.coverage >= STRONG_COVERAGE and hit.score >= STRONG_SCORE
+
+
+def _pages(base: KnowledgeBase, q: Question, hits: list[StatementHit]) -> Outcome:
+    """"1.1、1.2分别从哪页开始": the lines of the table of contents the question matches."""
+    lines = [h.statement for h in hits if h.statement.kind == "toc" and h.score >= 0.5 * hits[0].score]
+    return _with_focus(replies.pages(lines), replace(q.focus, section="目录", source=("statement", lines[0].id)))
+
+
+def _english_asked(base: KnowledgeBase, q: Question) -> bool:
+    return bool(re.search(r"英文|english|full name|stands? for", q.text, re.IGNORECASE))
+
+
+def _in_domain(q: Question) -> bool:
+    return q.evidence or (q.intent in DOMAIN_INTENTS and q.confidence >= 0.5)
+
+
+def _unsure(base: KnowledgeBase, q: Question) -> Outcome:
+    guesses = [i["name"] for i in q.turn.ranking if i.get("name") not in ("nlu_fallback", None)][:3]
+    buttons = []
+    for intent in guesses:
+        if intent == "ask_recommendation":
+            buttons.append(replies.START_ADVICE_BUTTON)
+        elif intent == "ask_stage_services":
+            buttons.append(("有哪些物流服务", "/ask_stage_services"))
+        elif intent == "ask_concept":
+            buttons.append(("什么是跨境供应链", replies.payload("ask_concept", concept="supply_chain")))
+    return Outcome(replies.unsure(base, list(dict.fromkeys(buttons))))
+
+
+# -- statements ----------------------------------------------------------------------------------------
+
+
+def statement(base: KnowledgeBase, q: Question, hits: list[StatementHit], subjects: list[str]) -> Outcome:
+    best = hits[0]
+    s_ = best.statement
+    second = _runner_up(base, hits)
+    # the heading counts as a note: "海运服务" over an advantage is a condition on it
+    verdict = _verdict(base, q, s_.text, f"{s_.note} {s_.heading}", best.coverage) if q.qtype == "yes_no" else None
+    siblings = _siblings(base, q, best.statement)
+    said = " ".join(x.text for x in siblings)
+    price_missing = base.has_cue("money", q.text) and "$" not in said
+    reply = replies.statement_answer(base, best.statement, siblings, verdict, q.text, price_missing, second)
+    about = subjects or sorted(base.about(best.statement))[:1]
+    focus = replace(q.focus, topic="statement", services=tuple(about) or q.focus.services,
+                    section=best.statement.section, source=("statement", best.statement.id))
+    return _with_focus(reply, focus)
+
+
+# A second statement is quoted too when it matches nearly as well and adds what the first lacks.
+RUNNER_UP_SHARE = 0.85
+
+
+def _runner_up(base: KnowledgeBase, hits: list[StatementHit]):
+    if len(hits) < 2 or hits[1].score < RUNNER_UP_SHARE * hits[0].score or hits[1].coverage < ANSWER_COVERAGE:
+        return None
+    first, second = hits[0].statement, hits[1].statement
+    if second.group == first.group or second.text in first.text or first.text in second.text:
+        return None
+    return second if second.note or base.about(second) & base.about(first) or second.section == first.section else None
+
+
+# A list, a table or a caption set is shown whole when the question asks for one ("哪些", "怎么").
+_WHOLE_LIST_FOR = ("which", "how_to", "what", None)
+_LIST_KINDS = ("item", "caption", "cell")
+_MAX_LIST = 12
+
+
+_PARAGRAPH_FOR = ("why", "what", "how_to")
+_MAX_PARAGRAPH_CHARS = 200
+
+
+def _siblings(base: KnowledgeBase, q: Question, found) -> list:
+    """What to quote with a statement: its whole list for 哪些, its paragraph for 为什么."""
+    group = base.statement_index.group(found)
+    if found.kind in _LIST_KINDS and 1 < len(group) <= _MAX_LIST and q.qtype in _WHOLE_LIST_FOR:
+        return group
+    wanted = {"how_long": {"duration"}, "how_much": {"price", "percent"}, "how_many": {"count", "percent"}}.get(q.qtype or "")
+    if wanted and not quantity_kinds(found.text) & wanted and 1 < len(group) <= _MAX_LIST:
+        return group  # "零基础快速出单实操直播课有多长时间": the duration is in the caption beside it
+    if found.kind == "sentence" and q.qtype in _PARAGRAPH_FOR:
+        paragraph = [x for x in base.statements if x.line == found.line and x.section == found.section]
+        if 1 < len(paragraph) and sum(len(x.text) for x in paragraph) <= _MAX_PARAGRAPH_CHARS:
+            return paragraph
+    return [found]
+
+
+def _verdict(base: KnowledgeBase, q: Question, said: str, note: str, coverage: float) -> str:
+    """yes / no / unknown for a yes/no question answered by a text of the document (and its footnote)."""
+    text = f"{said} {note}"
+    if _negated_in(base, q, text) or "即将上线" in text or note and _note_excludes(base, q, note):
+        return "no"
+    if base.has_cue("certainty", q.text) and re.search(r"最快|最高|最多|仅供参考|可能", text):
+        return "not_always"  # "一定能2天送到吗": the document says at best, not always
+    if base.has_cue("only", q.text) and re.search(r"只要|都可以|不仅|任意|其他|其它|全渠道|所有|而非|非仅", text):
+        return "no"
+    if coverage < YES_COVERAGE and not _all_named_terms_in(base, q, text):
+        return "unknown"
+    return "yes"
+
+
+def _all_named_terms_in(base: KnowledgeBase, q: Question, text: str) -> bool:
+    words = [w for w in base.terms(q.text) if len(w) >= 2 and not w.isascii()]
+    return bool(words) and all(w in base.normalize(text).upper() for w in words[:3])
+
+
+def _note_excludes(base: KnowledgeBase, q: Question, note: str) -> bool:
+    """"目前适用于美国站海运" against a question about air to the UK."""
+    found = {(entity, value) for entity in ("marketplace", "transport_mode") for value in base.values_named(note, entity)}
+    asked = {("marketplace", q.ctx.marketplace), ("transport_mode", q.ctx.mode)}
+    for entity, value in asked:
+        if value and any(e == entity for e, _ in found) and (entity, value) not in found:
+            return True
+    return False
+
+
+# A clause of the document that says no: "无需注册", "不受库容的限制", "零合约", "自己不运货".
+_DENIAL = re.compile(r"(?:无需|不需要|无须|不用|免|不收取|没有|不受|零|不能|不可|无法|不|无)[^，。；;,]{0,12}$")
+
+
+def _negated_in(base: KnowledgeBase, q: Question, text: str) -> bool:
+    """The text denies what the question asks about ("无需注册" to "要注册吗", "零合约" to "要签合同吗")."""
+    if base.has_cue("negation", q.text):
+        return False  # "不用X也可以吗": the question's own negation; the answer is not a denial of it
+    normal = base.normalize(text)
+    asked = {w for w in base.terms(q.text) if len(w) >= 2 and not w.isascii()}
+    asked |= {p for a in q.attributes for p in base.vocabulary["attribute"][a]["phrases"] if not p.isascii() and p in normal}
+    for word in asked:
+        for match in re.finditer(re.escape(word), normal):
+            window = normal[max(0, match.start() - 14):match.start()]
+            if _DENIAL.search(window) and not re.search(r"给出|列出|提到|具体", window):
+                return True  # "没有给出具体折扣数字" says the number is missing, not the discount
+    return False
+
+
+# -- one service -------------------------------------------------------------------------------------
+
+
+def service(base: KnowledgeBase, q: Question) -> Outcome:
+    carried = not q.subjects and not q.placed
+    subjects = q.subjects or q.placed or [q.focus.primary]
+    ctx = _context(q, carried)
+    if carried:
+        moved = _moved_on(base, q, subjects)
+        if moved is not None:
+            return moved
+    parts, sources = [], []
+    for service_id in subjects[:3]:
+        reply, source = _answer_about(base, q, base.services[service_id], ctx, carried)
+        parts.append(reply)
+        sources.append(source)
+    reply = Reply("\n\n".join(p.text for p in parts), parts[-1].buttons)
+    attribute = (q.attributes or [q.focus.attribute if carried else None])[0]
+    if len(subjects) == 1 and (carried or q.referenced):
+        focus = q.focus.on(subjects[0])  # "后面那个…", "它…": the list the seller pointed into stays
+    else:
+        focus = Focus(services=tuple(subjects), current=subjects[0] if len(subjects) == 1 else None)
+    focus = replace(focus, topic="service" if len(focus.services) == 1 else "compare", attribute=attribute,
+                    section=_first_cited(reply.text), source=sources[0]).with_context(ctx)
+    return _with_focus(reply, focus)
+
+
+def _moved_on(base: KnowledgeBase, q: Question, carried: list[str]) -> Outcome | None:
+    """A follow-up carried to the last service is answered about it unless the document answers it
+    much better elsewhere ("亚马逊prime会员有多少人" after a question about AWD)."""
+    if q.attributes or q.has_context or q.referenced:
+        return None
+    anywhere = base.find_statements(q.text, q.qtype, limit=3)
+    here = [h for h in base.find_statements(q.text, q.qtype, carried, limit=5) if base.about(h.statement) & set(carried)]
+    if anywhere and _good(anywhere[0]) and (not here or anywhere[0].coverage > here[0].coverage + 0.2) \
+            and not base.about(anywhere[0].statement) & set(carried):
+        return statement(base, q, anywhere, subjects=[])
+    return None
+
+
+def _context(q: Question, carried: bool) -> Context:
+    focus = q.focus.context if carried or not q.named or q.focus.primary in q.named else Context()
+    mode = q.ctx.mode or focus.mode
+    sea_service = q.ctx.sea_service or (None if q.ctx.mode == "AIR" else focus.sea_service)
+    return Context(q.ctx.marketplace or focus.marketplace, q.ctx.us_region or focus.us_region, mode, sea_service,
+                   tuple(q.sea_services), tuple(q.regions))
+
+
+def _implied_attributes(base: KnowledgeBase, q: Question, service: Service, carried: bool) -> list[str]:
+    """The attributes asked for: named (q.attributes), else implied by the question's kind and context."""
+    if q.attributes:
+        return q.attributes
+    if q.focus.attribute and not q.qtype and (carried and q.has_context or _elliptical(base, q)):
+        return [q.focus.attribute]  # "中东呢", "那FBA呢": the same question, another market or service
+    if q.qtype in ("yes_no", "which", None) and q.ctx.marketplace:
+        return ["coverage"]
+    if q.qtype in ("yes_no", "which") and q.ctx.mode:
+        return ["modes"]
+    if q.qtype == "yes_no" and q.turn.first("cargo_size"):
+        return ["cargo_types"]
+    implied = QTYPE_ATTRIBUTE.get(q.qtype or "")
+    if implied == "definition" and not (q.asks_definition or len(q.text) <= 12):
+        implied = None
+    if carried and q.focus.attribute and implied is None and not q.qtype:
+        return [q.focus.attribute]
+    if implied:
+        return [implied]
+    if q.asks_definition:
+        return ["definition"]
+    return []
+
+
+def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Context, carried: bool
+                  ) -> tuple[Reply, tuple]:
+    attributes = _implied_attributes(base, q, service, carried)
+    name = base.name_of(service.id) if q.qtype == "name" else None
+    if name is not None:
+        return replies.names_answer(base, [name], _english_asked(base, q)), ("names", service.id)
+    if q.qtype == "yes_no" and _asks_to_use(base, q, service) and not q.attributes:
+        judged = _judge_by_advice(base, q, service)
+        if judged is not None:
+            return judged
+    terms = base.query_terms(q.text, [service.id])
+    hits = [h for h in base.find_statements(q.text, q.qtype, [service.id], limit=3)
+            if service.id in base.about(h.statement)]
+    best = hits[0] if hits and _answerable(base, q, hits[0]) else None
+    by_context = attributes[:1] in (["coverage"], ["modes"], ["cargo_types"]) and not q.attributes
+    explicit = bool(q.attributes) or attributes == ["definition"] and q.asks_definition or by_context or (
+        carried and q.focus.attribute in attributes and not q.qtype)
+    named_fact = next((service.fact(a) for a in attributes if service.fact(a)), None)
+    if named_fact is not None:
+        # "agl可以发整柜吗" is a question about a mode; "用send空运发英国能避免FBA低量库存费吗" is about
+        # something else, said of a mode and a market: what the statement covers beyond the context decides.
+        beyond = _coverage_beyond_context(base, q, best, terms) if best is not None else 0.0
+        structured = _structured(attributes, ctx) and (not by_context or beyond < YES_COVERAGE)
+        rest = _without_asked_attributes(base, q, terms) if q.attributes else terms
+        if best is not None and not structured and _statement_wins(base, named_fact, _rescored(base, best, rest), rest,
+                                                                   explicit):
+            return _statement_reply(base, q, best, service.id)
+        attribute = next(a for a in attributes if service.fact(a))
+        return _fact_reply(base, q, service, attribute, ctx)
+    if attributes and explicit:  # asked for something the curated facts lack: the document's statement, or say so
+        if best is not None:
+            return _statement_reply(base, q, best, service.id)
+        near = next((a for a in base.vocabulary["attribute"].get(attributes[0], {}).get("near", ()) if service.fact(a)), None)
+        if near is not None:
+            return _fact_reply(base, q, service, near, ctx)
+        return replies.not_documented(base, service, attributes[0]), ("none",)
+    fact = _best_fact(base, service, terms)
+    if best is not None and (fact is None or _statement_wins(base, fact, best, terms, False)):
+        return _statement_reply(base, q, best, service.id)
+    if fact is not None:  # matched by what the question says: a yes/no is a yes unless the fact says otherwise
+        return _fact_reply(base, q, service, fact.attribute, ctx, matched=True)
+    if not _content(terms) or attributes == ["definition"]:  # "AGL？": what it is
+        return _fact_reply(base, q, service, "definition", ctx)
+    # Nothing says it: say so, with the fact nearest to what was asked ("夏威夷的货能走PCP吗" → its coverage).
+    nearest = next((a for a in _FALLBACK.get(q.qtype or "", ("definition",)) if service.fact(a)), "definition")
+    reply = replies.answer_service(base, service, nearest, Context(), None)
+    return replies.not_said(reply), ("fact", service.id, nearest)
+
+
+# The fact that comes nearest to a question the document does not answer, by the kind of question.
+_FALLBACK = {"yes_no": ("coverage", "suitable", "definition"), "how_long": ("transit_time", "definition"),
+             "how_much": ("fee", "definition"), "which": ("coverage", "definition"), "how_to": ("workflow", "definition"),
+             "why": ("advantages", "definition"), "how_many": ("definition",)}
+
+
+def _rescored(base: KnowledgeBase, hit: StatementHit, terms: list[str]) -> StatementHit:
+    coverage = base.statement_index.coverage(terms, base.statement_index.terms_of(hit.statement))
+    return StatementHit(hit.statement, hit.score, coverage)
+
+
+def _coverage_beyond_context(base: KnowledgeBase, q: Question, hit: StatementHit, terms: list[str]) -> float:
+    """How much of what the question asks besides its market, mode and boat type a statement covers."""
+    context = {m.text for m in base.mentions(q.text) if m.entity in ("marketplace", "transport_mode", "sea_service",
+                                                                       "us_region", "origin", "cargo_size")}
+    dropped = {t for phrase in context for t in base.terms(phrase)}
+    rest = [t for t in terms if t not in dropped and not t.startswith(("@place", "@transport_mode", "@sea_service",
+                                                                         "@us_region", "@cargo_size"))]
+    return base.statement_index.coverage(rest, base.statement_index.terms_of(hit.statement)) if rest else 0.0
+
+
+def _statement_reply(base: KnowledgeBase, q: Question, hit: StatementHit, service_id: str) -> tuple[Reply, tuple]:
+    return statement(base, q, [hit], [service_id]).reply, ("statement", hit.statement.id)
+
+
+def _fact_reply(base: KnowledgeBase, q: Question, service: Service, attribute: str, ctx: Context,
+                matched: bool = False) -> tuple[Reply, tuple]:
+    reply = replies.answer_service(base, service, attribute, ctx, q.qtype)
+    fact = service.fact(attribute)
+    if q.qtype == "yes_no" and fact is not None and not replies.leads_with_verdict(reply.text):
+        coverage = base.fact_coverage(fact, base.query_terms(q.text, [service.id]))
+        coverage = max(coverage, YES_COVERAGE) if matched else coverage
+        reply = replies.with_verdict(reply, _verdict(base, q, fact.answer, "", coverage), q.text)
+    return reply, ("fact", service.id, attribute)
+
+
+def _elliptical(base: KnowledgeBase, q: Question) -> bool:
+    """"那FBA呢": a service and nothing else, asking the last question again about it."""
+    rest = q.text
+    for mention in base.mentions(q.text):
+        rest = rest.replace(mention.text, "")
+    return bool(q.named) and len(re.sub(r"[那呢吗？?，,。\s的]", "", rest)) <= 1
+
+
+def _content(terms: list[str]) -> bool:
+    return any(not t.startswith("@") for t in terms)
+
+
+def _answerable(base: KnowledgeBase, q: Question, hit: StatementHit) -> bool:
+    """A statement can answer only what it holds: a duration for 多久, an amount for 多少钱."""
+    if not _good(hit):
+        return False
+    if hit.statement.kind == "link" and q.qtype not in ("which", "what", None):
+        return False  # a course's title in a list of links says nothing about the course
+    wanted = {"how_long": {"duration"}, "how_much": {"price", "percent"}}.get(q.qtype or "")
+    if q.qtype == "how_much" and base.has_cue("money", q.text):
+        wanted = {"price"}
+    if wanted:
+        said = " ".join(x.text + x.note for x in base.statement_index.group(hit.statement))
+        return bool(quantity_kinds(said) & wanted)
+    return True
+
+
+def _structured(attributes: list[str], ctx: Context) -> bool:
+    """Answers the facts' data compose for the context (SEND's days to Japan, coverage of a market)."""
+    return any(a in ("coverage", "transit_time", "minimum", "modes") for a in attributes[:1]) and \
+        any((ctx.marketplace, ctx.mode, ctx.sea_service, ctx.us_region))
+
+
+def _best_fact(base: KnowledgeBase, service: Service, terms: list[str]) -> Fact | None:
+    """The service's fact that matches a question naming no attribute, if one matches well enough."""
+    ranked = sorted(service.facts.values(), key=lambda f: -base.fact_coverage(f, terms))
+    return ranked[0] if ranked and base.fact_coverage(ranked[0], terms) >= FACT_COVERAGE else None
+
+
+_FACT_KINDS = ("how_many", "how_long", "how_much", "yes_no", "name")
+
+
+def _without_attribute_words(base: KnowledgeBase, q: Question, terms: list[str]) -> list[str]:
+    """Without the words that name the topic itself (its stage, concept or attribute): what is left says
+    whether a statement knows something the topic's curated fact does not."""
+    phrases = [m.text for m in base.mentions(q.text) if m.entity in ("attribute", "stage", "concept")]
+    dropped = {t for p in phrases for t in base.terms(p)}
+    return [t for t in terms if t not in dropped and not t.startswith(("@attribute:", "@stage:", "@concept:"))]
+
+
+def _without_asked_attributes(base: KnowledgeBase, q: Question, terms: list[str]) -> list[str]:
+    """A question's terms without the words that named its attribute ("运费", "哪些国家"): the attribute
+    is decided; what is left says whether a statement knows something the fact does not."""
+    phrases = [m.text for m in base.mentions(q.text) if m.entity != "service"]
+    dropped = {t for p in phrases for t in base.terms(p)}
+    return [t for t in terms if t not in dropped and not t.startswith("@")]
+
+
+def _statement_wins(base: KnowledgeBase, fact: Fact, best: StatementHit, terms: list[str], named: bool) -> bool:
+    fact_coverage = base.fact_coverage(fact, terms)
+    lead = STATEMENT_LEAD_NAMED if named else STATEMENT_LEAD_UNNAMED
+    if base.fact_quotes(fact, best.statement) and named:
+        return False  # the fact is made from this statement, and says it better
+    return best.coverage >= fact_coverage + lead
+
+
+# The situation facts the advisor judges a service by (needs and traits are answered by statements).
+_JUDGED_BY = ("origin", "marketplace", "quantity", "urgency", "cargo_size", "warehouse", "sales_channel", "fulfillment")
+_USE_VERBS = ("用", "走", "选", "使用", "发")
+
+
+def _asks_to_use(base: KnowledgeBase, q: Question, service: Service) -> bool:
+    """"我货在深圳，能用PCP发美国吗": whether this service can be used in the situation the message states."""
+    mention = next((e for e in q.turn.entities if e.get("entity") == "service" and e.get("value") == service.id), None)
+    if mention is None:
+        return False
+    before = q.text[max(0, int(mention.get("start", 0)) - 2):int(mention.get("start", 0))]
+    facts = {e.get("entity") for e in q.turn.entities if e.get("entity") in _JUDGED_BY}
+    return before.endswith(_USE_VERBS) and bool(facts - {"marketplace"})
+
+
+def _judge_by_advice(base: KnowledgeBase, q: Question, service: Service) -> tuple[Reply, tuple] | None:
+    """"我货在深圳，能用PCP发美国吗": the advisor's verdict on this service for the stated situation."""
+    situation = advisor.situation_from_slots({})
+    situation, _, _ = advisor.apply_turn(situation, q.turn, None, q.negated)
+    advice = evaluate(base, situation)
+    excluded = advice.why_not(service.id)
+    recommended = advice.recommendation(service.id)
+    if excluded:
+        return replies.judged(base, service, False, excluded), ("fact", service.id, "suitable")
+    if recommended is not None:
+        return replies.judged(base, service, True, recommended.reasons), ("fact", service.id, "suitable")
+    return None
+
+
+def _first_cited(text: str) -> str | None:
+    match = re.search(r"「来源：([^」、]+)", text)
+    return match.group(1) if match else None
+
+
+# -- variants of one service -----------------------------------------------------------------------------
+
+
+def variants(base: KnowledgeBase, q: Question) -> Outcome:
+    subject = (q.subjects or [q.focus.primary])[0]
+    service_ = base.services[subject]
+    ctx = _context(q, carried=not q.subjects)
+    reply = replies.variants(base, service_, ctx, q.modes)
+    focus = replace(Focus(topic="service", services=(subject,), attribute="transit_time",
+                          section=_first_cited(reply.text), source=("fact", subject, "transit_time")), ).with_context(ctx)
+    return _with_focus(reply, focus)
+
+
+# -- comparisons ---------------------------------------------------------------------------------------
+
+
+def compare(base: KnowledgeBase, q: Question) -> Outcome:
+    ids = list(q.named)
+    if len(ids) == 1 and q.focus.primary and q.focus.primary not in ids:
+        ids = [q.focus.primary] + ids
+    if _deciding_facts(q):
+        return advise(base, q, candidates=ids)
+    specific = q.attributes[0] if q.attributes else None
+    reply = replies.compare(base, ids, specific)
+    focus = Focus(topic="compare", services=tuple(ids), attribute=specific, section=_first_cited(reply.text),
+                  source=("compare", *ids))
+    return _with_focus(reply, focus)
+
+
+def _deciding_facts(q: Question) -> bool:
+    """Facts of the seller's situation that the advisor can decide with ("货要发去中东 AGL和SEND选哪个");
+    a question of how two services differ is answered as such."""
+    if q.compare_cue and not q.choice_cue:
+        return False
+    if q.turn.has("fulfillment") and "FBA" in q.named:
+        return False
+    situation = q.situation or bool(q.turn.values("origin"))
+    destination = bool(q.ctx.marketplace) and not q.attributes and (q.choice_cue or q.qtype != "which")
+    return situation or destination
+
+
+# -- concepts, stages, pain points, the course ----------------------------------------------------------
+
+
+def explain(base: KnowledgeBase, q: Question) -> Outcome:
+    """Concepts, stages, pain points and the course map, from their curated facts, unless a statement
+    of the document answers the question better ("库存管理为什么重要")."""
+    stage = q.stage if q.stage in base.stages else None
+    curated = _curated_topic(base, q, stage)
+    hits = base.find_statements(q.text, q.qtype, limit=3)
+    best = hits[0] if hits and _answerable(base, q, hits[0]) else None
+    lineup = curated is not None and curated[1].topic == "stage"
+    if best is not None and (curated is None or _strong(best)) and (not lineup or q.qtype in _FACT_KINDS):
+        fact = curated[2] if curated else None
+        terms = _without_attribute_words(base, q, base.query_terms(q.text, []))
+        if fact is None or lineup or fact is not None and (
+                not base.fact_quotes(fact, best.statement)
+                and _rescored(base, best, terms).coverage >= base.fact_coverage(fact, terms) + STATEMENT_LEAD_NAMED):
+            return statement(base, q, hits, [])
+    if curated is None:
+        return search(base, q)
+    reply, focus, _ = curated
+    return _with_focus(reply, focus)
+
+
+def _curated_topic(base: KnowledgeBase, q: Question, stage: str | None) -> tuple[Reply, Focus, Fact | None] | None:
+    """The curated answer for a concept, stage, pain point or the course map, with the fact behind it."""
+    if q.intent == "ask_course_map" or base.has_cue("navigation", q.text) and not stage and not q.concept:
+        return replies.course_map(base), Focus(topic="course", source=("fact", "course", "chapters")), base.course_fact
+    if q.intent == "ask_pain_points" or "pain_points" in q.attributes:
+        key = stage or "overall"
+        return (replies.pain_points(base, stage), Focus(topic="pain_points", stage=stage, source=("fact", "pain", key)),
+                base.pain_points.get(key))
+    if q.intent == "ask_stage_services" and not q.concept:
+        if stage is None and "MFN" in q.turn.values("fulfillment"):
+            stage = "last_mile"
+        focus = Focus(topic="stage", stage=stage, services=tuple(base.stage_services.get(stage, ())),
+                      source=("fact", "stage", stage or "first_mile"))
+        return replies.stage_services(base, stage), focus, base.stages.get(stage) if stage else None
+    concept = q.concept or (stage if stage in base.concepts else None)
+    if concept is None:
+        return None
+    focus = Focus(topic="concept", concept=concept, stage=stage, source=("fact", "concept", concept))
+    return replies.concept(base, concept), focus, base.concepts[concept]
+
+
+# -- the routing advisor ---------------------------------------------------------------------------------
+
+
+def start_over(base: KnowledgeBase, q: Question) -> Outcome:
+    rest = base.without_cue("start_over", q.text)
+    slots = {**advisor.cleared(), SLOT: None}
+    if len(rest) >= 2 and base.mentions(rest):
+        turn = replace(q.turn, intent="ask_service", text=rest, entities=[m.as_entity() for m in base.mentions(rest)],
+                       slots={**q.turn.slots, **slots})
+        outcome = respond(base, turn)
+        outcome.reply.text = "好的，我们重新开始。\n" + outcome.reply.text
+        return Outcome(outcome.reply, {**slots, **outcome.slots})
+    ask = replies.question(base, "origin")
+    ask.text = "好的，我们重新开始。\n" + ask.text
+    return Outcome(ask, {**slots, "pending_question": "origin"})
+
+
+def advise(base: KnowledgeBase, q: Question, candidates: list[str] | None = None) -> Outcome:
+    pending = q.turn.slot("pending_question")
+    situation = advisor.situation_from_slots(q.turn.slots)
+    situation, quantity, changed = advisor.apply_turn(situation, q.turn, pending, q.negated)
+    if q.intent == "dont_know" and pending:
+        situation = replace(situation, skipped=situation.skipped | {pending})
+    elif pending and not changed and q.intent == "inform" and not q.situation:
+        ask = replies.question(base, pending, evaluate(base, situation))
+        ask.text = "抱歉，这个回答我没对上问题。" + ask.text
+        return Outcome(ask)
+    slots = {**advisor.situation_slots(situation, quantity)}
+    advice = evaluate(base, situation)
+    question = next_question(base, situation)
+    if question:
+        reply = replies.question(base, question, advice)
+        top = [s for st in advice.stages.values() for s in st.top]
+        focus = Focus(topic="advice", services=tuple(dict.fromkeys(top)), source=("advice",))
+        return _with_focus(reply, focus, **slots, pending_question=question)
+    reply = replies.recommendation(base, advice)
+    top = [r.service for st in advice.stages.values() for r in st.recommended[:1]]
+    focus = Focus(topic="advice", services=tuple(dict.fromkeys(top or candidates or ())),
+                  section=_first_cited(reply.text), source=("advice",)).with_context(
+        Context(situation.effective_destination, situation.us_region, situation.mode, situation.sea_service))
+    return _with_focus(reply, focus, **slots, pending_question=None)
+
+
+def why(base: KnowledgeBase, q: Question) -> Outcome:
+    service_id = (q.subjects or q.placed or [q.focus.primary])[0]
+    situation = advisor.situation_from_slots(q.turn.slots)
+    advice = evaluate(base, situation) if situation.relevant_stages() else None
+    recommended = list(q.focus.services) if q.focus.topic == "advice" else []
+    comparison = None
+    if service_id and recommended and service_id not in recommended:
+        comparison = next((h.statement for h in base.find_statements(q.text, q.qtype, [recommended[0]], limit=5)
+                           if {recommended[0], service_id} <= base.about(h.statement)
+                           or service_id in base.normalize(h.statement.text).upper()), None)
+    why_not = base.has_cue("negation", q.text)
+    reply = replies.why(base, advice, service_id, recommended, comparison, why_not)
+    return _with_focus(reply, replace(q.focus, section=_first_cited(reply.text)))
+
+
+HANDLERS = {
+    "smalltalk": smalltalk,
+    "bad_input": bad_input,
+    "request_human": handoff,
+    "show_source": show_source,
+    "start_over": start_over,
+    "search": search,
+    "service": service,
+    "variants": variants,
+    "compare": compare,
+    "explain": explain,
+    "advise": advise,
+    "why": why,
+}

@@ -1,0 +1,76 @@
+"""What the conversation is about now: one structure, kept in the `focus` slot.
+
+Every answer sets it; an elliptical follow-up ("那它的费用呢", "最快几天", "日本能用吗", "后面那个呢")
+reads it; naming something else moves it; 「重新开始」 clears it. After a comparison it holds both
+services in the order they were compared, after advice the recommended ones, so "第二个" and "它"
+resolve against what the seller just read.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+
+from knowledge.replies import Context
+
+SLOT = "focus"
+
+
+@dataclass(frozen=True)
+class Focus:
+    topic: str | None = None  # service | compare | advice | concept | stage | pain_points | course | statement
+    services: tuple[str, ...] = ()  # in the order the seller read them: "前者"/"后者" count in it
+    current: str | None = None  # the one of them answered last: "它"
+    stage: str | None = None
+    concept: str | None = None
+    attribute: str | None = None
+    marketplace: str | None = None
+    us_region: str | None = None
+    mode: str | None = None
+    sea_service: str | None = None
+    section: str | None = None  # the section the last answer cited
+    source: tuple[str, ...] = field(default=())  # what 「查看原文」 shows: ("fact", "AWD", "fee") or ("statement", id)
+
+    @property
+    def primary(self) -> str | None:
+        return self.current or (self.services[0] if self.services else None)
+
+    def on(self, service_id: str) -> "Focus":
+        """The same services, now answering about one of them (or a new one, alone)."""
+        if service_id in self.services:
+            return replace(self, current=service_id)
+        return replace(self, services=(service_id,), current=service_id)
+
+    @property
+    def context(self) -> Context:
+        return Context(self.marketplace, self.us_region, self.mode, self.sea_service)
+
+    def with_context(self, ctx: Context) -> "Focus":
+        return replace(self, marketplace=ctx.marketplace, us_region=ctx.us_region, mode=ctx.mode,
+                       sea_service=ctx.sea_service)
+
+    def as_slot(self) -> dict | None:
+        value = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items() if v}
+        return value or None
+
+    @classmethod
+    def from_slot(cls, value) -> "Focus":
+        if not isinstance(value, dict):
+            return cls()
+        known = {f.name for f in fields(cls)}
+        kept = {k: tuple(v) if isinstance(v, list) else v for k, v in value.items() if k in known}
+        return cls(**kept)
+
+
+def resolve(references: dict, text: str, focus: Focus) -> list[str]:
+    """The services a message points back to: "后面那个" → the second of the focus, "它" → the first."""
+    if not focus.services:
+        return []
+    lowered = text.lower()
+    if any(w in lowered for w in references.get("second", ())) and len(focus.services) > 1:
+        return [focus.services[1]]
+    if any(w in lowered for w in references.get("first", ())):
+        return [focus.services[0]]
+    if any(w in lowered for w in references.get("both", ())):
+        return list(focus.services)
+    if any(w in lowered for w in references.get("it", ())):
+        return [focus.primary]
+    return []

@@ -1,0 +1,35 @@
+"""A message as the conversation logic sees it, and what answering it produced."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from knowledge.replies import Reply
+
+
+@dataclass
+class Turn:
+    intent: str
+    text: str
+    entities: list[dict]
+    slots: dict
+    ranking: list[dict] = field(default_factory=list)
+    confidence: float = 1.0
+
+    def values(self, entity: str) -> list[str]:
+        return list(dict.fromkeys(str(e["value"]) for e in self.entities if e.get("entity") == entity))
+
+    def first(self, entity: str) -> str | None:
+        found = self.values(entity)
+        return found[0] if found else None
+
+    def has(self, *entities: str) -> bool:
+        return any(e.get("entity") in entities for e in self.entities)
+
+    def slot(self, name: str):
+        return self.slots.get(name)
+
+
+@dataclass
+class Outcome:
+    reply: Reply
+    slots: dict = field(default_factory=dict)

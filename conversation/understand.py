@@ -1,0 +1,267 @@
+"""Reading a message in the light of the conversation: what it is about, what kind of answer it
+wants, and so which one handler answers it.
+
+The intent is one piece of evidence among several. The knowledge base's entities (services,
+attributes, places, the seller's situation), references back to the focus ("后面那个"), the kind of
+question (多久, 哪些, 能不能…) and how well the document's statements match decide together, so a
+message the classifier files under the wrong intent is still answered by what it names.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from conversation.advisor import ANSWER_ENTITIES, SITUATION_ENTITIES
+from conversation.focus import Focus, resolve
+from conversation.turn import Turn
+from knowledge.kb import KnowledgeBase
+from knowledge.replies import Context
+
+SMALLTALK = ("greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "help")
+EXPLAIN_INTENTS = ("ask_concept", "ask_pain_points", "ask_stage_services", "ask_course_map")
+DOMAIN_INTENTS = ("ask_service", "compare_services", "ask_concept", "ask_pain_points", "ask_stage_services",
+                  "ask_course_map", "ask_recommendation", "inform", "ask_why", "dont_know")
+CONTEXT_ENTITIES = ("marketplace", "us_region", "transport_mode", "sea_service")
+# Questions whose answer is a fact of the document, whatever the classifier thought.
+_PLAIN_FACT = ("yes_no", "how_many", "how_long", "how_much", "what", "name")
+# Questions after a fact, not after advice.
+FACT_QUESTIONS = ("how_much", "how_long", "how_many", "what", "name", "which", "yes_no", "how_to", "why")
+# The attribute a kind of question asks for when the message names none.
+QTYPE_ATTRIBUTE = {"how_much": "fee", "how_long": "transit_time", "how_to": "workflow", "what": "definition"}
+# Services named as a warehouse or a way of fulfilling ("进FBA", "卫星仓里", "用FBA") are places or
+# situations, not subjects: they become subjects only when nothing else is named.
+_PLACE_SERVICES = {"warehouse": {"FC": "FBA", "AWD": "AWD"}, "fulfillment": {"FBA": "FBA"}}
+
+
+@dataclass
+class Question:
+    turn: Turn
+    text: str
+    intent: str
+    confidence: float
+    focus: Focus
+    named: list[str]  # services the message names as such
+    placed: list[str]  # services named only as a warehouse or a fulfilment ("进FBA")
+    referenced: list[str]  # services the message points back to ("它", "后面那个")
+    negated: set[str]  # services and fulfilments the seller says they do not use
+    attributes: list[str]  # attributes named, other than "what is it"
+    asks_definition: bool
+    qtype: str | None
+    stage: str | None
+    concept: str | None
+    ctx: Context
+    modes: list[str] = field(default_factory=list)
+    sea_services: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    situation: bool = False
+    compare_cue: bool = False
+    choice_cue: bool = False
+    joined: bool = False  # two services named side by side ("AGL和SEND", "FBA vs MCF")
+    used: str | None = None  # the service named right after 用/走/选 ("只有FBA订单能用购买配送吗")
+    advice_cue: bool = False  # asks which service to use ("用啥", "哪个服务", "有啥推荐")
+    beyond_place: bool = False  # situation facts other than a warehouse or fulfilment that names a service
+
+    @property
+    def subjects(self) -> list[str]:
+        """What the message asks about. Of several services named apart ("用send空运能避免FBA低量库存费吗"),
+        the first is the subject and the others are what it says about it."""
+        if len(self.named) > 1 and not (self.joined or self.compare_cue):
+            return [self.used or self.named[0]]
+        return self.named or self.referenced
+
+    @property
+    def has_context(self) -> bool:
+        return any((self.ctx.marketplace, self.ctx.us_region, self.ctx.mode, self.ctx.sea_service))
+
+    @property
+    def evidence(self) -> bool:
+        """Whether the message names anything the knowledge base knows."""
+        return bool(self.named or self.placed or self.referenced or self.attributes or self.stage or self.concept
+                    or self.situation or self.has_context)
+
+
+def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
+    text = turn.text
+    qtype = base.question_type(text)
+    # "为什么不用AGL": the service a why-not question names is its subject, not one the seller rules out
+    negated = set() if qtype == "why" or turn.intent == "ask_why" else _negated(base, turn)
+    named, placed = [], []
+    for entity in turn.entities:
+        kind, value = entity.get("entity"), str(entity.get("value"))
+        if kind == "service" and value in base.services and value not in negated:
+            named.append(value)
+        elif kind in _PLACE_SERVICES and value in _PLACE_SERVICES[kind]:
+            placed.append(_PLACE_SERVICES[kind][value])
+    named = list(dict.fromkeys(named))
+    references = base.vocabulary["cues"]["reference"]
+    referenced = resolve(references, text, focus)
+    objects = _compared_with(base, turn, named)
+    if objects and (referenced or len(named) > len(objects)):  # "那它比FBA能省多少": FBA is the yardstick
+        named = [n for n in named if n not in objects]
+    asked = turn.values("attribute")
+    stage = turn.first("stage")
+    concept = turn.first("concept") or ("mfn" if "MFN" in turn.values("fulfillment") and not named else None)
+    places = [v for v in turn.values("origin") if v not in ("CN", "DESTINATION")]
+    marketplace = turn.first("marketplace") or (places[0] if places and named else None)
+    mode = turn.first("transport_mode")
+    if mode is None and "modes" in asked:  # "AGL有空运吗": the mode inside the attribute's phrase
+        mode = next(iter(sorted(base.values_named(text, "transport_mode"))), None)
+    ctx = Context(marketplace, turn.first("us_region"), mode, turn.first("sea_service"))
+    # Where goods are is part of a situation only next to another fact of it or in a logistics
+    # message: "今天深圳天气怎么样" names a city, not a shipment.
+    facts = [e for e in turn.entities if e.get("entity") in SITUATION_ENTITIES and str(e.get("value")) not in negated]
+    situation = any(e.get("entity") != "origin" for e in facts) or (
+        bool(facts) and (turn.intent in ("inform", "ask_recommendation", "compare_services", "ask_service")
+                         or bool(turn.values("marketplace")) or bool(turn.values("stage"))))
+    return Question(
+        turn=turn, text=text, intent=turn.intent, confidence=turn.confidence, focus=focus,
+        named=named, placed=list(dict.fromkeys(placed)),
+        referenced=[] if named else referenced,
+        negated=negated,
+        attributes=[a for a in asked if a != "definition"], asks_definition="definition" in asked,
+        qtype=qtype, stage=stage if stage in base.stages or stage == "all" else None,
+        concept=concept if concept in base.concepts else None, ctx=ctx,
+        modes=turn.values("transport_mode"), sea_services=turn.values("sea_service"), regions=turn.values("us_region"),
+        situation=situation, compare_cue=base.has_cue("compare", text), choice_cue=base.has_cue("compare.choice", text),
+        joined=_joined(turn, named), used=_used(turn, named), advice_cue=base.has_cue("advice_request", text),
+        beyond_place=any(e.get("entity") in SITUATION_ENTITIES and not (
+            e.get("entity") in _PLACE_SERVICES and str(e.get("value")) in _PLACE_SERVICES[e.get("entity")])
+            for e in facts),
+    )
+
+
+USE_VERBS = ("用", "走", "选", "选择", "使用")
+
+
+def _compared_with(base: KnowledgeBase, turn: Turn, named: list[str]) -> list[str]:
+    """Services named right after 比/相比 ("它比FBA能省多少")."""
+    words = tuple(base.cue_words("compared_with"))
+    return [str(e.get("value")) for e in turn.entities if e.get("entity") == "service" and str(e.get("value")) in named
+            and turn.text[max(0, int(e.get("start", 0)) - 2):int(e.get("start", 0))].endswith(words)]
+
+
+def _used(turn: Turn, named: list[str]) -> str | None:
+    for entity in turn.entities:
+        if entity.get("entity") == "service" and str(entity.get("value")) in named:
+            start = int(entity.get("start", 0))
+            if turn.text[max(0, start - 2):start].endswith(USE_VERBS):
+                return str(entity.get("value"))
+    return None
+
+
+def _joined(turn: Turn, named: list[str]) -> bool:
+    """Whether two services are named next to each other, joined by 和/跟/与/、/还是/vs/or."""
+    spans = sorted((int(e.get("start", 0)), int(e.get("end", 0))) for e in turn.entities
+                   if e.get("entity") == "service" and str(e.get("value")) in named)
+    for (_, end), (start, _) in zip(spans, spans[1:]):
+        between = turn.text[end:start].strip().lower()
+        if len(between) <= 4 and (not between or any(w in between for w in ("和", "跟", "与", "、", "还是", "或", "vs", "or", "and", "/", "对比", "比"))):
+            return True
+    return False
+
+
+def _negated(base: KnowledgeBase, turn: Turn) -> set[str]:
+    """Services and fulfilments named right after a negation ("我不用FBA", "不走海运")."""
+    words = base.cue_words("negation")
+    out = set()
+    for entity in turn.entities:
+        if entity.get("entity") not in ("service", "fulfillment", "transport_mode", "warehouse"):
+            continue
+        start = int(entity.get("start", 0))
+        before = turn.text[max(0, start - 4):start]
+        if any(before.endswith(w) for w in words):
+            out.add(str(entity.get("value")))
+        elif out and re.match(r"^[和跟与、及/]$", before[-1:] or " ") and entity.get("entity") == "service":
+            out.add(str(entity.get("value")))  # "不用AGL和SEND": both
+    return out
+
+
+# -- the decision ----------------------------------------------------------------------------------
+
+
+def decide(base: KnowledgeBase, q: Question) -> str:
+    """The one kind of answer this message gets (the name of its handler in dialogue.py)."""
+    pending = q.turn.slot("pending_question")
+    if not q.text.strip():
+        return "bad_input"
+    if q.intent in ("show_source", "request_human", "start_over"):
+        return q.intent
+    if q.intent in SMALLTALK and not q.evidence:
+        return "smalltalk"
+    if q.intent == "dont_know":
+        return "advise" if pending else "smalltalk"
+    if q.intent == "ask_why" and (q.subjects or q.placed or q.focus.services):
+        return "why"
+    if pending and _answers(q, pending) and not _about_a_service(q):
+        return "advise"
+    if base.has_cue("pages", q.text):
+        return "search"  # "尾端配送在第几页": the table of contents
+    if len(q.named) >= 2 and (q.joined or q.compare_cue):
+        return "service" if q.attributes and not q.compare_cue else "compare"
+    if len(q.named) == 1 and q.compare_cue and q.intent == "compare_services" and q.focus.primary not in (None, *q.named):
+        return "compare"  # "和AWD比呢": the last service against this one
+    if _variants(base, q):
+        return "variants"
+    if _wants_advice(q):
+        return "advise"
+    if q.subjects:
+        return "service"
+    if q.stage or q.concept or q.intent in EXPLAIN_INTENTS:
+        return "explain"
+    if q.placed and (q.attributes or q.qtype):
+        return "service"  # "亚马逊有多少个运营中心": the warehouse's service is the subject
+    if len(base.names_in(q.text)) >= 2 and q.compare_cue:
+        return "search"  # "FO跟SO有什么区别": two of the document's abbreviations, not the last service
+    if q.focus.topic == "advice" and q.has_context:
+        return "advise"  # "那海运呢" after a recommendation
+    if q.focus.services and _follows_up(q):
+        return "service"
+    return "search"
+
+
+def _answers(q: Question, pending: str) -> bool:
+    kinds = ANSWER_ENTITIES.get(pending, ())
+    return q.intent in ("inform", "ask_recommendation", "dont_know") or q.situation or any(
+        e.get("entity") in kinds for e in q.turn.entities)
+
+
+def _about_a_service(q: Question) -> bool:
+    """"AWD仓储费多少？" in the middle of the advice: a side question about a service."""
+    return bool(q.named) and (bool(q.attributes) or q.qtype is not None) and q.intent not in ("inform", "ask_recommendation")
+
+
+def _wants_advice(q: Question) -> bool:
+    if q.placed and not q.subjects and not q.beyond_place and q.qtype in _PLAIN_FACT:
+        return False  # "不用亚马逊推荐的承运商，可以发到AWD仓吗": about what the warehouse accepts
+    if q.intent == "ask_recommendation" and not (q.named and q.attributes):
+        return True
+    if q.advice_cue and (q.situation or not (q.subjects or q.stage or q.concept)):  # "货都在FBA里…能用亚马逊哪个服务发"
+        return True
+    if not q.situation:
+        return False
+    # "AGL从宁波发美国要多少钱": a place in a question about a service is its context, not the advice.
+    if q.subjects and (q.intent == "ask_service" or q.attributes or q.qtype in FACT_QUESTIONS):
+        return False
+    # "用FBA销售额能涨多少", "亚马逊有多少个运营中心": a fact about the service a warehouse names.
+    if q.placed and q.qtype in FACT_QUESTIONS and not q.beyond_place:
+        return False
+    return True
+
+
+def _variants(base: KnowledgeBase, q: Question) -> bool:
+    """One service's own options side by side: its boat types or regions, or air against sea (their
+    transit times; a named attribute such as 适合 is answered by that attribute's fact)."""
+    subject = (q.subjects or [s for s in [q.focus.primary] if s])[:1]
+    several = len(q.sea_services) >= 2 or len(q.modes) >= 2 or len(q.regions) >= 2
+    asks_times = not q.attributes or q.attributes[0] in ("transit_time", "modes")
+    if not (subject and several and asks_times and not q.beyond_place):
+        return False
+    modes = base.services[subject[0]].fact("modes")  # the service has these options (FIST has no boats)
+    offered = set(modes.data.get("modes", ())) | set(modes.data.get("sea_services", ())) if modes else set()
+    return bool(offered & set(q.sea_services + q.modes)) or bool(q.regions and offered)
+
+
+def _follows_up(q: Question) -> bool:
+    """A message with no subject of its own, read as about what the conversation is on."""
+    short = len(q.text) <= 12 and bool(re.search(r"[\u4e00-\u9fff]", q.text))
+    return bool(q.attributes or q.has_context or q.qtype or q.referenced or short)
