@@ -30,7 +30,7 @@ ANSWER_SCORE = 3.0
 # when the seller named the attribute, and at no loss when they named none (it is the more precise).
 STATEMENT_LEAD_NAMED = 0.2
 STATEMENT_LEAD_UNNAMED = -0.05
-# ... and even a message the classifier filed under out_of_scope ("亚马逊prime会员有多少人").
+# ... and even a message the classifier filed under out_of_scope ("Prime会员到底有几亿").
 STRONG_COVERAGE = 0.8
 STRONG_SCORE = 10.0
 # A curated fact answers a question that names no attribute when it matches this share of it.
@@ -78,7 +78,7 @@ def show_source(base: KnowledgeBase, q: Question) -> Outcome:
 def search(base: KnowledgeBase, q: Question) -> Outcome:
     """No curated topic: the document's statements answer, or it says plainly that they do not."""
     found = base.names_in(q.text)
-    if len(found) >= 2 and q.compare_cue or found and q.qtype in ("name", "what"):  # "FO跟SO有什么区别"
+    if len(found) >= 2 and q.compare_cue or found and q.qtype in ("name", "what"):  # "FCL和LCL啥差别"
         return _with_focus(replies.names_answer(base, found, _english_asked(base, q)), replace(q.focus, section=found[0].section))
     if base.has_cue("pages", q.text):
         pages = base.find_statements(q.text, q.qtype, limit=8, sections=["目录"])
@@ -267,7 +267,7 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
 
 def _moved_on(base: KnowledgeBase, q: Question, carried: list[str]) -> Outcome | None:
     """A follow-up carried to the last service is answered about it unless the document answers it
-    much better elsewhere ("亚马逊prime会员有多少人" after a question about AWD)."""
+    much better elsewhere ("Prime会员一共多少" after a question about AWD)."""
     if q.attributes or q.has_context or q.referenced:
         return None
     anywhere = base.find_statements(q.text, q.qtype, limit=3)
@@ -353,7 +353,7 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
         return _fact_reply(base, q, service, fact.attribute, ctx, matched=True)
     if not _content(terms) or attributes == ["definition"]:  # "AGL？": what it is
         return _fact_reply(base, q, service, "definition", ctx)
-    # Nothing says it: say so, with the fact nearest to what was asked ("夏威夷的货能走PCP吗" → its coverage).
+    # Nothing says it: say so, with the fact nearest to what was asked ("阿拉斯加的货PCP管不管" → its coverage).
     nearest = next((a for a in _FALLBACK.get(q.qtype or "", ("definition",)) if service.fact(a)), "definition")
     reply = replies.answer_service(base, service, nearest, Context(), None)
     return replies.not_said(reply), ("fact", service.id, nearest)

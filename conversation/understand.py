@@ -57,13 +57,13 @@ class Question:
     compare_cue: bool = False
     choice_cue: bool = False
     joined: bool = False  # two services named side by side ("AGL和SEND", "FBA vs MCF")
-    used: str | None = None  # the service named right after 用/走/选 ("只有FBA订单能用购买配送吗")
+    used: str | None = None  # the service named right after 用/走/选 ("只在亚马逊卖的话也能用购买配送么")
     advice_cue: bool = False  # asks which service to use ("用啥", "哪个服务", "有啥推荐")
     beyond_place: bool = False  # situation facts other than a warehouse or fulfilment that names a service
 
     @property
     def subjects(self) -> list[str]:
-        """What the message asks about. Of several services named apart ("用send空运能避免FBA低量库存费吗"),
+        """What the message asks about. Of several services named apart ("走SEND空运，FBA那边的费用能免吗"),
         the first is the subject and the others are what it says about it."""
         if len(self.named) > 1 and not (self.joined or self.compare_cue):
             return [self.used or self.named[0]]
@@ -83,7 +83,7 @@ class Question:
 def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     text = turn.text
     qtype = base.question_type(text)
-    # "为什么不用AGL": the service a why-not question names is its subject, not one the seller rules out
+    # "咋不推荐AGL了": the service a why-not question names is its subject, not one the seller rules out
     negated = set() if qtype == "why" or turn.intent == "ask_why" else _negated(base, turn)
     named, placed = [], []
     for entity in turn.entities:
@@ -96,7 +96,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     references = base.vocabulary["cues"]["reference"]
     referenced = resolve(references, text, focus)
     objects = _compared_with(base, turn, named)
-    if objects and (referenced or len(named) > len(objects)):  # "那它比FBA能省多少": FBA is the yardstick
+    if objects and (referenced or len(named) > len(objects)):  # "它跟FBA比便宜多少": FBA is the yardstick
         named = [n for n in named if n not in objects]
     asked = turn.values("attribute")
     stage = turn.first("stage")
@@ -104,11 +104,11 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     places = [v for v in turn.values("origin") if v not in ("CN", "DESTINATION")]
     marketplace = turn.first("marketplace") or (places[0] if places and named else None)
     mode = turn.first("transport_mode")
-    if mode is None and "modes" in asked:  # "AGL有空运吗": the mode inside the attribute's phrase
+    if mode is None and "modes" in asked:  # "AGL能走空运不": the mode inside the attribute's phrase
         mode = next(iter(sorted(base.values_named(text, "transport_mode"))), None)
     ctx = Context(marketplace, turn.first("us_region"), mode, turn.first("sea_service"))
     # Where goods are is part of a situation only next to another fact of it or in a logistics
-    # message: "今天深圳天气怎么样" names a city, not a shipment.
+    # message: "深圳明天冷不冷" names a city, not a shipment.
     facts = [e for e in turn.entities if e.get("entity") in SITUATION_ENTITIES and str(e.get("value")) not in negated]
     situation = any(e.get("entity") != "origin" for e in facts) or (
         bool(facts) and (turn.intent in ("inform", "ask_recommendation", "compare_services", "ask_service")
@@ -134,7 +134,7 @@ USE_VERBS = ("用", "走", "选", "选择", "使用")
 
 
 def _compared_with(base: KnowledgeBase, turn: Turn, named: list[str]) -> list[str]:
-    """Services named right after 比/相比 ("它比FBA能省多少")."""
+    """Services named right after 比/相比 ("它比FBA划算在哪")."""
     words = tuple(base.cue_words("compared_with"))
     return [str(e.get("value")) for e in turn.entities if e.get("entity") == "service" and str(e.get("value")) in named
             and turn.text[max(0, int(e.get("start", 0)) - 2):int(e.get("start", 0))].endswith(words)]
@@ -161,7 +161,7 @@ def _joined(turn: Turn, named: list[str]) -> bool:
 
 
 def _negated(base: KnowledgeBase, turn: Turn) -> set[str]:
-    """Services and fulfilments named right after a negation ("我不用FBA", "不走海运")."""
+    """Services and fulfilments named right after a negation ("我们不走FBA", "不走海运")."""
     words = base.cue_words("negation")
     out = set()
     for entity in turn.entities:
@@ -172,7 +172,7 @@ def _negated(base: KnowledgeBase, turn: Turn) -> set[str]:
         if any(before.endswith(w) for w in words):
             out.add(str(entity.get("value")))
         elif out and re.match(r"^[和跟与、及/]$", before[-1:] or " ") and entity.get("entity") == "service":
-            out.add(str(entity.get("value")))  # "不用AGL和SEND": both
+            out.add(str(entity.get("value")))  # "不考虑AGL和SEND": both
     return out
 
 
@@ -195,7 +195,7 @@ def decide(base: KnowledgeBase, q: Question) -> str:
     if pending and _answers(q, pending) and not _about_a_service(q):
         return "advise"
     if base.has_cue("pages", q.text):
-        return "search"  # "尾端配送在第几页": the table of contents
+        return "search"  # "MCF那节在哪一页": the table of contents
     if len(q.named) >= 2 and (q.joined or q.compare_cue):
         return "service" if q.attributes and not q.compare_cue else "compare"
     if len(q.named) == 1 and q.compare_cue and q.intent == "compare_services" and q.focus.primary not in (None, *q.named):
@@ -209,9 +209,9 @@ def decide(base: KnowledgeBase, q: Question) -> str:
     if q.stage or q.concept or q.intent in EXPLAIN_INTENTS:
         return "explain"
     if q.placed and (q.attributes or q.qtype):
-        return "service"  # "亚马逊有多少个运营中心": the warehouse's service is the subject
+        return "service"  # "亚马逊仓库一共几个": the warehouse's service is the subject
     if len(base.names_in(q.text)) >= 2 and q.compare_cue:
-        return "search"  # "FO跟SO有什么区别": two of the document's abbreviations, not the last service
+        return "search"  # "FCL和LCL啥差别": two of the document's abbreviations, not the last service
     if q.focus.topic == "advice" and q.has_context:
         return "advise"  # "那海运呢" after a recommendation
     if q.focus.services and _follows_up(q):
@@ -226,23 +226,23 @@ def _answers(q: Question, pending: str) -> bool:
 
 
 def _about_a_service(q: Question) -> bool:
-    """"AWD仓储费多少？" in the middle of the advice: a side question about a service."""
+    """"MCD怎么收费" in the middle of the advice: a side question about a service."""
     return bool(q.named) and (bool(q.attributes) or q.qtype is not None) and q.intent not in ("inform", "ask_recommendation")
 
 
 def _wants_advice(q: Question) -> bool:
     if q.placed and not q.subjects and not q.beyond_place and q.qtype in _PLAIN_FACT:
-        return False  # "不用亚马逊推荐的承运商，可以发到AWD仓吗": about what the warehouse accepts
+        return False  # "自己找的货代能送AWD仓么": about what the warehouse accepts
     if q.intent == "ask_recommendation" and not (q.named and q.attributes):
         return True
-    if q.advice_cue and (q.situation or not (q.subjects or q.stage or q.concept)):  # "货都在FBA里…能用亚马逊哪个服务发"
+    if q.advice_cue and (q.situation or not (q.subjects or q.stage or q.concept)):  # "库存在FBA，独立站来单了，用啥"
         return True
     if not q.situation:
         return False
-    # "AGL从宁波发美国要多少钱": a place in a question about a service is its context, not the advice.
+    # "SEND从义乌发日本贵不贵": a place in a question about a service is its context, not the advice.
     if q.subjects and (q.intent == "ask_service" or q.attributes or q.qtype in FACT_QUESTIONS):
         return False
-    # "用FBA销售额能涨多少", "亚马逊有多少个运营中心": a fact about the service a warehouse names.
+    # "走FBA能多卖多少", "亚马逊仓库一共几个": a fact about the service a warehouse names.
     if q.placed and q.qtype in FACT_QUESTIONS and not q.beyond_place:
         return False
     return True

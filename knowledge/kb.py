@@ -222,8 +222,8 @@ class KnowledgeBase:
         return self._index.search(self.normalize(query), limit)
 
     def ranked_facts(self, service_id: str, question: str) -> list[tuple[Fact, float]]:
-        """One service's facts ranked for a question that names no attribute ("亚马逊物流有多少个运营中心"
-        → FBA's facts that mention 运营中心), by BM25 over their answers and quotes; best first."""
+        """One service's facts ranked for a question that names no attribute ("亚马逊物流的仓库一共几个"
+        → FBA's facts that mention 仓库), by BM25 over their answers and quotes; best first."""
         service = self.services.get(service_id)
         if service is None:
             return []
@@ -281,7 +281,7 @@ class KnowledgeBase:
         return found
 
     def names_in(self, text: str) -> list[Name]:
-        """The abbreviations the document explains that a text names ("FO跟SO有什么区别", "A to Z是啥"),
+        """The abbreviations the document explains that a text names ("FCL和LCL啥差别", "A to Z是啥"),
         in the order named."""
         normal = self.normalize(text)
         found = []

@@ -17,7 +17,7 @@ from knowledge.routing import (DESTINATION, Advice, Situation, StageAdvice, cove
 HANDOFF_BUTTON = ("转人工客服", "/request_human")
 START_ADVICE_BUTTON = ("帮我选服务", "/ask_recommendation")
 EXAMPLE_QUESTIONS = (
-    ("AWD仓储费多少？", '/ask_service{"service":"AWD","attribute":"fee"}'),
+    ("AWD仓储费怎么收？", '/ask_service{"service":"AWD","attribute":"fee"}'),
     ("SEND空运到日本几天？", '/ask_service{"service":"SEND","attribute":"transit_time","marketplace":"JP"}'),
     ("AGL和SEND怎么选？", '/compare_services{"service":["AGL","SEND"]}'),
     ("头程物流有哪些方案？", '/ask_stage_services{"stage":"first_mile"}'),
@@ -266,7 +266,7 @@ def statement_section(statement) -> str:
 
 
 def names_answer(base: KnowledgeBase, names, english_asked: bool) -> Reply:
-    """"FIST 英文全称是什么", "FO跟SO有什么区别": the document's own expansion of each abbreviation, and the
+    """"MCD英文叫啥", "FCL和LCL啥差别": the document's own expansion of each abbreviation, and the
     list they stand in together ("海运服务：海运快船 (FO)；海运普船 (SO)")."""
     lines, sections = [], []
     for name in names:
@@ -438,7 +438,7 @@ def _identity(service: Service) -> tuple[str, str] | None:
 
 
 def _compare_attribute(base: KnowledgeBase, services, attribute: str) -> Reply:
-    """"AWD和FBA仓储费哪个便宜": each service's fact for that attribute, side by side."""
+    """"AWD跟FBA存货谁更省钱": each service's fact for that attribute, side by side."""
     label = base.label("attribute", attribute)
     lines, sections = [f"{' vs '.join(s.short for s in services)}：{label}"], []
     for service in services:
@@ -659,11 +659,11 @@ def _highlight(base: KnowledgeBase, service_id: str, s: Situation) -> tuple[str,
 def why(base: KnowledgeBase, advice: Advice | None, service_id: str | None, recommended=(), comparison=None,
         why_not: bool = False) -> Reply:
     if service_id is None or service_id not in base.services:
-        return Reply("想问哪个服务为什么（不）推荐？比如「为什么不用AGL」。")
+        return Reply("想问哪个服务为什么（不）推荐？比如「为啥不推荐 SEND」。")
     service = base.services[service_id]
     if advice is None or not advice.stages:
         fact = None if why_not else service.fact("advantages") or service.fact("suitable")
-        if fact is not None:  # "为啥推荐用FIST": its advantages, as the document gives them
+        if fact is not None:  # "凭啥推荐FIST": its advantages, as the document gives them
             return Reply(_with_source(f"{service.short} 的好处：{fact.answer}", fact.section),
                          [START_ADVICE_BUTTON, SOURCE_BUTTON])
         return Reply(f"我们还没聊你的情况。先告诉我货从哪发、卖哪个站，我再解释为什么用或不用 {service.short}。",
@@ -720,7 +720,7 @@ def handoff() -> Reply:
 
 
 def bad_input() -> Reply:
-    return Reply("我没看到文字内容。请用文字描述你的问题，比如「AWD仓储费多少？」。", list(EXAMPLE_QUESTIONS[:2]))
+    return Reply("我没看到文字内容。请用文字描述你的问题，比如「AWD仓储费怎么收？」。", list(EXAMPLE_QUESTIONS[:2]))
 
 
 # -- small talk ----------------------------------------------------------------------------------
@@ -759,7 +759,7 @@ def smalltalk(intent: str) -> Reply:
 def non_text_message() -> Reply:
     """An image, voice note, location ... in a chat channel: say what the assistant reads."""
     return Reply(f"抱歉，我目前只能看懂文字消息。请用文字问我亚马逊跨境供应链服务的问题：{SERVICES_LINE}。"
-                 "比如「AWD仓储费多少？」", list(EXAMPLE_QUESTIONS[:3]))
+                 "比如「AWD仓储费怎么收？」", list(EXAMPLE_QUESTIONS[:3]))
 
 
 def action_unavailable() -> Reply:

@@ -169,7 +169,7 @@ class StatementIndex:
 
     def _weight_of(self, query_terms: list[str]) -> float:
         """A question's weight: its terms' idf, and for each word the document never uses the idf of the
-        rarest term, so "今天深圳天气怎么样" is not answered by the one statement that names 深圳."""
+        rarest term, so "深圳明天冷不冷" is not answered by the one statement that names 深圳."""
         known = {t for t in query_terms if t in self.idf}
         unknown = {t for t in query_terms if t not in self.idf and _is_word(t)}
         return sum(self.idf[t] * weight(t) for t in known) + UNKNOWN_WEIGHT * self._max_idf * len(unknown) + 1e-9

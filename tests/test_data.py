@@ -62,3 +62,42 @@ def test_training_data_does_not_copy_the_document(base):
     document = base.document
     copied = [e for _, e in training_examples() if len(plain(e)) >= 12 and plain(e) in document]
     assert copied == []
+
+
+# -- the test sets stay apart from what they test -------------------------------------------------
+
+def _folded(text: str) -> str:
+    import unicodedata
+
+    return re.sub(r"[\s\W_]+", "", unicodedata.normalize("NFKC", text).lower())
+
+
+def _test_questions(sealed: bool | None = None) -> list[str]:
+    """Every question of the development and sealed sets (or of one of them), single or in a dialogue."""
+    texts = []
+    folders = {None: ("heldout", "sealed"), True: ("sealed",), False: ("heldout",)}[sealed]
+    for path in [p for f in folders for p in (ROOT / "tests" / f).glob("*.yml")]:
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            texts += [item["text"]] if "text" in item else [t["user"] for t in item.get("turns", [])]
+    return texts
+
+
+def test_no_test_question_is_in_the_training_data(base):
+    """The sealed set's questions never; the development set's but its one- or two-word replies ("日本站",
+    "重新开始"), which any conversation has."""
+    trained = {base.normalize(plain(e)) for _, e in training_examples()}
+    sealed = sum(base.normalize(t) in trained for t in _test_questions(sealed=True))
+    assert sealed == 0, "sealed questions in the training data (not listed: nobody tuning reads them)"
+    assert [t for t in _test_questions(sealed=False) if len(_folded(t)) >= 8 and base.normalize(t) in trained] == []
+
+
+def test_no_test_question_is_named_in_code_or_comments():
+    """Code and comments give examples in their own words: an answer written for a test question would
+    pass the test and fail the seller who asks it another way."""
+    questions = {_folded(t) for t in _test_questions()
+                 if len(_folded(t)) >= 8 and not (t.isascii() and len(t) < 20)}  # not "start over" in /start_over
+    code = [p for d in ("conversation", "knowledge", "actions", "addons", "staff", "web") for p in (ROOT / d).rglob("*.py")]
+    code += list((ROOT / "knowledge").glob("*.yml"))
+    named = sorted({str(p.relative_to(ROOT)) for p in code if any(q in _folded(p.read_text(encoding="utf-8"))
+                                                                  for q in questions)})
+    assert named == []  # the files only: the sealed set's questions are not printed
