@@ -47,6 +47,19 @@ class Focus:
         return replace(self, marketplace=ctx.marketplace, us_region=ctx.us_region, mode=ctx.mode,
                        sea_service=ctx.sea_service)
 
+    def summary(self) -> str:
+        """One line for the staff transcript: "服务 AGL、SEND（当前 SEND）· 问 minimum · 出处 1.3.2"."""
+        parts = []
+        if self.services:
+            listed = "、".join(self.services)
+            parts.append(f"服务 {listed}" + (f"（当前 {self.current}）" if self.current and len(self.services) > 1 else ""))
+        for label, value in (("环节", self.stage), ("概念", self.concept), ("问", self.attribute),
+                             ("站点", self.marketplace), ("区域", self.us_region), ("运输", self.mode),
+                             ("船型", self.sea_service), ("出处", self.section)):
+            if value:
+                parts.append(f"{label} {value}")
+        return f"{self.topic or '—'}：" + " · ".join(parts) if parts or self.topic else ""
+
     def as_slot(self) -> dict | None:
         value = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items() if v}
         return value or None

@@ -96,8 +96,11 @@ def cmd_transcript(args) -> int:
             print("    助手：" + (bot["text"] or "").replace("\n", "\n          "))
             if bot["buttons"]:
                 print("    按钮：" + " | ".join(b or "" for b in bot["buttons"]))
-        if item["slots"]:
-            print("    槽位 " + json.dumps(item["slots"], ensure_ascii=False))
+        if item.get("focus"):
+            print("    话题 " + item["focus"])
+        slots = {k: v for k, v in item["slots"].items() if k != "focus"}
+        if slots:
+            print("    槽位 " + json.dumps(slots, ensure_ascii=False))
     return 0
 
 

@@ -25,6 +25,9 @@ from typing import Iterable, Iterator
 
 import sqlalchemy as sa
 
+from conversation.focus import SLOT as FOCUS_SLOT
+from conversation.focus import Focus
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DB = ROOT / ".run" / "tracker.db"
 
@@ -255,9 +258,17 @@ class Store:
             elif type_name == "slot":
                 turn = turn or new_turn(ts)
                 turn["slots"][data.get("name")] = data.get("value")
+                if data.get("name") == FOCUS_SLOT:
+                    turn["focus"] = Focus.from_slot(data.get("value")).summary()
             elif type_name in ("restart", "rewind", "undo", "followup", "reminder", "pause", "resume"):
                 turn = turn or new_turn(ts)
                 turn["actions"].append({"name": f"({type_name})", "policy": None, "confidence": None})
+        focus = ""
+        for item in items:  # what the conversation was about after each turn: set, or kept from before
+            if item["kind"] == "session":
+                focus = ""
+            elif item["kind"] == "turn":
+                focus = item["focus"] = item.get("focus", focus)
         return {
             "sender_id": sender_id,
             "channel": channel,

@@ -154,6 +154,7 @@ def test_transcript_shows_intent_confidence_action_and_texts(console, seeded):
     bot_text = "\n".join(b["text"] for b in first["bot"])
     assert "0.48" in bot_text and "0.38" in bot_text and "1.4.1" in bot_text
     assert any(b["buttons"] for b in first["bot"])
+    assert first["focus"].startswith("service：服务 AWD") and "问 fee" in first["focus"] and "出处 1.4.1" in first["focus"]
 
 
 def test_transcript_of_a_hand_off(console, seeded):

@@ -42,7 +42,7 @@ def test_cli_conversations_transcript_handoffs_unanswered(seeded):
 
     transcript = staff(seeded, "transcript", seeded.fee_sender).stdout
     assert "用户：AWD仓储费多少？" in transcript and "意图 ask_service" in transcript
-    assert "动作 action_respond" in transcript and "0.48" in transcript
+    assert "动作 action_respond" in transcript and "0.48" in transcript and "话题 service：服务 AWD" in transcript
     assert staff(seeded, "transcript", "nobody-at-all", check=False).returncode == 1
 
     queue = staff(seeded, "handoffs").stdout

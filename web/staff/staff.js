@@ -273,7 +273,8 @@ async function openTranscript(senderId) {
         turn.append(el("div", { class: "bot" }, el("p", { class: "bubble bot-text", text: bot.text || "" }),
           bot.buttons.length ? el("p", { class: "buttons" }, bot.buttons.map((b) => el("span", { class: "button", text: b || "" }))) : null));
       }
-      const slots = Object.entries(item.slots);
+      if (item.focus) turn.append(el("p", { class: "focus", text: `话题 ${item.focus}` }));
+      const slots = Object.entries(item.slots).filter(([k]) => k !== "focus");
       if (slots.length) turn.append(el("p", { class: "slots", text: `槽位 ${slots.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("  ")}` }));
       box.append(turn);
     }
