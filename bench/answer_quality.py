@@ -95,6 +95,11 @@ def evaluate(url: str, name: str, workers: int = 4) -> dict:
     }
 
 
+def summary(result: dict) -> dict:
+    """The pass rates, without the questions (what is kept of the sealed set)."""
+    return {k: v for k, v in result.items() if k not in ("failures", "failed_dialogues")}
+
+
 def report(result: dict, show: bool) -> None:
     print(f"{result['set']}: single questions {result['question_rate']:.1%} "
           f"({result['questions_passed']}/{result['questions']}); dialogues {result['dialogue_rate']:.1%} "
@@ -136,8 +141,8 @@ def main() -> int:
     report(result, show=args.show or args.set == "dev")
     out = Path(args.out or ROOT / "bench" / "results" / f"answer_quality_{args.set}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
-    summary = result if args.set == "dev" else {k: v for k, v in result.items() if k not in ("failures", "failed_dialogues")}
-    out.write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+    kept = result if args.set == "dev" else summary(result)
+    out.write_text(json.dumps(kept, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0
 
 

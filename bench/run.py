@@ -6,6 +6,10 @@ on the same data, so the ratios stay comparable on a noisy machine.
     .venv/bin/python bench/run.py --cv            # also 3-fold NLU cross-validation of both (stock: slow)
     .venv/bin/python bench/run.py --no-stock      # skip the stock comparison
     .venv/bin/python bench/run.py --long 0        # skip the long conversation (default 300 messages)
+    .venv/bin/python bench/run.py --sealed        # also the sealed answer set (pass rates only)
+
+Answer quality (bench/answer_quality.py) is measured on the project's assistant: the development set
+always, the sealed set with --sealed.
 
 Prints tables and writes bench/results/latest.json. The stock configuration is bench/stock_config.yml:
 Rasa's default pipeline and policies (TED, UnexpecTED, Memoization, Rule) with the Chinese tokenizer
@@ -30,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import answer_quality  # noqa: E402
 from bench import load as loadbench  # noqa: E402
 from bench import long_conversation  # noqa: E402
 from tests.servers import model_path, start_assistant  # noqa: E402
@@ -69,7 +74,7 @@ def stock_model() -> str:
 
 
 def serve_and_measure(label: str, model: str, levels: list[int], seconds: float, long_messages: int,
-                      stock_rasa: bool = False) -> dict:
+                      stock_rasa: bool = False, answer_sets: tuple[str, ...] = ()) -> dict:
     started = time.perf_counter()
     assistant = start_assistant(model=model, stock_rasa=stock_rasa)
     try:
@@ -79,14 +84,18 @@ def serve_and_measure(label: str, model: str, levels: list[int], seconds: float,
         rasa, actions = assistant.processes
         memory = {"rasa_mb": rss_mb(rasa.pid), "actions_mb": rss_mb(actions.pid)}
         long = long_conversation.run(assistant.url, long_messages) if long_messages else None
+        answers = {name: answer_quality.evaluate(assistant.url, name) for name in answer_sets}
     finally:
         assistant.stop()
+    for result in answers.values():
+        answer_quality.report(result, show=False)
     print(loadbench.table(rows, f"\n[{label}] cold start {cold_start:.1f}s, RSS rasa {memory['rasa_mb']} MB, "
                                 f"actions {memory['actions_mb']} MB, model {Path(model).stat().st_size / 1e6:.1f} MB"))
     if long:
         print(long_conversation.table(long, f"[{label}] one conversation of {long_messages} messages"))
     return {"label": label, "model": Path(model).name, "model_mb": round(Path(model).stat().st_size / 1e6, 1),
-            "cold_start_s": round(cold_start, 1), "memory": memory, "load": rows, "long_conversation": long}
+            "cold_start_s": round(cold_start, 1), "memory": memory, "load": rows, "long_conversation": long,
+            "answers": {name: answer_quality.summary(r) for name, r in answers.items()}}
 
 
 def training_times() -> dict:
@@ -144,10 +153,14 @@ def main() -> int:
     parser.add_argument("--training", action="store_true")
     parser.add_argument("--cv", action="store_true")
     parser.add_argument("--long", type=int, default=300, help="messages in the one long conversation (0: skip)")
+    parser.add_argument("--sealed", action="store_true",
+                        help="also the sealed answer set (at the end of a piece of work; pass rates only)")
     args = parser.parse_args()
     results: dict = {"machine": machine()}
     print(json.dumps(results["machine"], ensure_ascii=False))
-    results["project"] = serve_and_measure("project", model_path(), args.levels, args.seconds, args.long)
+    sets = ("dev", "sealed") if args.sealed else ("dev",)
+    results["project"] = serve_and_measure("project", model_path(), args.levels, args.seconds, args.long,
+                                           answer_sets=sets)
     if not args.no_stock:
         results["stock"] = serve_and_measure("stock", stock_model(), args.levels, args.seconds, args.long,
                                              stock_rasa=True)

@@ -156,10 +156,18 @@ def statement(base: KnowledgeBase, q: Question, hits: list[StatementHit], subjec
 RUNNER_UP_SHARE = 0.85
 
 
+# A footnote states a condition a seller needs: a statement that carries one is quoted beside the best
+# even when it matches less.
+NOTED_RUNNER_UP_SHARE = 0.6
+
+
 def _runner_up(base: KnowledgeBase, hits: list[StatementHit]):
-    if len(hits) < 2 or hits[1].score < RUNNER_UP_SHARE * hits[0].score or hits[1].coverage < ANSWER_COVERAGE:
+    if len(hits) < 2 or hits[1].coverage < ANSWER_COVERAGE:
         return None
     first, second = hits[0].statement, hits[1].statement
+    share = NOTED_RUNNER_UP_SHARE if second.note and not first.note else RUNNER_UP_SHARE
+    if hits[1].score < share * hits[0].score:
+        return None
     if second.group == first.group or second.text in first.text or first.text in second.text:
         return None
     return second if second.note or base.about(second) & base.about(first) or second.section == first.section else None
@@ -231,10 +239,11 @@ def _negated_in(base: KnowledgeBase, q: Question, text: str) -> bool:
     asked = {w for w in base.terms(q.text) if len(w) >= 2 and not w.isascii()}
     asked |= {p for a in q.attributes for p in base.vocabulary["attribute"][a]["phrases"] if not p.isascii() and p in normal}
     for word in asked:
-        for match in re.finditer(re.escape(word), normal):
-            window = normal[max(0, match.start() - 14):match.start()]
-            if _DENIAL.search(window) and not re.search(r"给出|列出|提到|具体", window):
-                return True  # "没有给出具体折扣数字" says the number is missing, not the discount
+        said = [normal[max(0, m.start() - 14):m.start()] for m in re.finditer(re.escape(word), normal)]
+        # denied only where every mention is: "尤其适合…；其他不适合FBA的商品" does not deny 适合; and
+        # "没有给出具体折扣数字" says the number is missing, not the discount
+        if said and all(_DENIAL.search(w) and not re.search(r"给出|列出|提到|具体", w) for w in said):
+            return True
     return False
 
 
@@ -325,9 +334,14 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
             if service.id in base.about(h.statement)]
     best = hits[0] if hits and _answerable(base, q, hits[0]) else None
     by_context = attributes[:1] in (["coverage"], ["modes"], ["cargo_types"]) and not q.attributes
-    explicit = bool(q.attributes) or attributes == ["definition"] and q.asks_definition or by_context or (
+    about_itself = attributes == ["definition"] and (q.asks_definition or not _substantive(terms))
+    explicit = bool(q.attributes) or about_itself or by_context or (
         carried and q.focus.attribute in attributes and not q.qtype)
-    named_fact = next((service.fact(a) for a in attributes if service.fact(a)), None)
+    named = [service.fact(a) for a in attributes if service.fact(a)]
+    named_fact = next((f for f in named if not _is_gap(f)), named[0] if named else None)  # 仓储费打几折: the discount
+    carried_fact = service.fact(q.focus.attribute) if carried and q.focus.attribute else None
+    if named_fact is not None and _is_gap(named_fact) and carried_fact is not None and not _is_gap(carried_fact):
+        named_fact, attributes = carried_fact, [carried_fact.attribute]  # "最低能到多少" after the fee: the lowest fee
     if named_fact is not None:
         # "agl可以发整柜吗" is a question about a mode; "用send空运发英国能避免FBA低量库存费吗" is about
         # something else, said of a mode and a market: what the statement covers beyond the context decides.
@@ -337,8 +351,7 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
         if best is not None and not structured and _statement_wins(base, named_fact, _rescored(base, best, rest), rest,
                                                                    explicit):
             return _statement_reply(base, q, best, service.id)
-        attribute = next(a for a in attributes if service.fact(a))
-        return _fact_reply(base, q, service, attribute, ctx)
+        return _fact_reply(base, q, service, named_fact.attribute, ctx)
     if attributes and explicit:  # asked for something the curated facts lack: the document's statement, or say so
         if best is not None:
             return _statement_reply(base, q, best, service.id)
@@ -403,6 +416,11 @@ def _elliptical(base: KnowledgeBase, q: Question) -> bool:
     return bool(q.named) and len(re.sub(r"[那呢吗？?，,。\s的]", "", rest)) <= 1
 
 
+def _substantive(terms: list[str]) -> bool:
+    """Whether a question says more than its subject: a word or bigram, not single characters or tags."""
+    return any(not t.startswith(("@", "·")) for t in terms)
+
+
 def _content(terms: list[str]) -> bool:
     return any(not t.startswith("@") for t in terms)
 
@@ -420,6 +438,11 @@ def _answerable(base: KnowledgeBase, q: Question, hit: StatementHit) -> bool:
         said = " ".join(x.text + x.note for x in base.statement_index.group(hit.statement))
         return bool(quantity_kinds(said) & wanted)
     return True
+
+
+def _is_gap(fact: Fact) -> bool:
+    """A curated fact that says the document does not give what it is about."""
+    return fact.answer.startswith(("资料没有", "资料里没有"))
 
 
 def _structured(attributes: list[str], ctx: Context) -> bool:
@@ -453,7 +476,15 @@ def _without_asked_attributes(base: KnowledgeBase, q: Question, terms: list[str]
     return [t for t in terms if t not in dropped and not t.startswith("@")]
 
 
+def _says_more(base: KnowledgeBase, fact: Fact, hit: StatementHit, terms: list[str]) -> bool:
+    """Whether a statement holds a word of the question that the fact lacks (not just its characters)."""
+    said, known = base.statement_index.terms_of(hit.statement), base.fact_term_set(fact)
+    return any(t in said and t not in known for t in terms if not t.startswith(("@", "·", "²")))
+
+
 def _statement_wins(base: KnowledgeBase, fact: Fact, best: StatementHit, terms: list[str], named: bool) -> bool:
+    if named and not _says_more(base, fact, best, terms):
+        return False
     fact_coverage = base.fact_coverage(fact, terms)
     lead = STATEMENT_LEAD_NAMED if named else STATEMENT_LEAD_UNNAMED
     if base.fact_quotes(fact, best.statement) and named:
@@ -568,7 +599,8 @@ def _curated_topic(base: KnowledgeBase, q: Question, stage: str | None) -> tuple
         key = stage or "overall"
         return (replies.pain_points(base, stage), Focus(topic="pain_points", stage=stage, source=("fact", "pain", key)),
                 base.pain_points.get(key))
-    if q.intent == "ask_stage_services" and not q.concept:
+    asks_lineup = q.intent == "ask_stage_services" or q.stage == "all" or q.stage and (q.advice_cue or q.qtype == "which")
+    if asks_lineup and not q.concept:  # "头程有哪些方案", "从工厂到买家每段用什么"
         if stage is None and "MFN" in q.turn.values("fulfillment"):
             stage = "last_mile"
         focus = Focus(topic="stage", stage=stage, services=tuple(base.stage_services.get(stage, ())),

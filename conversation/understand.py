@@ -190,8 +190,9 @@ def decide(base: KnowledgeBase, q: Question) -> str:
         return "smalltalk"
     if q.intent == "dont_know":
         return "advise" if pending else "smalltalk"
-    if q.intent == "ask_why" and (q.subjects or q.placed or q.focus.services):
-        return "why"
+    if (q.intent == "ask_why" or q.qtype == "why" and q.focus.topic == "advice") and (
+            q.subjects or q.placed or q.focus.services):
+        return "why"  # "为啥不用X" after a recommendation, however the classifier took it
     if pending and _answers(q, pending) and not _about_a_service(q):
         return "advise"
     if base.has_cue("pages", q.text):

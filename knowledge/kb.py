@@ -297,7 +297,7 @@ class KnowledgeBase:
         words = [t.strip() for t in self.tokenize(text)]
         words = [t for t in words if t and (len(t) >= 2 or t.isascii()) and t not in STOPWORDS
                  and t.lower() not in STOPWORDS]
-        return words + bigrams(text) + unigrams(text)
+        return words + [b for b in bigrams(text) if b[1:] not in STOPWORDS] + unigrams(text)
 
     def tags(self, text: str) -> set[str]:
         """The knowledge base's entities in a text, as retrieval terms: @service:AWD, @place:US ..."""
@@ -357,6 +357,9 @@ class KnowledgeBase:
         """How much of a question (its retrieval terms) a curated fact's text and quotes match, on the
         statements' scale, so the two can be compared."""
         return self.statement_index.coverage(terms, self._fact_terms(fact))
+
+    def fact_term_set(self, fact: Fact) -> frozenset[str]:
+        return self._fact_terms(fact)
 
     def _fact_terms(self, fact: Fact) -> frozenset[str]:
         key = (fact.owner, fact.attribute)
