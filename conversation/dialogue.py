@@ -137,6 +137,7 @@ def _unsure(base: KnowledgeBase, q: Question) -> Outcome:
 
 
 def statement(base: KnowledgeBase, q: Question, hits: list[StatementHit], subjects: list[str]) -> Outcome:
+    hits = _fuller_first(hits)
     best = hits[0]
     s_ = best.statement
     second = _runner_up(base, hits)
@@ -159,6 +160,15 @@ RUNNER_UP_SHARE = 0.85
 # A footnote states a condition a seller needs: a statement that carries one is quoted beside the best
 # even when it matches less.
 NOTED_RUNNER_UP_SHARE = 0.6
+
+
+def _fuller_first(hits: list[StatementHit]) -> list[StatementHit]:
+    """The same words said twice, once with a footnote ("…低量库存费" in a list, and the sentence whose
+    footnote limits it to sea freight to the US): the footnoted one answers."""
+    if len(hits) > 1 and hits[0].statement.text.rstrip("。") in hits[1].statement.text and hits[1].statement.note \
+            and not hits[0].statement.note and hits[1].score >= NOTED_RUNNER_UP_SHARE * hits[0].score:
+        return [hits[1], hits[0], *hits[2:]]
+    return hits
 
 
 def _runner_up(base: KnowledgeBase, hits: list[StatementHit]):
@@ -471,7 +481,8 @@ def _without_attribute_words(base: KnowledgeBase, q: Question, terms: list[str])
 def _without_asked_attributes(base: KnowledgeBase, q: Question, terms: list[str]) -> list[str]:
     """A question's terms without the words that named its attribute ("运费", "哪些国家"): the attribute
     is decided; what is left says whether a statement knows something the fact does not."""
-    phrases = [m.text for m in base.mentions(q.text) if m.entity != "service"]
+    specific = {p for a in base.vocabulary["attribute"].values() for p in a.get("specific", ())}
+    phrases = [m.text for m in base.mentions(q.text) if m.entity != "service" and m.text not in specific]
     dropped = {t for p in phrases for t in base.terms(p)}
     return [t for t in terms if t not in dropped and not t.startswith("@")]
 
@@ -599,7 +610,7 @@ def _curated_topic(base: KnowledgeBase, q: Question, stage: str | None) -> tuple
         key = stage or "overall"
         return (replies.pain_points(base, stage), Focus(topic="pain_points", stage=stage, source=("fact", "pain", key)),
                 base.pain_points.get(key))
-    asks_lineup = q.intent == "ask_stage_services" or q.stage == "all" or q.stage and (q.advice_cue or q.qtype == "which")
+    asks_lineup = q.intent == "ask_stage_services" or q.stage == "all" or bool(q.stage) and base.has_cue("lineup", q.text)
     if asks_lineup and not q.concept:  # "头程有哪些方案", "从工厂到买家每段用什么"
         if stage is None and "MFN" in q.turn.values("fulfillment"):
             stage = "last_mile"
