@@ -4,6 +4,7 @@ and an answer is read in the light of the question just asked ("美国" to "wher
 """
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from conversation.turn import Turn
@@ -101,6 +102,12 @@ def apply_turn(s: Situation, turn: Turn, pending: str | None, negated: set[str] 
     for entity in (e for e in turn.entities if e.get("entity") == "warehouse"):
         if pending not in ("target", "inventory"):
             s = _place_warehouse(s, turn, entity)
+    for entity in (e for e in turn.entities if e.get("entity") == "service"):
+        start = int(entity.get("start", 0))
+        before = re.split(r"[，,。；;]", turn.text[max(0, start - 8):start])[-1]
+        value = SERVICE_AS_WAREHOUSE.get(str(entity.get("value")))
+        if value and any(cue in before for cue in _TARGET_CUES) and pending not in ("target", "inventory"):
+            s = replace(s, target=value)  # "发到美国的AWD": where the goods go
     s = replace(
         s,
         buyers=s.buyers | set(turn.values("sales_channel")),

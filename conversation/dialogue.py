@@ -513,15 +513,21 @@ def _asks_to_use(base: KnowledgeBase, q: Question, service: Service) -> bool:
     mention = next((e for e in q.turn.entities if e.get("entity") == "service" and e.get("value") == service.id), None)
     if mention is None:
         return False
-    before = q.text[max(0, int(mention.get("start", 0)) - 2):int(mention.get("start", 0))]
+    start, end = int(mention.get("start", 0)), int(mention.get("end", 0))
+    before, after = q.text[max(0, start - 2):start], q.text[end:end + 3]
     facts = {e.get("entity") for e in q.turn.entities if e.get("entity") in _JUDGED_BY}
-    return before.endswith(_USE_VERBS) and bool(facts - {"marketplace"})
+    # "能用PCP…吗", or the service as the subject of 能/可以 ("FBA能给独立站发货吗")
+    used = before.endswith(_USE_VERBS) or start <= 1 and after.startswith(("能", "可以", "可不可以", "能不能"))
+    return used and bool(facts - {"marketplace"})
 
 
 def _judge_by_advice(base: KnowledgeBase, q: Question, service: Service) -> tuple[Reply, tuple] | None:
     """"我货在深圳，能用PCP发美国吗": the advisor's verdict on this service for the stated situation."""
     situation = advisor.situation_from_slots({})
     situation, _, _ = advisor.apply_turn(situation, q.turn, None, q.negated)
+    home = service.data("warehouses", "warehouses") or ()
+    if situation.inventory is None and situation.target is None and len(home) == 1:
+        situation = replace(situation, inventory=home[0])  # FBA and MCF deliver from Amazon's centres
     advice = evaluate(base, situation)
     excluded = advice.why_not(service.id)
     recommended = advice.recommendation(service.id)

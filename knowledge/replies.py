@@ -368,8 +368,9 @@ def variants(base: KnowledgeBase, service: Service, ctx: Context, modes: list[st
                 lines.append(f"▪ 起运量：{minimum.answer}")
                 sections.append(minimum.section)
             return Reply(_with_source("\n".join(lines), *sections), [SOURCE_BUTTON])
-        return Reply(_with_source(_sea_lines(base, service, sea, ctx), fact.section), [SOURCE_BUTTON])
-    modes_fact = service.fact("modes")
+        if ctx.sea_services or ctx.regions:
+            return Reply(_with_source(_sea_lines(base, service, sea, ctx), fact.section), [SOURCE_BUTTON])
+    modes_fact = service.fact("modes")  # "整柜还是拼箱": the modes it has
     if modes_fact is not None:
         return Reply(_with_source(modes_fact.answer, modes_fact.section), [SOURCE_BUTTON])
     return not_documented(base, service, "modes")

@@ -387,3 +387,22 @@ def test_one_services_variants_side_by_side(chat):
     boats = chat.say("ask_service", "SEND发美西，普船快船特快船分别多久")
     assert "28-30天" in boats and "23-27天" in boats and "15-20天" in boats
     assert "FO" in chat.say("ask_service", "agl海运有哪几种服务")
+
+
+def test_a_service_asked_to_do_another_services_job_gets_a_no_with_the_right_service(chat):
+    reply = chat.say("ask_service", "FBA能给独立站发货吗")
+    assert reply.startswith("不行") and "MCF" in reply
+
+
+def test_a_service_named_as_where_goods_go_is_the_target(chat):
+    reply = chat.say("ask_recommendation", "我想把货从深圳发到美国的AWD，用哪个")
+    assert "送到亚马逊智能卫星仓 (AWD)" in reply and "推荐 AGL" in reply
+
+
+def test_english_questions_get_the_same_facts(chat):
+    assert "最快4天" in chat.say("ask_service", "What is the fastest SEND air time to Japan?")
+
+
+def test_one_services_modes_when_asked_which_of_two(chat):
+    reply = chat.say("ask_service", "SEND的海运是整柜还是拼箱")
+    assert "海运拼箱服务" in reply and "28-30天" not in reply
