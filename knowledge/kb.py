@@ -5,7 +5,8 @@
     base.service("卫星仓").id            -> "AWD"
     base.fact("AWD", "fee").answer       -> "AWD 仓储费 $0.48/立方英尺/月 ..."
     base.compare(["AGL", "SEND"])        -> Comparison
-    base.search("月度账单")               -> [Hit(passage, score), ...]
+    base.search("月度账单")               -> [Hit(passage, score), ...]   (the staff console's search)
+    base.find_statements("亚马逊有几架飞机", "how_many") -> [StatementHit(statement "100+飞机", ...)]
     base.mentions("send空运到日本几天")    -> [Mention(service SEND), Mention(transport_mode AIR) ...]
 
 No Rasa import here: the actions, the staff console, the tests and the benchmarks all use this API.
@@ -221,30 +222,10 @@ class KnowledgeBase:
     def search(self, query: str, limit: int = 5) -> list[Hit]:
         return self._index.search(self.normalize(query), limit)
 
-    def ranked_facts(self, service_id: str, question: str) -> list[tuple[Fact, float]]:
-        """One service's facts ranked for a question that names no attribute ("亚马逊物流的仓库一共几个"
-        → FBA's facts that mention 仓库), by BM25 over their answers and quotes; best first."""
-        service = self.services.get(service_id)
-        if service is None:
-            return []
-        names = {a.upper() for a in (service.id, service.short, service.name, *service.aliases)}
-        query = " ".join(t for t in self.tokenize(self.normalize(question)) if t.upper() not in names)
-        hits = self._fact_indexes[service_id].search(query, limit=len(service.facts))
-        return [(service.facts[h.passage.id], h.score) for h in hits]
-
-    @cached_property
-    def _fact_indexes(self) -> dict[str, BM25]:
-        """A BM25 index per service over its facts, built once."""
-        return {
-            s.id: BM25([Passage(f.attribute, f.section, f.attribute, f.answer + "\n" + "\n".join(f.quotes))
-                        for f in s.facts.values()], self.tokenize)
-            for s in self.services.values()
-        }
-
     def warm_up(self) -> "KnowledgeBase":
         """Build the lazy parts (jieba, the mention table, the search indexes) now, at start-up,
         so the first seller's message doesn't pay for them."""
-        self.finder, self._index, self._fact_indexes, self.statement_index  # noqa: B018 - cached properties
+        self.finder, self._index, self.statement_index, self.names  # noqa: B018 - cached properties
         return self
 
     # -- statements: everything the document says ------------------------------------------------

@@ -128,13 +128,12 @@ def test_search_ranks_the_passage_that_answers(base):
     assert base.search("天气预报") == []
 
 
-def test_ranked_facts_put_the_fact_that_answers_first(base):
-    ranked = base.ranked_facts("FBA", "亚马逊物流的配送速度怎么样")
-    assert ranked[0][0].attribute == "transit_time"
-    assert [score for _, score in ranked] == sorted((score for _, score in ranked), reverse=True)
-    assert base.ranked_facts("FBA", "FBA 是什么 ？") == []  # its own names are not search terms
-    assert base.ranked_facts("FBA", "天气预报") == []
-    assert base.ranked_facts("不存在的服务", "仓储费") == []
+def test_statements_are_found_by_their_words_their_service_and_the_kind_of_question(base):
+    best = base.find_statements("亚马逊物流的配送速度怎么样", "how_long", ["FBA"])[0]
+    assert best.statement.section == "1.5.1" and "次日达" in best.statement.text
+    assert base.find_statements("FBA 是什么", None, ["FBA"]) == []  # its own names are not search terms
+    weather = base.find_statements("天气预报准不准", None)
+    assert not weather or weather[0].coverage < 0.5  # words the document never uses count against a match
 
 
 def test_compare_lines_up_the_deciding_attributes(base):
