@@ -292,6 +292,8 @@ class KnowledgeBase:
 
     def about(self, statement: Statement) -> set[str]:
         """The services a statement is about: named in it or its headings, or its section's service."""
+        if "statement_index" in self.__dict__:  # computed once, when the index was built
+            return self.statement_index.about_of(statement)
         context = " ".join((statement.parent, statement.heading, statement.text))
         named = {m.value for m in self.mentions(context) if m.entity == "service"}
         home = self._home_sections.get(statement.section)

@@ -132,6 +132,10 @@ class StatementIndex:
             for t in d:
                 self._postings[t].append(i)
         self._group_size = Counter(s.group for s in statements)
+        self._position = {s.id: i for i, s in enumerate(statements)}
+        self._groups: dict[str, list[Statement]] = defaultdict(list)
+        for s in statements:
+            self._groups[s.group].append(s)
         self._max_idf = max(self.idf.values(), default=1.0)
 
     def search(self, query_terms: Iterable[str], qtype: str | None = None, subjects: Iterable[str] = (),
@@ -184,7 +188,10 @@ class StatementIndex:
         return term in self.idf
 
     def terms_of(self, statement: Statement) -> Counter:
-        return self._docs[self.statements.index(statement)]
+        return self._docs[self._position[statement.id]]
+
+    def about_of(self, statement: Statement) -> set[str]:
+        return self._about[self._position[statement.id]]
 
     def _adjust(self, i: int, subjects: set[str], wanted: set[str], qtype: str | None) -> float:
         factor = KIND_PRIOR.get(self.statements[i].kind, 1.0)
@@ -202,4 +209,4 @@ class StatementIndex:
 
     def group(self, statement: Statement) -> list[Statement]:
         """The statement with its siblings (the list, table or caption set it belongs to)."""
-        return [s for s in self.statements if s.group == statement.group]
+        return self._groups[statement.group]
