@@ -26,8 +26,12 @@ sys.path.insert(0, str(ROOT))
 from tests import quality  # noqa: E402
 
 SETS = {
-    "dev": {"questions": [ROOT / "tests/heldout/blind_questions.yml", ROOT / "tests/heldout/questions.yml"],
-            "dialogues": [ROOT / "tests/heldout/dialogues.yml"]},
+    "dev": {"questions": [ROOT / "tests/heldout/blind_questions.yml", ROOT / "tests/heldout/blind2_questions.yml",
+                          ROOT / "tests/heldout/questions.yml"],
+            "dialogues": [ROOT / "tests/heldout/dialogues.yml", ROOT / "tests/heldout/blind2_dialogues.yml"]},
+    # the second blind development set alone: measured once before anything was tuned on it
+    "dev2": {"questions": [ROOT / "tests/heldout/blind2_questions.yml"],
+             "dialogues": [ROOT / "tests/heldout/blind2_dialogues.yml"]},
     "sealed": {"questions": [ROOT / "tests/sealed/questions.yml"], "dialogues": [ROOT / "tests/sealed/dialogues.yml"]},
 }
 

@@ -274,6 +274,9 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
         parts.append(reply)
         sources.append(source)
     reply = Reply("\n\n".join(p.text for p in parts), parts[-1].buttons)
+    if q.qtype == "yes_no" and len(parts) > 1 and "都" in q.text:  # "它俩都行吗": one answer for both first
+        every = not any(p.text.startswith(replies.NEGATIVE_LEADS) for p in parts)
+        reply = Reply(("都可以。" if every else "不是都可以：") + "\n" + reply.text, reply.buttons)
     attribute = (q.attributes or [q.focus.attribute if carried else None])[0]
     if len(subjects) == 1 and (carried or q.referenced):
         focus = q.focus.on(subjects[0])  # "后面那个…", "它…": the list the seller pointed into stays
@@ -299,6 +302,8 @@ def _moved_on(base: KnowledgeBase, q: Question, carried: list[str]) -> Outcome |
 
 def _context(q: Question, carried: bool) -> Context:
     focus = q.focus.context if carried or not q.named or q.focus.primary in q.named else Context()
+    if q.ctx.us_region and focus.marketplace not in (None, "US"):
+        focus = replace(focus, marketplace=None)  # "美国西部呢": the US, whatever market came before
     mode = q.ctx.mode or focus.mode
     sea_service = q.ctx.sea_service or (None if q.ctx.mode == "AIR" else focus.sea_service)
     return Context(q.ctx.marketplace or focus.marketplace, q.ctx.us_region or focus.us_region, mode, sea_service,
@@ -317,6 +322,8 @@ def _implied_attributes(base: KnowledgeBase, q: Question, service: Service, carr
         return ["modes"]
     if q.qtype == "yes_no" and q.turn.first("cargo_size"):
         return ["cargo_types"]
+    if q.qtype in ("yes_no", "which") and q.turn.first("warehouse") in ("FC", "AWD") and service.fact("warehouses"):
+        return ["warehouses"]  # "X可以把货送进Y吗"
     implied = QTYPE_ATTRIBUTE.get(q.qtype or "")
     if implied == "definition" and not (q.asks_definition or len(q.text) <= 12):
         implied = None
@@ -349,7 +356,8 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
         carried and q.focus.attribute in attributes and not q.qtype)
     named = [service.fact(a) for a in attributes if service.fact(a)]
     named_fact = next((f for f in named if not _is_gap(f)), named[0] if named else None)  # 仓储费打几折: the discount
-    carried_fact = service.fact(q.focus.attribute) if carried and q.focus.attribute else None
+    same_topic = carried or q.focus.primary == service.id  # "它最低能到多少" after the fee
+    carried_fact = service.fact(q.focus.attribute) if same_topic and q.focus.attribute else None
     if named_fact is not None and _is_gap(named_fact) and carried_fact is not None and not _is_gap(carried_fact):
         named_fact, attributes = carried_fact, [carried_fact.attribute]  # "最低能到多少" after the fee: the lowest fee
     if named_fact is not None:
@@ -441,9 +449,9 @@ def _answerable(base: KnowledgeBase, q: Question, hit: StatementHit) -> bool:
         return False
     if hit.statement.kind == "link" and q.qtype not in ("which", "what", None):
         return False  # a course's title in a list of links says nothing about the course
-    wanted = {"how_long": {"duration"}, "how_much": {"price", "percent"}}.get(q.qtype or "")
-    if q.qtype == "how_much" and base.has_cue("money", q.text):
-        wanted = {"price"}
+    # a duration for 多久; a price only for 多少钱 ("避免什么费用" asks which fee, not how much)
+    wanted = {"duration"} if q.qtype == "how_long" else {"price"} if q.qtype == "how_much" and base.has_cue(
+        "money", q.text) else None
     if wanted:
         said = " ".join(x.text + x.note for x in base.statement_index.group(hit.statement))
         return bool(quantity_kinds(said) & wanted)
@@ -676,6 +684,9 @@ def advise(base: KnowledgeBase, q: Question, candidates: list[str] | None = None
 def why(base: KnowledgeBase, q: Question) -> Outcome:
     service_id = (q.subjects or q.placed or [q.focus.primary])[0]
     situation = advisor.situation_from_slots(q.turn.slots)
+    if service_id in base.services and situation.relevant_stages():  # its own stage too: why not MCD
+        situation = replace(situation, stages=situation.stages | {*situation.relevant_stages(),
+                                                                  base.services[service_id].stage})
     advice = evaluate(base, situation) if situation.relevant_stages() else None
     recommended = list(q.focus.services) if q.focus.topic == "advice" else []
     comparison = None

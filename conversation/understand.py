@@ -136,8 +136,15 @@ USE_VERBS = ("用", "走", "选", "选择", "使用")
 def _compared_with(base: KnowledgeBase, turn: Turn, named: list[str]) -> list[str]:
     """Services named right after 比/相比 ("它比FBA划算在哪")."""
     words = tuple(base.cue_words("compared_with"))
-    return [str(e.get("value")) for e in turn.entities if e.get("entity") == "service" and str(e.get("value")) in named
-            and turn.text[max(0, int(e.get("start", 0)) - 2):int(e.get("start", 0))].endswith(words)]
+    out = []
+    for e in turn.entities:
+        if e.get("entity") != "service" or str(e.get("value")) not in named:
+            continue
+        start, end = int(e.get("start", 0)), int(e.get("end", 0))
+        before, after = turn.text[max(0, start - 2):start], turn.text[end:end + 2]
+        if before.endswith(words) or before.endswith(("跟", "和", "与")) and after.startswith(words):
+            out.append(str(e.get("value")))  # "比FBA", "跟FBA比"
+    return out
 
 
 def _used(turn: Turn, named: list[str]) -> str | None:
@@ -198,7 +205,9 @@ def decide(base: KnowledgeBase, q: Question) -> str:
     if base.has_cue("pages", q.text):
         return "search"  # "MCF那节在哪一页": the table of contents
     if len(q.named) >= 2 and (q.joined or q.compare_cue):
-        return "service" if q.attributes and not q.compare_cue else "compare"
+        if q.qtype == "yes_no" and not q.choice_cue or q.attributes and not q.compare_cue:
+            return "service"  # "它俩都能发德国吗": each one's answer
+        return "compare"
     if len(q.named) == 1 and q.compare_cue and q.intent == "compare_services" and q.focus.primary not in (None, *q.named):
         return "compare"  # "和AWD比呢": the last service against this one
     if _variants(base, q):
@@ -207,17 +216,23 @@ def decide(base: KnowledgeBase, q: Question) -> str:
         return "advise"
     if q.subjects:
         return "service"
-    if q.stage or q.concept or q.intent in EXPLAIN_INTENTS:
-        return "explain"
+    on_a_service = q.focus.topic in ("service", "compare", "advice", "statement") and q.focus.services
+    if q.stage or q.concept or q.intent in EXPLAIN_INTENTS and not (on_a_service and q.attributes):
+        return "explain"  # ("目的地有哪些" right after AGL is about AGL, whatever the classifier said)
     if q.placed and (q.attributes or q.qtype):
         return "service"  # "亚马逊仓库一共几个": the warehouse's service is the subject
     if len(base.names_in(q.text)) >= 2 and q.compare_cue:
         return "search"  # "FCL和LCL啥差别": two of the document's abbreviations, not the last service
-    if q.focus.topic == "advice" and q.has_context:
+    if q.focus.topic == "advice" and q.has_context and _only_context(base, q):
         return "advise"  # "那海运呢" after a recommendation
     if q.focus.services and _follows_up(q):
         return "service"
     return "search"
+
+
+def _only_context(base: KnowledgeBase, q: Question) -> bool:
+    """"那海运呢", "改成日本站": a market or mode given, nothing asked about it."""
+    return q.qtype is None and not q.attributes
 
 
 def _answers(q: Question, pending: str) -> bool:

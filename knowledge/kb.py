@@ -389,7 +389,9 @@ class KnowledgeBase:
         clauses = [c.strip(" .…~～") for c in re.split(r"[?？!！。，,;；\n]|\s{1,}(?=[\u4e00-\u9fff])", normal)]
         asks = any(w in normal for w in cues["question_words"])
         endings = tuple(cues["yes_no_endings"])
-        rising = normal.rstrip().endswith(("?", "？")) and len(re.findall(r"[\u4e00-\u9fff]", normal)) >= 4  # "也适合用它？"
+        # "也适合用它？" asks yes or no; "那海运呢？" asks "and what about …"
+        rising = normal.rstrip().endswith(("?", "？")) and not normal.rstrip("?？ ").endswith("呢") \
+            and len(re.findall(r"[\u4e00-\u9fff]", normal)) >= 4
         if not asks and (rising or any(c.endswith(endings) for c in clauses if c)
                          or any(f in normal for f in cues["yes_no_forms"])):
             return "yes_no"

@@ -210,6 +210,8 @@ _VERDICT_WORDS = (
 )
 VERDICT_UNKNOWN = "资料里没有明确说。最相关的是："
 VERDICT_NOT_ALWAYS = "不一定。"
+# How a no begins, whatever the verb ("不支持。", "不行。", "没有。", "资料里…没有").
+NEGATIVE_LEADS = ("不", "没有", "资料里没有", "资料没有", VERDICT_NOT_ALWAYS)
 
 
 def verdict_word(question: str, yes: bool) -> str:
@@ -364,6 +366,10 @@ def variants(base: KnowledgeBase, service: Service, ctx: Context, modes: list[st
             lines.append("▪ 海运（资料只给了美国，开船次日算起）：\n" + _sea_lines(base, service, sea, ctx, header=False))
             minimum = service.fact("minimum")
             sections = [fact.section]
+            suitable = service.fact("suitable")
+            if suitable is not None:  # "空运和海运选哪个": what each is for
+                lines.insert(1, f"▪ 怎么选：{suitable.answer}")
+                sections.append(suitable.section)
             if minimum is not None:
                 lines.append(f"▪ 起运量：{minimum.answer}")
                 sections.append(minimum.section)
@@ -572,10 +578,25 @@ def question(base: KnowledgeBase, name: str, advice: Advice | None = None) -> Re
         for title, service_id, reason in options:
             lead += f"· {title}：{base.services[service_id].short}——{reason.text}\n"
             sections.append(reason.section)
+    settled = _settled_stages(base, advice, name) if advice is not None else []
+    for stage_label, service_id, reason in settled:  # what is already clear, said while asking the rest
+        lead = f"【{stage_label}】推荐 {base.services[service_id].short}——{reason.text}\n" + lead
+        sections.append(reason.section)
     text = lead + spec["ask"] + "（不确定可以说「跳过」）"
     if sections:
         text = _with_source(text, *sections)
     return Reply(text, buttons + [("跳过", "/dont_know")])
+
+
+def _settled_stages(base: KnowledgeBase, advice: Advice, asking: str) -> list[tuple[str, str, object]]:
+    """The stages whose recommendation is already clear, other than the one the question is about."""
+    from knowledge.routing import _STAGE_QUESTIONS
+    out = []
+    for stage in advice.stages.values():
+        if stage.recommended and stage.clear and asking not in _STAGE_QUESTIONS.get(stage.stage, ()):
+            first = stage.recommended[0]
+            out.append((STAGE_LABELS[stage.stage], first.service, first.reasons[-1]))
+    return out
 
 
 def recommendation(base: KnowledgeBase, advice: Advice) -> Reply:

@@ -629,6 +629,15 @@ def test_subscribe_gets_the_welcome_from_the_bot_and_numbers_pick_options(wechat
 
 
 @pytest.mark.e2e
+def test_typing_yuanwen_shows_the_quote_behind_the_last_answer(wechat, bot):
+    user = openid()
+    answer = wechat.reply(text_xml(user, "亚马逊有几架飞机"))
+    assert "100+飞机" in answer and "查看原文" in answer  # the button, listed as a numbered option
+    quote = wechat.reply(text_xml(user, "原文"))
+    assert quote.startswith("原文（1.5.1") and "400+运营中心" in quote and "275,000司机" in quote
+
+
+@pytest.mark.e2e
 def test_a_full_width_number_picks_an_option_too(wechat, bot):
     user = openid()
     wechat.reply(event_xml(user, "subscribe"))
