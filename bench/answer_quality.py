@@ -25,13 +25,13 @@ sys.path.insert(0, str(ROOT))
 
 from tests import quality  # noqa: E402
 
+HELDOUT = ROOT / "tests/heldout"
 SETS = {
-    "dev": {"questions": [ROOT / "tests/heldout/blind_questions.yml", ROOT / "tests/heldout/blind2_questions.yml",
-                          ROOT / "tests/heldout/questions.yml"],
-            "dialogues": [ROOT / "tests/heldout/dialogues.yml", ROOT / "tests/heldout/blind2_dialogues.yml"]},
-    # the second blind development set alone: measured once before anything was tuned on it
-    "dev2": {"questions": [ROOT / "tests/heldout/blind2_questions.yml"],
-             "dialogues": [ROOT / "tests/heldout/blind2_dialogues.yml"]},
+    # everything tuned on: the project's first set and every blind development set
+    "dev": {"questions": sorted(HELDOUT.glob("*questions.yml")), "dialogues": sorted(HELDOUT.glob("*dialogues.yml"))},
+    # each later blind development set alone: measured once, fresh, before anything was tuned on it
+    **{f"dev{n}": {"questions": [HELDOUT / f"blind{n}_questions.yml"], "dialogues": [HELDOUT / f"blind{n}_dialogues.yml"]}
+       for n in (2, 3)},
     "sealed": {"questions": [ROOT / "tests/sealed/questions.yml"], "dialogues": [ROOT / "tests/sealed/dialogues.yml"]},
 }
 

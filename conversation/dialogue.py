@@ -19,7 +19,7 @@ from conversation.understand import DOMAIN_INTENTS, QTYPE_ATTRIBUTE, SMALLTALK, 
 from knowledge import replies
 from knowledge.kb import Fact, KnowledgeBase, Service
 from knowledge.replies import Context, Reply
-from knowledge.retrieval import StatementHit, quantity_kinds
+from knowledge.retrieval import SOURCE_NOTE, StatementHit, quantity_kinds
 from knowledge.routing import advise as evaluate, next_question
 
 # A statement answers a question on its own when it matches at least this share of the question's
@@ -84,7 +84,7 @@ def search(base: KnowledgeBase, q: Question) -> Outcome:
         pages = base.find_statements(q.text, q.qtype, limit=8, sections=["目录"])
         if pages:
             return _pages(base, q, pages)
-    hits = base.find_statements(q.text, q.qtype, limit=5)
+    hits = _sourced(base, q) or base.find_statements(q.text, q.qtype, subjects=q.subjects or q.focus.services, limit=5)
     aside = q.intent in ("out_of_scope", *SMALLTALK) and q.confidence >= 0.5
     if hits and _answerable(base, q, hits[0]) and (not aside or _strong(hits[0])):
         return statement(base, q, hits, subjects=[])
@@ -92,9 +92,39 @@ def search(base: KnowledgeBase, q: Question) -> Outcome:
         return Outcome(replies.out_of_scope(base, q.text), {SLOT: None})
     if (q.evidence or hits and _in_domain(q)) and not aside:  # no known word at all: not understood, not "not documented"
         return _with_focus(replies.not_in_document(base, hits[0].statement if hits else None), q.focus)
-    if q.intent == "out_of_scope" or aside:
+    if q.intent == "out_of_scope" or aside or not q.logistics and _of_something_else(base, q):
         return Outcome(replies.out_of_scope(base, q.text), {SLOT: None})
     return _unsure(base, q)
+
+
+def _of_something_else(base: KnowledgeBase, q: Question) -> bool:
+    """A real question with words of its own that the document never uses ("深圳有什么好餐厅"), not a
+    vague one ("那个东西咋弄")."""
+    asks = q.qtype is not None or bool(re.search(r"[?？吗呢么]\s*$", q.text))
+    vague = set(base.cue_words("vague"))
+    own = [t for t in base.terms(q.text) if not t.startswith(("@", "·", "²")) and len(t) >= 2
+           and t not in vague and not base.statement_index.knows(t) and not base.has_cue("question_type", t)]
+    return asks and bool(own)
+
+
+def _sourced(base: KnowledgeBase, q: Question) -> list[StatementHit]:
+    """"降缺货率那个数据出处是啥": the statement the figure is in, found by its own words, with its
+    footnote (a footnoted statement is preferred for this kind of question)."""
+    if q.qtype != "source":
+        return []
+    content = base.without_cue("question_type.source", q.text)
+    hits = base.find_statements(content, q.qtype, subjects=q.subjects or q.focus.services, limit=5)
+    if not hits or not _good(hits[0]):
+        return []
+    found = hits[0].statement
+    if found.note or found.kind == "note":
+        return hits
+    # the figure's own section's footnote on where its data comes from, the nearest one after it
+    notes = sorted((x for x in base.statements if x.section == found.section and x.kind == "note"
+                    and SOURCE_NOTE.search(x.text)), key=lambda x: (x.line < found.line, abs(x.line - found.line)))
+    if not notes:
+        return []
+    return [StatementHit(replace(found, note=notes[0].text), hits[0].score, hits[0].coverage), *hits[1:]]
 
 
 def _good(hit: StatementHit) -> bool:
@@ -217,9 +247,24 @@ def _verdict(base: KnowledgeBase, q: Question, said: str, note: str, coverage: f
         return "not_always"  # "一定能2天送到吗": the document says at best, not always
     if base.has_cue("only", q.text) and re.search(r"只要|都可以|不仅|任意|其他|其它|全渠道|所有|而非|非仅", text):
         return "no"
+    if base.has_cue("every", q.text) and re.search(r"没有列出|没有提到|只适用|仅适用|目前适用|仅限", text):
+        return "no"
+    if _contrary(base, q.text, text):
+        return "no"
     if coverage < YES_COVERAGE and not _all_named_terms_in(base, q, text):
         return "unknown"
     return "yes"
+
+
+def _contrary(base: KnowledgeBase, question: str, text: str) -> bool:
+    """The question claims one side of a pair (vocabulary `contraries`) and the text says the other."""
+    asked_text, said_text = base.normalize(question).upper(), base.normalize(text).upper()
+    for pair in base.vocabulary.get("contraries", []):
+        asked = [w for w in pair["asked"] if base.normalize(w).upper() in asked_text]
+        if asked and not any(base.normalize(w).upper() in said_text for w in asked) and any(
+                base.normalize(w).upper() in said_text for w in pair["said"]):
+            return True
+    return False
 
 
 def _all_named_terms_in(base: KnowledgeBase, q: Question, text: str) -> bool:
@@ -252,7 +297,7 @@ def _negated_in(base: KnowledgeBase, q: Question, text: str) -> bool:
         said = [normal[max(0, m.start() - 14):m.start()] for m in re.finditer(re.escape(word), normal)]
         # denied only where every mention is: "尤其适合…；其他不适合FBA的商品" does not deny 适合; and
         # "没有给出具体折扣数字" says the number is missing, not the discount
-        if said and all(_DENIAL.search(w) and not re.search(r"给出|列出|提到|具体", w) for w in said):
+        if said and all(_DENIAL.search(w) and not re.search(r"给出|列出|提到|具体|不仅|不只|不但|无论", w) for w in said):
             return True
     return False
 
@@ -417,6 +462,9 @@ def _statement_reply(base: KnowledgeBase, q: Question, hit: StatementHit, servic
 
 def _fact_reply(base: KnowledgeBase, q: Question, service: Service, attribute: str, ctx: Context,
                 matched: bool = False) -> tuple[Reply, tuple]:
+    identity = service.fact("definition")
+    if q.qtype == "yes_no" and attribute != "definition" and identity and _contrary(base, q.text, identity.answer):
+        attribute = "definition"  # "X是亚马逊自己的船运吗": what X is answers it, whatever else it names
     reply = replies.answer_service(base, service, attribute, ctx, q.qtype)
     fact = service.fact(attribute)
     if q.qtype == "yes_no" and fact is not None and not replies.leads_with_verdict(reply.text):
@@ -496,9 +544,10 @@ def _without_asked_attributes(base: KnowledgeBase, q: Question, terms: list[str]
 
 
 def _says_more(base: KnowledgeBase, fact: Fact, hit: StatementHit, terms: list[str]) -> bool:
-    """Whether a statement holds a word of the question that the fact lacks (not just its characters)."""
+    """Whether a statement holds a word of the question that the fact lacks (not just its characters: a
+    word, or two characters together as the document writes them, "打托" in "大件不打托")."""
     said, known = base.statement_index.terms_of(hit.statement), base.fact_term_set(fact)
-    return any(t in said and t not in known for t in terms if not t.startswith(("@", "·", "²")))
+    return any(t in said and t not in known for t in terms if not t.startswith(("@", "·")))
 
 
 def _statement_wins(base: KnowledgeBase, fact: Fact, best: StatementHit, terms: list[str], named: bool) -> bool:
@@ -612,7 +661,13 @@ def explain(base: KnowledgeBase, q: Question) -> Outcome:
             return statement(base, q, hits, [])
     if curated is None:
         return search(base, q)
-    reply, focus, _ = curated
+    reply, focus, fact = curated
+    if q.qtype == "yes_no" and fact is not None and not replies.leads_with_verdict(reply.text):
+        # what the question says of the topic, not the topic's own name, decides yes or "not said"
+        topic = {t for m in base.mentions(q.text) if m.entity in ("concept", "stage") for t in base.terms(m.text)}
+        terms = [t for t in base.query_terms(q.text, []) if t not in topic and not t.startswith(("@concept", "@stage"))]
+        coverage = base.fact_coverage(fact, terms) if terms else 0.0
+        reply = replies.with_verdict(reply, _verdict(base, q, fact.answer, "", coverage), q.text)
     return _with_focus(reply, focus)
 
 

@@ -60,6 +60,7 @@ class Question:
     used: str | None = None  # the service named right after 用/走/选 ("只在亚马逊卖的话也能用购买配送么")
     advice_cue: bool = False  # asks which service to use ("用啥", "哪个服务", "有啥推荐")
     beyond_place: bool = False  # situation facts other than a warehouse or fulfilment that names a service
+    logistics: bool = True  # says anything of shipping, storing or selling (see `about_logistics`)
 
     @property
     def subjects(self) -> list[str]:
@@ -98,7 +99,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     objects = _compared_with(base, turn, named)
     if objects and (referenced or len(named) > len(objects)):  # "它跟FBA比便宜多少": FBA is the yardstick
         named = [n for n in named if n not in objects]
-    asked = turn.values("attribute")
+    asked = _head_first(turn)
     stage = turn.first("stage")
     concept = turn.first("concept") or ("mfn" if "MFN" in turn.values("fulfillment") and not named else None)
     places = [v for v in turn.values("origin") if v not in ("CN", "DESTINATION")]
@@ -114,7 +115,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
         bool(facts) and (turn.intent in ("inform", "ask_recommendation", "compare_services", "ask_service")
                          or bool(turn.values("marketplace")) or bool(turn.values("stage"))))
     return Question(
-        turn=turn, text=text, intent=turn.intent, confidence=turn.confidence, focus=focus,
+        turn=turn, text=text, intent=_intent(base, turn), confidence=turn.confidence, focus=focus,
         named=named, placed=list(dict.fromkeys(placed)),
         referenced=[] if named else referenced,
         negated=negated,
@@ -124,6 +125,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
         modes=turn.values("transport_mode"), sea_services=turn.values("sea_service"), regions=turn.values("us_region"),
         situation=situation, compare_cue=base.has_cue("compare", text), choice_cue=base.has_cue("compare.choice", text),
         joined=_joined(turn, named), used=_used(turn, named), advice_cue=base.has_cue("advice_request", text),
+        logistics=_about_logistics(base, turn, named or placed, stage or concept),
         beyond_place=any(e.get("entity") in SITUATION_ENTITIES and not (
             e.get("entity") in _PLACE_SERVICES and str(e.get("value")) in _PLACE_SERVICES[e.get("entity")])
             for e in facts),
@@ -145,6 +147,36 @@ def _compared_with(base: KnowledgeBase, turn: Turn, named: list[str]) -> list[st
         if before.endswith(words) or before.endswith(("跟", "和", "与")) and after.startswith(words):
             out.append(str(e.get("value")))  # "比FBA", "跟FBA比"
     return out
+
+
+def _head_first(turn: Turn) -> list[str]:
+    """The attributes asked, the head of a phrase first: in "支持哪些货件类型" the 货件类型 that comes
+    right after 支持哪些 is what is asked."""
+    spans = sorted((int(e.get("start", 0)), int(e.get("end", 0)), str(e.get("value")))
+                   for e in turn.entities if e.get("entity") == "attribute")
+    order = [v for _, _, v in spans]
+    for (_, end, first), (start, _, second) in zip(spans, spans[1:]):
+        if 0 <= start - end <= 1 and first in order and second in order:
+            order.remove(second)
+            order.insert(order.index(first), second)
+    return list(dict.fromkeys(order))
+
+
+def _intent(base: KnowledgeBase, turn: Turn) -> str:
+    """The classifier's intent, but a hand-off only when a person is asked for ("我要提供啥" is not
+    "我要人工"): otherwise its next guess."""
+    if turn.intent != "request_human" or base.has_cue("human", turn.text):
+        return turn.intent
+    return next((i["name"] for i in turn.ranking if i.get("name") not in ("request_human", "nlu_fallback", None)),
+                "nlu_fallback")
+
+
+def _about_logistics(base: KnowledgeBase, turn: Turn, services: list[str], topic: str | None) -> bool:
+    """Whether advice about shipping could be what the message wants: it names a service, a stage, a
+    marketplace or a logistics fact, or uses a word of shipping, storing or selling."""
+    facts = {e.get("entity") for e in turn.entities} - {"origin", "sales_channel"}
+    return bool(services or topic or facts & set(SITUATION_ENTITIES) | facts & {"marketplace"}
+                or base.has_cue("logistics", turn.text))
 
 
 def _used(turn: Turn, named: list[str]) -> str | None:
@@ -202,8 +234,8 @@ def decide(base: KnowledgeBase, q: Question) -> str:
         return "why"  # "为啥不用X" after a recommendation, however the classifier took it
     if pending and _answers(q, pending) and not _about_a_service(q):
         return "advise"
-    if base.has_cue("pages", q.text):
-        return "search"  # "MCF那节在哪一页": the table of contents
+    if base.has_cue("pages", q.text) or q.qtype == "source":
+        return "search"  # "MCF那节在哪一页": the table of contents; "这个数据哪来的": a footnote
     if len(q.named) >= 2 and (q.joined or q.compare_cue):
         if q.qtype == "yes_no" and not q.choice_cue or q.attributes and not q.compare_cue:
             return "service"  # "它俩都能发德国吗": each one's answer
@@ -246,7 +278,12 @@ def _about_a_service(q: Question) -> bool:
     return bool(q.named) and (bool(q.attributes) or q.qtype is not None) and q.intent not in ("inform", "ask_recommendation")
 
 
+_ABOUT_A_TOPIC = ("what", "yes_no", "why", "which", "how_many")
+
+
 def _wants_advice(q: Question) -> bool:
+    if not q.logistics:
+        return False  # "推荐个深圳的餐厅": a recommendation, not of a service
     if q.placed and not q.subjects and not q.beyond_place and q.qtype in _PLAIN_FACT:
         return False  # "自己找的货代能送AWD仓么": about what the warehouse accepts
     if q.intent == "ask_recommendation" and not (q.named and q.attributes):
@@ -255,6 +292,10 @@ def _wants_advice(q: Question) -> bool:
         return True
     if not q.situation:
         return False
+    if (q.stage or q.concept) and not (q.advice_cue or q.choice_cue) and q.qtype in _ABOUT_A_TOPIC:
+        return False  # "头程是指从国内到海外仓的运输吗", "从中国发货头程有哪几个选择": the topic itself
+    if q.turn.values("need") and not q.attributes and not q.subjects:
+        return True  # "库存放哪便宜点": a need, however it is asked
     # "SEND从义乌发日本贵不贵": a place in a question about a service is its context, not the advice.
     if q.subjects and (q.intent == "ask_service" or q.attributes or q.qtype in FACT_QUESTIONS):
         return False

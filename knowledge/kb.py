@@ -326,7 +326,9 @@ class KnowledgeBase:
         """Words that give a question its form, not its content: 一定, 只有, 能不能, 哪些 …"""
         names = ("question_type", "yes_no_forms", "certainty", "only", "negation", "compare", "advice_request",
                  "reference")
-        return frozenset(w for n in names for w in self.cue_words(n) if len(w) >= 2)
+        # a footnote's own words ("出处", "解释权") are what a question about a source looks for
+        sourced = {w for w in self.cue_words("question_type.source") if w in self.document}
+        return frozenset(w for n in names for w in self.cue_words(n) if len(w) >= 2 and w not in sourced)
 
     def find_statements(self, question: str, qtype: str | None = None, subjects=(), limit: int = 5,
                         sections=None) -> list[StatementHit]:
@@ -386,6 +388,7 @@ class KnowledgeBase:
         what or yes_no (None: no cue)."""
         cues = self.vocabulary["cues"]
         normal = re.sub(r"[\U0001F000-\U0001FFFF\u2600-\u27BF]+", " ", self.normalize(text).lower())
+        normal = normal.replace("哪几", "哪些")  # "哪几个" asks which ones, not how many
         clauses = [c.strip(" .…~～") for c in re.split(r"[?？!！。，,;；\n]|\s{1,}(?=[\u4e00-\u9fff])", normal)]
         asks = any(w in normal for w in cues["question_words"])
         endings = tuple(cues["yes_no_endings"])

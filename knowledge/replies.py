@@ -7,6 +7,7 @@ send the result; the staff console and tests call them too.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from knowledge.kb import STAGE_LABELS, Fact, KnowledgeBase, Service
@@ -215,6 +216,7 @@ NEGATIVE_LEADS = ("不", "没有", "资料里没有", "资料没有", VERDICT_NO
 
 
 def verdict_word(question: str, yes: bool) -> str:
+    question = re.sub(r"所有|没有列出", "", question)  # "所有站点都能用吗" asks 能, not 有
     for words, positive, negative in _VERDICT_WORDS:
         if any(w in question for w in words):
             return positive if yes else negative
@@ -243,7 +245,7 @@ def statement_answer(base: KnowledgeBase, statement, siblings: list, verdict: st
     else:
         body = statement.text
     heading = statement.heading
-    if heading and heading not in body and len(heading) <= 30 and statement.kind not in ("toc", "chapter"):
+    if heading and heading not in body and len(heading) <= 30 and statement.kind not in ("toc", "chapter", "note"):
         body = f"{heading}：{body}"
     if statement.note and statement.note not in body:
         body += f"（注：{statement.note}）"
@@ -542,6 +544,8 @@ def situation_summary(base: KnowledgeBase, s: Situation) -> str:
         parts.append(f"货在{base.label('marketplace', s.origin)}境内")
     if s.effective_destination:
         parts.append(f"卖{base.label('marketplace', s.effective_destination)}站")
+    if s.supplier and s.effective_origin and s.effective_destination:  # the document's two kinds (1.1.3)
+        parts.append({"cross_border": "属于跨境供货商", "domestic": "属于境内供货商"}[s.supplier])
     if s.urgency:
         parts.append(base.label("urgency", s.urgency))
     if s.load:
@@ -578,6 +582,7 @@ def question(base: KnowledgeBase, name: str, advice: Advice | None = None) -> Re
         for title, service_id, reason in options:
             lead += f"· {title}：{base.services[service_id].short}——{reason.text}\n"
             sections.append(reason.section)
+        sections += _narrowing_sections(advice, {service for _, service, _ in options})
     settled = _settled_stages(base, advice, name) if advice is not None else []
     for stage_label, service_id, reason in settled:  # what is already clear, said while asking the rest
         lead = f"【{stage_label}】推荐 {base.services[service_id].short}——{reason.text}\n" + lead
@@ -586,6 +591,13 @@ def question(base: KnowledgeBase, name: str, advice: Advice | None = None) -> Re
     if sections:
         text = _with_source(text, *sections)
     return Reply(text, buttons + [("跳过", "/dont_know")])
+
+
+def _narrowing_sections(advice: Advice, candidates: set[str]) -> list[str]:
+    """Where the rules that already ruled other services out come from (who a service is for, 1.1.3):
+    they are why these are the candidates."""
+    return [reason.section for stage in advice.stages.values() if candidates & {r.service for r in stage.recommended}
+            for reasons in stage.excluded.values() for reason in reasons]
 
 
 def _settled_stages(base: KnowledgeBase, advice: Advice, asking: str) -> list[tuple[str, str, object]]:

@@ -40,6 +40,7 @@ _NUMBER = re.compile(r"\d")
 _DURATION = re.compile(r"\d+(?:-\d+)?\s*(?:天|小时)|当日|次日|\d+\*24")
 _PRICE = re.compile(r"\$\s*\d|\d+(?:\.\d+)?\s*(?:元|美元)|\d折")
 _PERCENT = re.compile(r"\d+(?:\.\d+)?%|\d折")
+SOURCE_NOTE = re.compile(r"数据来源|数据出处|数据源|基于|解释权|仅供参考")
 _NAME = re.compile(r"[(（]\s*[A-Za-z][^()（）]*[)）]")
 _COUNT = re.compile(r"\d+\+|\d[\d,]*\s*(?:个|家|架|名|位|件|人|司机|飞机|亿|万)|\d{3,}")
 
@@ -98,6 +99,7 @@ WANTED_KINDS = {
     "how_much": {"price", "percent"},
     "how_many": {"count", "percent"},
     "name": {"name"},
+    "source": {"source"},
 }
 # Statements that point elsewhere rather than say something: links to other courses, and questions
 # the document asks before it answers them.
@@ -122,7 +124,7 @@ class StatementIndex:
             terms_here.update(tags(s))
             self._docs.append(terms_here)
             self._about.append(about(s))
-            self._kinds.append(quantity_kinds(s.text))
+            self._kinds.append(quantity_kinds(s.text) | ({"source"} if SOURCE_NOTE.search(f"{s.text} {s.note or ''}") else set()))
         self._avg = sum(sum(d.values()) for d in self._docs) / max(1, len(self._docs))
         df = Counter(t for d in self._docs for t in d)
         n = len(self._docs)

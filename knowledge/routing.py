@@ -124,9 +124,11 @@ class Situation:
         if any(self.known(f) for f in FIRST_MILE_FACTS) or "TRACKING" in self.needs:
             stages.add("first_mile")
         if self.target == "AWD" or self.inventory == "AWD" or ("OTHER" in self.buyers and self.inventory is None) \
-                or "STORAGE" in self.needs:
+                or self.needs & {"STORAGE", "DISTRIBUTION"}:
             stages.add("warehousing")
-        if self.inventory or self.buyers or self.fulfillment or self.traits:
+        # moving stock between warehouses is not yet delivering it to buyers
+        distributing = "DISTRIBUTION" in self.needs and not (self.fulfillment or self.traits)
+        if (self.inventory or self.buyers or self.fulfillment or self.traits) and not distributing or "PRIME" in self.needs:
             stages.add("last_mile")
         if "FULL_SERVICE" in self.needs:
             stages.add("end_to_end")
