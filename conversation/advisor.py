@@ -110,7 +110,8 @@ def apply_turn(s: Situation, turn: Turn, pending: str | None, negated: set[str] 
             s = replace(s, target=value)  # "发到美国的AWD": where the goods go
     s = replace(
         s,
-        buyers=s.buyers | set(turn.values("sales_channel")),
+        # distributing stock to other channels' warehouses is selling on them
+        buyers=s.buyers | set(turn.values("sales_channel")) | ({"OTHER"} if "DISTRIBUTION" in turn.values("need") else set()),
         traits=s.traits | set(turn.values("product_trait")),
         needs=s.needs | set(turn.values("need")),
         stages=s.stages | set(_stages(turn)),

@@ -15,11 +15,13 @@ from dataclasses import replace
 from conversation import advisor
 from conversation.focus import SLOT, Focus
 from conversation.turn import Outcome, Turn
-from conversation.understand import DOMAIN_INTENTS, QTYPE_ATTRIBUTE, SMALLTALK, Question, decide, read
+from conversation.understand import (DOMAIN_INTENTS, QTYPE_ATTRIBUTE, SMALLTALK, Question, asks_pages, decide,
+                                     elliptical, read)
 from knowledge import replies
 from knowledge.kb import Fact, KnowledgeBase, Service
 from knowledge.replies import Context, Reply
 from knowledge.retrieval import SOURCE_NOTE, StatementHit, quantity_kinds
+from knowledge.statements import FURTHER_COURSES
 from knowledge.routing import advise as evaluate, next_question
 
 # A statement answers a question on its own when it matches at least this share of the question's
@@ -80,7 +82,7 @@ def search(base: KnowledgeBase, q: Question) -> Outcome:
     found = base.names_in(q.text)
     if len(found) >= 2 and q.compare_cue or found and q.qtype in ("name", "what"):  # "FCL和LCL啥差别"
         return _with_focus(replies.names_answer(base, found, _english_asked(base, q)), replace(q.focus, section=found[0].section))
-    if base.has_cue("pages", q.text):
+    if asks_pages(base, q):
         pages = base.find_statements(q.text, q.qtype, limit=8, sections=["目录"])
         if pages:
             return _pages(base, q, pages)
@@ -323,12 +325,19 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
         every = not any(p.text.startswith(replies.NEGATIVE_LEADS) for p in parts)
         reply = Reply(("都可以。" if every else "不是都可以：") + "\n" + reply.text, reply.buttons)
     attribute = (q.attributes or [q.focus.attribute if carried else None])[0]
+    if sources[0][:1] == ("fact",) and len(sources[0]) == 3 and attribute is not None:
+        attribute = sources[0][2]  # the fact that answered ("运输费呢" answered by the discount): what follows is about it
     if len(subjects) == 1 and (carried or q.referenced):
         focus = q.focus.on(subjects[0])  # "后面那个…", "它…": the list the seller pointed into stays
     else:
         focus = Focus(services=tuple(subjects), current=subjects[0] if len(subjects) == 1 else None)
     focus = replace(focus, topic="service" if len(focus.services) == 1 else "compare", attribute=attribute,
                     section=_first_cited(reply.text), source=sources[0]).with_context(ctx)
+    others = replies.alternatives_for(base, base.services[subjects[0]], ctx.marketplace) \
+        if len(subjects) == 1 and sources[0][-1:] == ("coverage",) and ctx.marketplace else []
+    if others and not any(p.text.startswith("支持") for p in parts):
+        # "发日本可以用AGL吗" → no, SEND does: "那空运几天" is then about SEND
+        focus = replace(focus, services=(subjects[0], *[o.id for o in others]), current=others[0].id, topic="compare")
     return _with_focus(reply, focus)
 
 
@@ -399,6 +408,7 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
     about_itself = attributes == ["definition"] and (q.asks_definition or not _substantive(terms))
     explicit = bool(q.attributes) or about_itself or by_context or (
         carried and q.focus.attribute in attributes and not q.qtype)
+    attributes = _nearest_first(base, service, attributes)
     named = [service.fact(a) for a in attributes if service.fact(a)]
     named_fact = next((f for f in named if not _is_gap(f)), named[0] if named else None)  # 仓储费打几折: the discount
     same_topic = carried or q.focus.primary == service.id  # "它最低能到多少" after the fee
@@ -415,6 +425,9 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
                                                                    explicit):
             return _statement_reply(base, q, best, service.id)
         return _fact_reply(base, q, service, named_fact.attribute, ctx)
+    if carried_fact is not None and attributes and not service.fact(attributes[0]) and _speaks_of(
+            base, carried_fact, attributes[0]):
+        return _fact_reply(base, q, service, carried_fact.attribute, ctx)  # "有条件吗" after the discount: its 条件
     if attributes and explicit:  # asked for something the curated facts lack: the document's statement, or say so
         if best is not None:
             return _statement_reply(base, q, best, service.id)
@@ -433,6 +446,21 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
     nearest = next((a for a in _FALLBACK.get(q.qtype or "", ("definition",)) if service.fact(a)), "definition")
     reply = replies.answer_service(base, service, nearest, Context(), None)
     return replies.not_said(reply), ("fact", service.id, nearest)
+
+
+def _speaks_of(base: KnowledgeBase, fact: Fact, attribute: str) -> bool:
+    """Whether a fact's text uses a word of an attribute it is not about (a discount's 条件)."""
+    phrases = base.vocabulary["attribute"].get(attribute, {}).get("phrases", ())
+    return any(len(p) >= 2 and not p.isascii() and p in fact.answer for p in phrases)
+
+
+def _nearest_first(base: KnowledgeBase, service: Service, attributes: list[str]) -> list[str]:
+    """"AMS覆盖哪些环节": the asked attribute (环节: its services), or the fact nearest to it, before a
+    word the question uses on the way (覆盖)."""
+    if not attributes or service.fact(attributes[0]) or len(attributes) < 2:
+        return attributes
+    near = next((a for a in base.vocabulary["attribute"].get(attributes[0], {}).get("near", ()) if service.fact(a)), None)
+    return [near, *[a for a in attributes if a != near]] if near else attributes
 
 
 # The fact that comes nearest to a question the document does not answer, by the kind of question.
@@ -636,9 +664,43 @@ def _deciding_facts(q: Question) -> bool:
         return False
     if q.turn.has("fulfillment") and "FBA" in q.named:
         return False
-    situation = q.situation or bool(q.turn.values("origin"))
+    # a need restates the comparison ("X和Y存货哪个省钱"): the other facts of a situation decide
+    situation = any(e.get("entity") in advisor.SITUATION_ENTITIES and e.get("entity") != "need"
+                    for e in q.turn.entities) if q.situation else bool(q.turn.values("origin"))
     destination = bool(q.ctx.marketplace) and not q.attributes and (q.choice_cue or q.qtype != "which")
     return situation or destination
+
+
+# -- the courses the document recommends -----------------------------------------------------------
+
+
+def courses(base: KnowledgeBase, q: Question) -> Outcome:
+    """"MCF有相关的课吗", "有新手直播课吗": the document's course lists. A service's part of the
+    chapter (1.3, 1.4, 1.5) ends with its list; the chapter ends with further courses (延伸学习课程)."""
+    subjects = q.subjects or list(base.stage_services.get(q.stage or "", ())) or list(q.focus.services)
+    links = [s for s in base.statements if s.kind == "link"]
+    blocks = {_block(base.services[x].section) for x in subjects if x in base.services}
+    listed = [s for s in links if _block(s.section) in blocks]
+    if not listed:  # no service, or one whose part has no list: the words of the question find the list
+        pool = {s.section for s in links} | {FURTHER_COURSES}
+        hits = base.find_statements(q.text, "which", limit=3, sections=pool)
+        found = hits[0].statement if hits and _good(hits[0]) else None
+        block = _block(found.section) if found is not None and found.kind == "link" else None
+        listed = [s for s in links if _block(s.section) == block] if block else [
+            s for s in base.statements if s.section == FURTHER_COURSES]
+    verdict = None
+    if q.qtype == "yes_no":
+        hits = base.find_statements(q.text, "which", limit=1, sections={s.section for s in listed})
+        verdict = "yes" if hits and _good(hits[0]) and hits[0].statement in listed else "unknown"
+    reply = replies.with_verdict(replies.course_list(listed), verdict, q.text)
+    focus = Focus(topic="courses", services=tuple(subjects), section=listed[0].section if listed else None,
+                  source=("statement", listed[0].id) if listed else ())
+    return _with_focus(reply, focus)
+
+
+def _block(section: str) -> str:
+    """"1.3.2" → "1.3": the part of the chapter a section belongs to."""
+    return ".".join(section.split(".")[:2]) if section[:1].isdigit() else section
 
 
 # -- concepts, stages, pain points, the course ----------------------------------------------------------
@@ -673,7 +735,8 @@ def explain(base: KnowledgeBase, q: Question) -> Outcome:
 
 def _curated_topic(base: KnowledgeBase, q: Question, stage: str | None) -> tuple[Reply, Focus, Fact | None] | None:
     """The curated answer for a concept, stage, pain point or the course map, with the fact behind it."""
-    if q.intent == "ask_course_map" or base.has_cue("navigation", q.text) and not stage and not q.concept:
+    follow_up = q.focus.topic == "course" and elliptical(q)
+    if q.intent == "ask_course_map" or follow_up or base.has_cue("navigation", q.text) and not stage and not q.concept:
         return replies.course_map(base), Focus(topic="course", source=("fact", "course", "chapters")), base.course_fact
     if q.intent == "ask_pain_points" or "pain_points" in q.attributes:
         key = stage or "overall"
@@ -767,4 +830,5 @@ HANDLERS = {
     "explain": explain,
     "advise": advise,
     "why": why,
+    "courses": courses,
 }

@@ -61,6 +61,7 @@ class Question:
     advice_cue: bool = False  # asks which service to use ("用啥", "哪个服务", "有啥推荐")
     beyond_place: bool = False  # situation facts other than a warehouse or fulfilment that names a service
     logistics: bool = True  # says anything of shipping, storing or selling (see `about_logistics`)
+    asks: bool = True  # a question, not a statement ("FBA仓储费太贵了")
 
     @property
     def subjects(self) -> list[str]:
@@ -99,6 +100,8 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     objects = _compared_with(base, turn, named)
     if objects and (referenced or len(named) > len(objects)):  # "它跟FBA比便宜多少": FBA is the yardstick
         named = [n for n in named if n not in objects]
+    elif objects and len(named) == len(objects) and focus.primary and focus.primary not in objects:
+        named, referenced = [], [focus.primary]  # "和FBA比省多少" right after AWD: AWD against FBA
     asked = _head_first(turn)
     stage = turn.first("stage")
     concept = turn.first("concept") or ("mfn" if "MFN" in turn.values("fulfillment") and not named else None)
@@ -125,7 +128,8 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
         modes=turn.values("transport_mode"), sea_services=turn.values("sea_service"), regions=turn.values("us_region"),
         situation=situation, compare_cue=base.has_cue("compare", text), choice_cue=base.has_cue("compare.choice", text),
         joined=_joined(turn, named), used=_used(turn, named), advice_cue=base.has_cue("advice_request", text),
-        logistics=_about_logistics(base, turn, named or placed, stage or concept),
+        asks=base.is_question(text),
+        logistics=focus.topic == "advice" or _about_logistics(base, turn, named or placed, stage or concept),
         beyond_place=any(e.get("entity") in SITUATION_ENTITIES and not (
             e.get("entity") in _PLACE_SERVICES and str(e.get("value")) in _PLACE_SERVICES[e.get("entity")])
             for e in facts),
@@ -162,12 +166,17 @@ def _head_first(turn: Turn) -> list[str]:
     return list(dict.fromkeys(order))
 
 
+# Intents whose reply ends or hands off the conversation: taken only with one of their words in the
+# message ("我要提供啥" is not "我要人工", "先从哪学起" is not "先这样").
+_NEEDS_CUE = {"request_human": "human", "goodbye": "goodbye"}
+
+
 def _intent(base: KnowledgeBase, turn: Turn) -> str:
-    """The classifier's intent, but a hand-off only when a person is asked for ("我要提供啥" is not
-    "我要人工"): otherwise its next guess."""
-    if turn.intent != "request_human" or base.has_cue("human", turn.text):
+    """The classifier's intent, or its next guess when a conversation-ending one lacks its words."""
+    cue = _NEEDS_CUE.get(turn.intent)
+    if cue is None or base.has_cue(cue, turn.text):
         return turn.intent
-    return next((i["name"] for i in turn.ranking if i.get("name") not in ("request_human", "nlu_fallback", None)),
+    return next((i["name"] for i in turn.ranking if i.get("name") not in (*_NEEDS_CUE, "nlu_fallback", None)),
                 "nlu_fallback")
 
 
@@ -234,8 +243,14 @@ def decide(base: KnowledgeBase, q: Question) -> str:
         return "why"  # "为啥不用X" after a recommendation, however the classifier took it
     if pending and _answers(q, pending) and not _about_a_service(q):
         return "advise"
-    if base.has_cue("pages", q.text) or q.qtype == "source":
+    if asks_pages(base, q) or q.qtype == "source":
         return "search"  # "MCF那节在哪一页": the table of contents; "这个数据哪来的": a footnote
+    if _asks_courses(base, q):
+        return "courses"
+    if re.search(r"第几章|哪一?章|几章|课程路径图", q.text) and not q.subjects:
+        return "explain"  # "黄金90天在哪一章": the course map, however the classifier took it
+    if q.focus.topic == "course" and elliptical(q) and not q.subjects:
+        return "explain"  # "3.8呢" after a chapter of the course map
     if len(q.named) >= 2 and (q.joined or q.compare_cue):
         if q.qtype == "yes_no" and not q.choice_cue or q.attributes and not q.compare_cue:
             return "service"  # "它俩都能发德国吗": each one's answer
@@ -278,6 +293,23 @@ def _about_a_service(q: Question) -> bool:
     return bool(q.named) and (bool(q.attributes) or q.qtype is not None) and q.intent not in ("inform", "ask_recommendation")
 
 
+def _asks_courses(base: KnowledgeBase, q: Question) -> bool:
+    """The courses the document recommends, not the chapters of the course map ("3.5讲什么")."""
+    chapters = re.search(r"3\.\d|章|课程路径", q.text)
+    return not chapters and (base.has_cue("courses", q.text) or q.focus.topic == "courses" and elliptical(q))
+
+
+def elliptical(q: Question) -> bool:
+    """"尾端配送呢", "3.8呢": a new subject for the question just answered."""
+    bare = re.sub(r"[\s?？。.!！]+$", "", q.text)
+    return bare.endswith("呢") and len(bare) <= 12 or len(bare) <= 6 and q.qtype is None
+
+
+def asks_pages(base: KnowledgeBase, q: Question) -> bool:
+    """A question about pages, or a follow-up to one ("MCF呢" after "AWD那节在哪页")."""
+    return base.has_cue("pages", q.text) or q.focus.section == "目录" and elliptical(q)
+
+
 _ABOUT_A_TOPIC = ("what", "yes_no", "why", "which", "how_many")
 
 
@@ -294,8 +326,8 @@ def _wants_advice(q: Question) -> bool:
         return False
     if (q.stage or q.concept) and not (q.advice_cue or q.choice_cue) and q.qtype in _ABOUT_A_TOPIC:
         return False  # "头程是指从国内到海外仓的运输吗", "从中国发货头程有哪几个选择": the topic itself
-    if q.turn.values("need") and not q.attributes and not q.subjects:
-        return True  # "库存放哪便宜点": a need, however it is asked
+    if q.turn.values("need") and (not q.attributes and not q.subjects or not q.asks):
+        return True  # "库存放哪便宜点", "FBA仓储费太贵了": a need, however it is said
     # "SEND从义乌发日本贵不贵": a place in a question about a service is its context, not the advice.
     if q.subjects and (q.intent == "ask_service" or q.attributes or q.qtype in FACT_QUESTIONS):
         return False

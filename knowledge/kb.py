@@ -325,7 +325,7 @@ class KnowledgeBase:
     def _form_words(self) -> frozenset[str]:
         """Words that give a question its form, not its content: 一定, 只有, 能不能, 哪些 …"""
         names = ("question_type", "yes_no_forms", "certainty", "only", "negation", "compare", "advice_request",
-                 "reference")
+                 "reference", "fillers")
         # a footnote's own words ("出处", "解释权") are what a question about a source looks for
         sourced = {w for w in self.cue_words("question_type.source") if w in self.document}
         return frozenset(w for n in names for w in self.cue_words(n) if len(w) >= 2 and w not in sourced)
@@ -334,7 +334,8 @@ class KnowledgeBase:
                         sections=None) -> list[StatementHit]:
         """The statements that best answer a question. The table of contents and the course map answer
         only questions about pages and chapters (cues.navigation)."""
-        exclude = () if self.has_cue("navigation", question) else NAVIGATION_KINDS
+        asked_for = sections is not None and bool(set(sections) & {"目录", "课程路径图"})
+        exclude = () if asked_for or self.has_cue("navigation", question) else NAVIGATION_KINDS
         return self.statement_index.search(self.query_terms(question, subjects), qtype, subjects, limit, sections,
                                            exclude)
 
@@ -382,6 +383,16 @@ class KnowledgeBase:
         for part in name.split("."):
             value = value.get(part, ()) if isinstance(value, dict) else ()
         return [w for words in value.values() for w in words] if isinstance(value, dict) else list(value)
+
+    def is_question(self, text: str) -> bool:
+        """Whether a message asks something (a question word, a yes/no form or ending, a question mark)
+        rather than only says something ("FBA仓储费太贵了")."""
+        cues = self.vocabulary["cues"]
+        normal = self.normalize(text).lower()
+        clauses = [c.strip(" .…~～") for c in re.split(r"[!！。，,;；\n]", normal) if c.strip()]
+        return bool(re.search(r"[?？]", normal)) or any(w in normal for w in cues["question_words"]) or any(
+            f in normal for f in cues["yes_no_forms"]) or any(c.endswith(tuple(cues["yes_no_endings"])) for c in clauses) \
+            or any(w in normal for w in self.cue_words("advice_request"))
 
     def question_type(self, text: str) -> str | None:
         """What kind of answer a question wants: why, how_much, how_long, how_many, which, how_to,

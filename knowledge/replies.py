@@ -101,7 +101,24 @@ def _coverage_of(base: KnowledgeBase, service: Service, market: str) -> Reply:
         return Reply(_with_source(fact.answer, fact.section), [SOURCE_BUTTON])
     verdict = f"支持。{service.short} 覆盖{name}。" if market in markets else f"不支持。资料里 {service.short} 的覆盖范围没有{name}。"
     buttons = [] if market in markets else [("帮我选能到" + name + "的服务", payload("ask_recommendation", marketplace=market))]
-    return Reply(_with_source(f"{verdict}\n{fact.answer}", fact.section), buttons)
+    text, sections = f"{verdict}\n{fact.answer}", [fact.section]
+    others = [] if market in markets else alternatives_for(base, service, market)
+    if others:  # "发日本可以用AGL吗": no, and what does go there
+        text += f"\n{name}可以看 " + "、".join(o.short for o in others) + f"：资料里它的覆盖范围有{name}。"
+        sections += [o.fact("coverage").section for o in others]
+    return Reply(_with_source(text, *sections), buttons)
+
+
+def alternatives_for(base: KnowledgeBase, service: Service, market: str) -> list[Service]:
+    """The services of the same stage that move goods (not a tracking system) to a market this one
+    does not reach."""
+    out = []
+    for other_id in base.stage_services.get(service.stage, ()):
+        other = base.services[other_id]
+        markets = covered_markets(base, other_id)
+        if other_id != service.id and markets and market in markets and other.data("modes", "modes") and other.fact("coverage"):
+            out.append(other)
+    return out
 
 
 def _send_transit(base: KnowledgeBase, service: Service, ctx: Context) -> Reply | None:
@@ -296,6 +313,18 @@ def _shared_list(base: KnowledgeBase, names) -> tuple[str, str] | None:
             if all(any(n.short in x.text for x in group) for n in names):
                 return f"{statement.heading}：" + "；".join(x.text for x in group), statement.section
     return None
+
+
+def course_list(statements) -> Reply:
+    """The document's courses, under their headings ("相关课程列表：…"), with what it says of them."""
+    lines, heading = [], None
+    for s in statements:
+        if s.kind in ("link", "item") and s.heading != heading:
+            heading = s.heading
+            lines.append(f"{heading}：")
+        lines.append(f"· {s.text}" if s.kind in ("link", "item") else s.text)
+    sections = list(dict.fromkeys(s.section for s in statements))
+    return Reply(_with_source("\n".join(lines), *sections))
 
 
 def pages(lines) -> Reply:

@@ -226,13 +226,21 @@ def _exclude_uncovered(base: KnowledgeBase, advice: StageAdvice, situation: Situ
         return
     for rec in advice.recommended:
         markets = covered_markets(base, rec.service)
-        if markets is not None and destination not in markets:
+        if markets is not None and not _covers(base, markets, destination):
             service = base.services[rec.service]
             listed = "、".join(base.label("marketplace", m) for m in service.data("coverage", "markets"))
             text = f"资料里 {service.short} 的覆盖范围是{listed}，没有{base.label('marketplace', destination)}。"
             advice.excluded.setdefault(rec.service, []).append(
                 Reason(text, service.fact("coverage").section, "coverage")
             )
+
+
+def _covers(base: KnowledgeBase, markets: set[str], destination: str) -> bool:
+    """"欧洲" is covered by a service that reaches any European marketplace (the document's own
+    "欧洲 (英国、法国、德国、意大利、西班牙)")."""
+    if destination == "EU":
+        return bool(markets & ({"EU", "UK"} | set(base.vocabulary.get("eu_members", ()))))
+    return destination in markets
 
 
 def covered_markets(base: KnowledgeBase, service_id: str) -> set[str] | None:

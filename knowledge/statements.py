@@ -31,6 +31,9 @@ _HEADING_MAX_CHARS = 24
 _MAX_STATEMENT_CHARS = 220
 
 PREFACE_MAP, PREFACE_TOC, PREFACE_OVERVIEW = "课程路径图", "目录", "卖家百科划重点"
+FURTHER_COURSES = "延伸学习课程"
+# The headings after the last section that start parts of their own.
+CLOSING = {PREFACE_MAP: PREFACE_MAP, FURTHER_COURSES: FURTHER_COURSES}
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,9 @@ def _sections(lines: list[str]) -> list[_Section]:
     for index, raw in enumerate(lines):
         line = raw.strip()
         heading = _HEADING.match(line) if index > overview_start else None
+        if index > body_start and line in CLOSING:  # the chapter's end: the course map again, further courses
+            sections.append(_Section(CLOSING[line], line, key=f"{CLOSING[line]}/end"))
+            continue
         if heading:  # the overview's "1.3 从工厂供应商到目的国：头程物流" heads a short definition
             in_body = index >= body_start
             title = heading.group(2).strip() if in_body else f"{PREFACE_OVERVIEW} · {line}"
