@@ -116,7 +116,11 @@ def _sourced(base: KnowledgeBase, q: Question) -> list[StatementHit]:
         return []
     content = base.without_cue("question_type.source", q.text)
     hits = base.find_statements(content, q.qtype, subjects=q.subjects or q.focus.services, limit=5)
-    if not hits or not _good(hits[0]):
+    said = [s for s in base.statements if s.id == (q.focus.source or ("", ""))[-1]] or [
+        s for s in base.statements if s.section == q.focus.section]  # a curated fact's section
+    if said and not _substantive([t for t in base.query_terms(content, []) if t.lstrip("²") not in base.cue_words("vague")]):
+        hits = [StatementHit(said[0], STRONG_SCORE, 1.0)]  # "这数据哪来的": the figure just quoted
+    elif not hits or not _good(hits[0]):
         return []
     found = hits[0].statement
     if found.note or found.kind == "note":
@@ -169,7 +173,7 @@ def _unsure(base: KnowledgeBase, q: Question) -> Outcome:
 
 
 def statement(base: KnowledgeBase, q: Question, hits: list[StatementHit], subjects: list[str]) -> Outcome:
-    hits = _fuller_first(hits)
+    hits = _fuller_first(base, hits)
     best = hits[0]
     s_ = best.statement
     second = _runner_up(base, hits)
@@ -194,13 +198,20 @@ RUNNER_UP_SHARE = 0.85
 NOTED_RUNNER_UP_SHARE = 0.6
 
 
-def _fuller_first(hits: list[StatementHit]) -> list[StatementHit]:
-    """The same words said twice, once with a footnote ("…低量库存费" in a list, and the sentence whose
+def _fuller_first(base: KnowledgeBase, hits: list[StatementHit]) -> list[StatementHit]:
+    """The same thing said twice, once with a footnote ("…低量库存费" in a list, and the sentence whose
     footnote limits it to sea freight to the US): the footnoted one answers."""
-    if len(hits) > 1 and hits[0].statement.text.rstrip("。") in hits[1].statement.text and hits[1].statement.note \
-            and not hits[0].statement.note and hits[1].score >= NOTED_RUNNER_UP_SHARE * hits[0].score:
+    if len(hits) > 1 and hits[1].statement.note and not hits[0].statement.note \
+            and hits[1].score >= NOTED_RUNNER_UP_SHARE * hits[0].score and _says_same(base, *[h.statement for h in hits[:2]]):
         return [hits[1], hits[0], *hits[2:]]
     return hits
+
+
+def _says_same(base: KnowledgeBase, first, second) -> bool:
+    """Whether the second statement holds (nearly) every word of the first."""
+    words = {t for t in base.terms(first.text) if not t.startswith(("@", "·"))}
+    theirs = set(base.terms(second.text))
+    return bool(words) and len(words & theirs) >= 0.8 * len(words)
 
 
 def _runner_up(base: KnowledgeBase, hits: list[StatementHit]):
@@ -423,21 +434,21 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
         rest = _without_asked_attributes(base, q, terms) if q.attributes else terms
         if best is not None and not structured and _statement_wins(base, named_fact, _rescored(base, best, rest), rest,
                                                                    explicit):
-            return _statement_reply(base, q, best, service.id)
+            return _statement_reply(base, q, best, service.id, hits)
         return _fact_reply(base, q, service, named_fact.attribute, ctx)
     if carried_fact is not None and attributes and not service.fact(attributes[0]) and _speaks_of(
             base, carried_fact, attributes[0]):
         return _fact_reply(base, q, service, carried_fact.attribute, ctx)  # "有条件吗" after the discount: its 条件
     if attributes and explicit:  # asked for something the curated facts lack: the document's statement, or say so
         if best is not None:
-            return _statement_reply(base, q, best, service.id)
+            return _statement_reply(base, q, best, service.id, hits)
         near = next((a for a in base.vocabulary["attribute"].get(attributes[0], {}).get("near", ()) if service.fact(a)), None)
         if near is not None:
             return _fact_reply(base, q, service, near, ctx)
         return replies.not_documented(base, service, attributes[0]), ("none",)
     fact = _best_fact(base, service, terms)
     if best is not None and (fact is None or _statement_wins(base, fact, best, terms, False)):
-        return _statement_reply(base, q, best, service.id)
+        return _statement_reply(base, q, best, service.id, hits)
     if fact is not None:  # matched by what the question says: a yes/no is a yes unless the fact says otherwise
         return _fact_reply(base, q, service, fact.attribute, ctx, matched=True)
     if not _content(terms) or attributes == ["definition"]:  # "AGL？": what it is
@@ -484,8 +495,10 @@ def _coverage_beyond_context(base: KnowledgeBase, q: Question, hit: StatementHit
     return base.statement_index.coverage(rest, base.statement_index.terms_of(hit.statement)) if rest else 0.0
 
 
-def _statement_reply(base: KnowledgeBase, q: Question, hit: StatementHit, service_id: str) -> tuple[Reply, tuple]:
-    return statement(base, q, [hit], [service_id]).reply, ("statement", hit.statement.id)
+def _statement_reply(base: KnowledgeBase, q: Question, hit: StatementHit, service_id: str,
+                     others: list[StatementHit] = ()) -> tuple[Reply, tuple]:
+    outcome = statement(base, q, [hit, *[h for h in others if h is not hit][:1]], [service_id])
+    return outcome.reply, tuple(Focus.from_slot(outcome.slots.get(SLOT)).source) or ("statement", hit.statement.id)
 
 
 def _fact_reply(base: KnowledgeBase, q: Question, service: Service, attribute: str, ctx: Context,
@@ -583,8 +596,8 @@ def _statement_wins(base: KnowledgeBase, fact: Fact, best: StatementHit, terms: 
         return False
     fact_coverage = base.fact_coverage(fact, terms)
     lead = STATEMENT_LEAD_NAMED if named else STATEMENT_LEAD_UNNAMED
-    if base.fact_quotes(fact, best.statement) and named:
-        return False  # the fact is made from this statement, and says it better
+    if base.fact_quotes(fact, best.statement) and named and base.fact_answer_coverage(fact, terms) >= best.coverage:
+        return False  # the fact is made from this statement, and says it better (unless it left out what is asked)
     return best.coverage >= fact_coverage + lead
 
 
@@ -711,15 +724,20 @@ def explain(base: KnowledgeBase, q: Question) -> Outcome:
     of the document answers the question better ("库存管理为什么重要")."""
     stage = q.stage if q.stage in base.stages else None
     curated = _curated_topic(base, q, stage)
+    if curated is not None and curated[1].topic == "course" and q.focus.topic == "course" and elliptical(q):
+        return _with_focus(curated[0], curated[1])  # "3.8呢": the course map again, not a statement with an 8
     hits = base.find_statements(q.text, q.qtype, limit=3)
     best = hits[0] if hits and _answerable(base, q, hits[0]) else None
     lineup = curated is not None and curated[1].topic == "stage"
-    if best is not None and (curated is None or _strong(best)) and (not lineup or q.qtype in _FACT_KINDS):
-        fact = curated[2] if curated else None
-        terms = _without_attribute_words(base, q, base.query_terms(q.text, []))
+    fact = curated[2] if curated else None
+    terms = _without_attribute_words(base, q, base.query_terms(q.text, []))
+    # a statement with a word of the question the curated answer lacks ("库存管理" against the pain points)
+    lacks = best is not None and fact is not None and (_says_more(base, fact, best, terms) or _gives_the_reason(q, fact, best))
+    if best is not None and (curated is None or _strong(best) or lacks) and (not lineup or q.qtype in _FACT_KINDS):
+        lead = 0.0 if lacks else STATEMENT_LEAD_NAMED
         if fact is None or lineup or fact is not None and (
                 not base.fact_quotes(fact, best.statement)
-                and _rescored(base, best, terms).coverage >= base.fact_coverage(fact, terms) + STATEMENT_LEAD_NAMED):
+                and _rescored(base, best, terms).coverage >= base.fact_coverage(fact, terms) + lead):
             return statement(base, q, hits, [])
     if curated is None:
         return search(base, q)
@@ -733,6 +751,12 @@ def explain(base: KnowledgeBase, q: Question) -> Outcome:
     return _with_focus(reply, focus)
 
 
+def _gives_the_reason(q: Question, fact: Fact, hit: StatementHit) -> bool:
+    """A 为什么 question: a statement that gives a reason ("关系到现金周转率") over a curated answer that
+    gives none."""
+    return q.qtype == "why" and "purpose" in quantity_kinds(hit.statement.text) and "purpose" not in quantity_kinds(fact.answer)
+
+
 def _curated_topic(base: KnowledgeBase, q: Question, stage: str | None) -> tuple[Reply, Focus, Fact | None] | None:
     """The curated answer for a concept, stage, pain point or the course map, with the fact behind it."""
     follow_up = q.focus.topic == "course" and elliptical(q)
@@ -743,6 +767,8 @@ def _curated_topic(base: KnowledgeBase, q: Question, stage: str | None) -> tuple
         return (replies.pain_points(base, stage), Focus(topic="pain_points", stage=stage, source=("fact", "pain", key)),
                 base.pain_points.get(key))
     asks_lineup = q.intent == "ask_stage_services" or q.stage == "all" or bool(q.stage) and base.has_cue("lineup", q.text)
+    if q.focus.topic == "advice" and q.attributes[:1] == ["services"] and not stage and q.focus.primary:
+        asks_lineup, stage = True, base.services[q.focus.primary].stage  # the stage the advice is about
     if asks_lineup and not q.concept:  # "头程有哪些方案", "从工厂到买家每段用什么"
         if stage is None and "MFN" in q.turn.values("fulfillment"):
             stage = "last_mile"
@@ -806,7 +832,8 @@ def why(base: KnowledgeBase, q: Question) -> Outcome:
         situation = replace(situation, stages=situation.stages | {*situation.relevant_stages(),
                                                                   base.services[service_id].stage})
     advice = evaluate(base, situation) if situation.relevant_stages() else None
-    recommended = list(q.focus.services) if q.focus.topic == "advice" else []
+    recommended = list(q.focus.services) if q.focus.topic == "advice" else [
+        r.service for st in (advice.stages.values() if advice else ()) for r in st.recommended[:1]]  # asked later on
     comparison = None
     if service_id and recommended and service_id not in recommended:
         comparison = next((h.statement for h in base.find_statements(q.text, q.qtype, [recommended[0]], limit=5)

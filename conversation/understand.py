@@ -84,6 +84,8 @@ class Question:
 
 def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     text = turn.text
+    if base.has_cue("new_topic", text):
+        focus = Focus()  # "换个话题，…": nothing said before carries over
     qtype = base.question_type(text)
     # "咋不推荐AGL了": the service a why-not question names is its subject, not one the seller rules out
     negated = set() if qtype == "why" or turn.intent == "ask_why" else _negated(base, turn)
@@ -247,6 +249,8 @@ def decide(base: KnowledgeBase, q: Question) -> str:
         return "search"  # "MCF那节在哪一页": the table of contents; "这个数据哪来的": a footnote
     if _asks_courses(base, q):
         return "courses"
+    if q.focus.topic == "advice" and not q.subjects and q.attributes[:1] == ["services"] and q.qtype in ("which", None):
+        return "explain"  # "那有哪些服务可以用" during advice: the stage's line-up
     if re.search(r"第几章|哪一?章|几章|课程路径图", q.text) and not q.subjects:
         return "explain"  # "黄金90天在哪一章": the course map, however the classifier took it
     if q.focus.topic == "course" and elliptical(q) and not q.subjects:

@@ -325,7 +325,7 @@ class KnowledgeBase:
     def _form_words(self) -> frozenset[str]:
         """Words that give a question its form, not its content: 一定, 只有, 能不能, 哪些 …"""
         names = ("question_type", "yes_no_forms", "certainty", "only", "negation", "compare", "advice_request",
-                 "reference", "fillers")
+                 "reference", "fillers", "new_topic")
         # a footnote's own words ("出处", "解释权") are what a question about a source looks for
         sourced = {w for w in self.cue_words("question_type.source") if w in self.document}
         return frozenset(w for n in names for w in self.cue_words(n) if len(w) >= 2 and w not in sourced)
@@ -343,6 +343,10 @@ class KnowledgeBase:
         """How much of a question (its retrieval terms) a curated fact's text and quotes match, on the
         statements' scale, so the two can be compared."""
         return self.statement_index.coverage(terms, self._fact_terms(fact))
+
+    def fact_answer_coverage(self, fact: Fact, terms: list[str]) -> float:
+        """As `fact_coverage`, of the words the fact's answer itself says (not the quotes behind it)."""
+        return self.statement_index.coverage(terms, frozenset(self.terms(fact.answer)) | self.tags(fact.answer))
 
     def fact_term_set(self, fact: Fact) -> frozenset[str]:
         return self._fact_terms(fact)

@@ -747,6 +747,10 @@ def why(base: KnowledgeBase, advice: Advice | None, service_id: str | None, reco
         if comparison is not None:
             lines.append(f"· 资料里的对比：{comparison.text}")
             sections.append(statement_section(comparison))
+        suits = service.fact("suitable")
+        if suits is not None and service.stage == base.services[chosen.service].stage:
+            lines.append(f"· {service.short} 适合的情况：{suits.answer}")  # what it is for, against the seller's case
+            sections.append(suits.section)
         if service.stage != base.services[chosen.service].stage:
             lines.append(f"{service.short} 属于{STAGE_LABELS.get(service.stage, service.stage)}环节，可以和它搭配使用。")
         return Reply(_with_source("\n".join(lines), *sections))

@@ -40,6 +40,8 @@ _NUMBER = re.compile(r"\d")
 _DURATION = re.compile(r"\d+(?:-\d+)?\s*(?:天|小时)|当日|次日|\d+\*24")
 _PRICE = re.compile(r"\$\s*\d|\d+(?:\.\d+)?\s*(?:元|美元)|\d折")
 _PERCENT = re.compile(r"\d+(?:\.\d+)?%|\d折")
+# A statement that gives a reason or a purpose: what a 为什么 question looks for.
+_PURPOSE = re.compile(r"为了|旨在|有助于|帮助卖家|从而|因此|所以|关系到|关乎|决定|直接影响|由于|是因为|影响")
 SOURCE_NOTE = re.compile(r"数据来源|数据出处|数据源|基于|解释权|仅供参考")
 _NAME = re.compile(r"[(（]\s*[A-Za-z][^()（）]*[)）]")
 _COUNT = re.compile(r"\d+\+|\d[\d,]*\s*(?:个|家|架|名|位|件|人|司机|飞机|亿|万)|\d{3,}")
@@ -90,6 +92,8 @@ def quantity_kinds(text: str) -> set[str]:
         kinds.add("count")
     if _NAME.search(text):
         kinds.add("name")
+    if _PURPOSE.search(text):
+        kinds.add("purpose")
     return kinds
 
 
@@ -100,6 +104,7 @@ WANTED_KINDS = {
     "how_many": {"count", "percent"},
     "name": {"name"},
     "source": {"source"},
+    "why": {"purpose"},
 }
 # Statements that point elsewhere rather than say something: links to other courses, and questions
 # the document asks before it answers them.
