@@ -274,6 +274,8 @@ def _contrary(base: KnowledgeBase, question: str, text: str) -> bool:
     asked_text, said_text = base.normalize(question).upper(), base.normalize(text).upper()
     for pair in base.vocabulary.get("contraries", []):
         asked = [w for w in pair["asked"] if base.normalize(w).upper() in asked_text]
+        if any(base.normalize(w).upper() in asked_text for w in pair["said"]):
+            continue  # "被算缺陷了，能豁免吗" asks about the other side itself
         if asked and not any(base.normalize(w).upper() in said_text for w in asked) and any(
                 base.normalize(w).upper() in said_text for w in pair["said"]):
             return True
@@ -327,10 +329,14 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
         if moved is not None:
             return moved
     parts, sources = [], []
+    markets = q.turn.values("marketplace")
+    # "X发日本和发英国各要几天": one service, each market
+    contexts = [replace(ctx, marketplace=m) for m in markets] if len(subjects) == 1 and len(markets) >= 2 else [ctx]
     for service_id in subjects[:3]:
-        reply, source = _answer_about(base, q, base.services[service_id], ctx, carried)
-        parts.append(reply)
-        sources.append(source)
+        for each in contexts:
+            reply, source = _answer_about(base, q, base.services[service_id], each, carried)
+            parts.append(reply)
+            sources.append(source)
     reply = Reply("\n\n".join(p.text for p in parts), parts[-1].buttons)
     if q.qtype == "yes_no" and len(parts) > 1 and "都" in q.text:  # "它俩都行吗": one answer for both first
         every = not any(p.text.startswith(replies.NEGATIVE_LEADS) for p in parts)
@@ -404,6 +410,11 @@ def _implied_attributes(base: KnowledgeBase, q: Question, service: Service, carr
 def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Context, carried: bool
                   ) -> tuple[Reply, tuple]:
     attributes = _implied_attributes(base, q, service, carried)
+    if q.qtype == "yes_no":  # "X是亚马逊自己的船运吗": what X is, or who carries for it, answers it
+        identity = next((a for a in ("definition", "carrier") if service.fact(a)
+                         and _contrary(base, q.text, service.fact(a).answer)), None)
+        if identity is not None:
+            return _fact_reply(base, q, service, identity, ctx)
     name = base.name_of(service.id) if q.qtype == "name" else None
     if name is not None:
         return replies.names_answer(base, [name], _english_asked(base, q)), ("names", service.id)
@@ -503,9 +514,6 @@ def _statement_reply(base: KnowledgeBase, q: Question, hit: StatementHit, servic
 
 def _fact_reply(base: KnowledgeBase, q: Question, service: Service, attribute: str, ctx: Context,
                 matched: bool = False) -> tuple[Reply, tuple]:
-    identity = service.fact("definition")
-    if q.qtype == "yes_no" and attribute != "definition" and identity and _contrary(base, q.text, identity.answer):
-        attribute = "definition"  # "X是亚马逊自己的船运吗": what X is answers it, whatever else it names
     reply = replies.answer_service(base, service, attribute, ctx, q.qtype)
     fact = service.fact(attribute)
     if q.qtype == "yes_no" and fact is not None and not replies.leads_with_verdict(reply.text):
@@ -588,7 +596,13 @@ def _says_more(base: KnowledgeBase, fact: Fact, hit: StatementHit, terms: list[s
     """Whether a statement holds a word of the question that the fact lacks (not just its characters: a
     word, or two characters together as the document writes them, "打托" in "大件不打托")."""
     said, known = base.statement_index.terms_of(hit.statement), base.fact_term_set(fact)
-    return any(t in said and t not in known for t in terms if not t.startswith(("@", "·")))
+    words = [t for t in terms if not t.startswith(("@", "·", "²"))]
+
+    def across_words(bigram: str) -> bool:  # "境物" of 跨境|物流: two words' edges, not a word
+        pair = bigram[1:]
+        return not any(pair in w for w in words) and all(any(c in w for w in words) for c in pair)
+    return any(t in said and t not in known for t in terms
+               if not t.startswith(("@", "·")) and not (t.startswith("²") and across_words(t)))
 
 
 def _statement_wins(base: KnowledgeBase, fact: Fact, best: StatementHit, terms: list[str], named: bool) -> bool:
@@ -731,8 +745,11 @@ def explain(base: KnowledgeBase, q: Question) -> Outcome:
     lineup = curated is not None and curated[1].topic == "stage"
     fact = curated[2] if curated else None
     terms = _without_attribute_words(base, q, base.query_terms(q.text, []))
-    # a statement with a word of the question the curated answer lacks ("库存管理" against the pain points)
-    lacks = best is not None and fact is not None and (_says_more(base, fact, best, terms) or _gives_the_reason(q, fact, best))
+    topic = {t for m in base.mentions(q.text) if m.entity in ("concept", "stage") for t in base.terms(m.text)}
+    # a statement with a word of the question the curated answer lacks ("库存管理" against the pain points),
+    # other than the topic's own name
+    lacks = best is not None and fact is not None and (
+        _says_more(base, fact, best, [t for t in terms if t.lstrip("²") not in topic]) or _gives_the_reason(q, fact, best))
     if best is not None and (curated is None or _strong(best) or lacks) and (not lineup or q.qtype in _FACT_KINDS):
         lead = 0.0 if lacks else STATEMENT_LEAD_NAMED
         if fact is None or lineup or fact is not None and (

@@ -88,7 +88,15 @@ def answer_service(base: KnowledgeBase, service: Service, attribute: str | None,
     fact = service.fact(attribute)
     if fact is None:
         return not_documented(base, service, attribute)
-    return Reply(_with_source(fact.answer, fact.section), [SOURCE_BUTTON] + _more_about(base, service, exclude=attribute)[:2])
+    text = fact.answer
+    listed = service.data("coverage", "markets") if attribute == "coverage" and qtype == "how_many" else None
+    if listed and len(listed) < len(CHINESE_COUNTS):  # "覆盖几个国家": the count of the document's own list
+        text = f"共{CHINESE_COUNTS[len(listed)]}个：{text}"
+    return Reply(_with_source(text, fact.section), [SOURCE_BUTTON] + _more_about(base, service, exclude=attribute)[:2])
+
+
+# Counts said in words: a count of a list the document gives is not a figure the document lacks.
+CHINESE_COUNTS = ("零", "一", "两", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二")
 
 
 def _coverage_of(base: KnowledgeBase, service: Service, market: str) -> Reply:

@@ -109,6 +109,7 @@ WANTED_KINDS = {
 # Statements that point elsewhere rather than say something: links to other courses, and questions
 # the document asks before it answers them.
 KIND_PRIOR = {"link": 0.3, "question": 0.4}
+LEAD_IN_PRIOR = 0.4
 
 
 class StatementIndex:
@@ -202,6 +203,8 @@ class StatementIndex:
 
     def _adjust(self, i: int, subjects: set[str], wanted: set[str], qtype: str | None) -> float:
         factor = KIND_PRIOR.get(self.statements[i].kind, 1.0)
+        if self.statements[i].text.rstrip().endswith(("：", ":")):
+            factor *= LEAD_IN_PRIOR  # "以下为您分析…：" introduces what follows, says nothing itself
         about = self._about[i]
         if subjects:
             if about & subjects:
