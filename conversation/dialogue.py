@@ -178,7 +178,7 @@ def statement(base: KnowledgeBase, q: Question, hits: list[StatementHit], subjec
     s_ = best.statement
     second = _runner_up(base, hits)
     # the heading counts as a note: "海运服务" over an advantage is a condition on it
-    verdict = _verdict(base, q, s_.text, f"{s_.note} {s_.heading}", best.coverage) if q.qtype == "yes_no" else None
+    verdict = _verdict(base, q, s_.text, f"{s_.note}。{s_.heading}", best.coverage) if q.qtype == "yes_no" else None
     siblings = _siblings(base, q, best.statement)
     said = " ".join(x.text for x in siblings)
     price_missing = base.has_cue("money", q.text) and "$" not in said
@@ -253,7 +253,7 @@ def _siblings(base: KnowledgeBase, q: Question, found) -> list:
 
 def _verdict(base: KnowledgeBase, q: Question, said: str, note: str, coverage: float) -> str:
     """yes / no / unknown for a yes/no question answered by a text of the document (and its footnote)."""
-    text = f"{said} {note}"
+    text = f"{said}。{note}"  # a clause of one never denies a word of the other
     if _negated_in(base, q, text) or "即将上线" in text or note and _note_excludes(base, q, note):
         return "no"
     if base.has_cue("certainty", q.text) and re.search(r"最快|最高|最多|仅供参考|可能", text):
@@ -266,6 +266,8 @@ def _verdict(base: KnowledgeBase, q: Question, said: str, note: str, coverage: f
         return "no"
     if coverage < YES_COVERAGE and not _all_named_terms_in(base, q, text):
         return "unknown"
+    if base.has_cue("money", q.text) and "price" not in quantity_kinds(text):
+        return "no_price"  # "上门提货要另外收钱吗": the document names the service, not its price
     return "yes"
 
 
@@ -303,18 +305,31 @@ _DENIAL = re.compile(r"(?:无需|不需要|无须|不用|免|不收取|没有|�
 
 def _negated_in(base: KnowledgeBase, q: Question, text: str) -> bool:
     """The text denies what the question asks about ("无需注册" to "要注册吗", "零合约" to "要签合同吗")."""
-    if base.has_cue("negation", q.text):
-        return False  # "不用X也可以吗": the question's own negation; the answer is not a denial of it
     normal = base.normalize(text)
     asked = {w for w in base.terms(q.text) if len(w) >= 2 and not w.isascii()}
+    # "不走X也能用Y吗": what the question itself negates is a condition, not what it asks about
+    asked -= _negated_words(base, q.text)
+    asked |= {t[1:] for t in base.terms(q.text) if t.startswith("²") and t[1:] in normal}  # "拆箱" jieba splits
     asked |= {p for a in q.attributes for p in base.vocabulary["attribute"][a]["phrases"] if not p.isascii() and p in normal}
     for word in asked:
         said = [normal[max(0, m.start() - 14):m.start()] for m in re.finditer(re.escape(word), normal)]
         # denied only where every mention is: "尤其适合…；其他不适合FBA的商品" does not deny 适合; and
         # "没有给出具体折扣数字" says the number is missing, not the discount
-        if said and all(_DENIAL.search(w) and not re.search(r"给出|列出|提到|具体|不仅|不只|不但|无论", w) for w in said):
+        if said and all(_DENIAL.search(w) and not re.search(r"给出|列出|提到|具体|不仅|不只|不但|无论|不同|不断|不少|不管|不论", w)
+                        for w in said):
             return True
     return False
+
+
+def _negated_words(base: KnowledgeBase, question: str) -> set[str]:
+    normal = base.normalize(question)
+    words = sorted(base.cue_words("negation"), key=len, reverse=True)
+    out = set()
+    for w in base.terms(question):
+        for m in re.finditer(re.escape(w), normal):
+            if any(normal[max(0, m.start() - len(n)):m.start()] == n for n in words):
+                out.add(w)
+    return out
 
 
 # -- one service -------------------------------------------------------------------------------------
@@ -337,6 +352,7 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
             reply, source = _answer_about(base, q, base.services[service_id], each, carried)
             parts.append(reply)
             sources.append(source)
+    parts = [_holding_the_asked_kind(base, q, p) for p in parts]
     reply = Reply("\n\n".join(p.text for p in parts), parts[-1].buttons)
     if q.qtype == "yes_no" and len(parts) > 1 and "都" in q.text:  # "它俩都行吗": one answer for both first
         every = not any(p.text.startswith(replies.NEGATIVE_LEADS) for p in parts)
@@ -356,6 +372,17 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
         # "发日本可以用AGL吗" → no, SEND does: "那空运几天" is then about SEND
         focus = replace(focus, services=(subjects[0], *[o.id for o in others]), current=others[0].id, topic="compare")
     return _with_focus(reply, focus)
+
+
+def _holding_the_asked_kind(base: KnowledgeBase, q: Question, reply: Reply) -> Reply:
+    """"什么时候上线" answered without a date, "怎么收费" without a price: the document does not give
+    it; say so, with what it does say."""
+    wanted = "duration" if q.qtype == "how_long" else "price" if q.qtype == "how_much" and base.has_cue(
+        "money", q.text) else None
+    if wanted is None or wanted in quantity_kinds(reply.text) or reply.text.startswith(replies.NEGATIVE_LEADS) \
+            or any(p in reply.text for p in ("没有给出", "没有列出", "资料里没有", "资料没有")):
+        return reply
+    return replies.not_said(reply)
 
 
 def _moved_on(base: KnowledgeBase, q: Question, carried: list[str]) -> Outcome | None:
@@ -418,7 +445,7 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
     name = base.name_of(service.id) if q.qtype == "name" else None
     if name is not None:
         return replies.names_answer(base, [name], _english_asked(base, q)), ("names", service.id)
-    if q.qtype == "yes_no" and _asks_to_use(base, q, service) and not q.attributes:
+    if q.qtype == "yes_no" and _asks_to_use(base, q, service) and set(q.attributes) <= {"suitable"}:
         judged = _judge_by_advice(base, q, service)
         if judged is not None:
             return judged

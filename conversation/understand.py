@@ -129,7 +129,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
         concept=concept if concept in base.concepts else None, ctx=ctx,
         modes=turn.values("transport_mode"), sea_services=turn.values("sea_service"), regions=turn.values("us_region"),
         situation=situation, compare_cue=base.has_cue("compare", text), choice_cue=base.has_cue("compare.choice", text),
-        joined=_joined(turn, named), used=_used(turn, named), advice_cue=base.has_cue("advice_request", text),
+        joined=_joined(turn, named), used=_used(turn, named), advice_cue=base.has_cue("advice_request", text) or bool(ASKS_FOR_ONE.search(text)),
         asks=base.is_question(text),
         logistics=focus.topic == "advice" or _about_logistics(base, turn, named or placed, stage or concept),
         beyond_place=any(e.get("entity") in SITUATION_ENTITIES and not (
@@ -312,6 +312,11 @@ def elliptical(q: Question) -> bool:
 def asks_pages(base: KnowledgeBase, q: Question) -> bool:
     """A question about pages, or a follow-up to one ("MCF呢" after "AWD那节在哪页")."""
     return base.has_cue("pages", q.text) or q.focus.section == "目录" and elliptical(q)
+
+
+# "有没有门槛低的", "有没有能优先入仓的头程", "亚马逊有头程服务吗": asks for a service that fits
+ASKS_FOR_ONE = re.compile(r"有没有(?:能|可以)?[^，。,？?]{0,10}的(?:头程|服务|物流|方案|仓|渠道)?(?:[吗呀啊呢]|[？?]|$)"
+                          r"|有(?:没有)?(?:什么|啥|哪些)?[^，。,？?的]{0,6}(?:服务|物流|头程|方案)(?:吗|？|\?|$)")
 
 
 _ABOUT_A_TOPIC = ("what", "yes_no", "why", "which", "how_many")

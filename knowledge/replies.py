@@ -236,6 +236,7 @@ _VERDICT_WORDS = (
 )
 VERDICT_UNKNOWN = "资料里没有明确说。最相关的是："
 VERDICT_NOT_ALWAYS = "不一定。"
+VERDICT_NO_PRICE = "资料没有给出这项的收费标准，我不能替你判断要不要另外收费。资料里相关的是：\n"
 # How a no begins, whatever the verb ("不支持。", "不行。", "没有。", "资料里…没有").
 NEGATIVE_LEADS = ("不", "没有", "资料里没有", "资料没有", VERDICT_NOT_ALWAYS)
 
@@ -258,6 +259,8 @@ def with_verdict(reply: Reply, verdict: str | None, question: str) -> Reply:
         return Reply(verdict_word(question, verdict == "yes") + reply.text, reply.buttons)
     if verdict == "not_always":
         return Reply(VERDICT_NOT_ALWAYS + reply.text, reply.buttons)
+    if verdict == "no_price":
+        return Reply(VERDICT_NO_PRICE + reply.text, reply.buttons + [HANDOFF_BUTTON])
     return reply
 
 
@@ -437,7 +440,7 @@ def compare(base: KnowledgeBase, ids: list[str], attribute: str | None = None) -
     comparison = base.compare(ids)
     services = comparison.services
     if len(services) < 2:
-        return Reply("想比较哪两个服务？比如「AGL和SEND有什么区别」「FBA和MCF怎么选」。", list(EXAMPLE_QUESTIONS[2:3]))
+        return Reply("想比较哪两个服务？比如「AGL和SEND差在哪」「FBA和MCF怎么选」。", list(EXAMPLE_QUESTIONS[2:3]))
     if attribute is not None:
         return _compare_attribute(base, services, attribute)
     names = " vs ".join(s.short for s in services)
