@@ -30,6 +30,7 @@ ANSWER_ENTITIES = {
 }
 # A service named in answer to "which warehouse?" means its warehouse.
 SERVICE_AS_WAREHOUSE = {"AWD": "AWD", "FBA": "FC", "MCF": "FC"}
+_DESTINATION_CUES = ("发", "去", "到", "往", "卖", "运")
 _TARGET_CUES = ("进", "入", "到", "送", "发往", "发到", "运到", "送到", "补到", "补货到")
 _INVENTORY_CUES_AFTER = ("里", "中", "的货", "的库存", "库存", "发货", "发", "出库", "配送")
 
@@ -136,6 +137,9 @@ def _answer_pending(s: Situation, turn: Turn, pending: str, quantity):
         if kind not in ANSWER_ENTITIES[pending]:
             continue
         if pending == "origin":
+            start = int(entity.get("start", 0))
+            if kind == "marketplace" and turn.text[max(0, start - 2):start].endswith(_DESTINATION_CUES):
+                continue  # "要是发意大利呢": where the goods go, not where they are
             return replace(s, origin=value), quantity
         if pending == "destination" and kind in ("marketplace", "origin") and value not in ("CN", DESTINATION):
             return replace(s, destination=value), quantity

@@ -86,7 +86,8 @@ def search(base: KnowledgeBase, q: Question) -> Outcome:
         pages = base.find_statements(q.text, q.qtype, limit=8, sections=["目录"])
         if pages:
             return _pages(base, q, pages)
-    hits = _sourced(base, q) or base.find_statements(q.text, q.qtype, subjects=q.subjects or q.focus.services, limit=5)
+    hits = _sourced(base, q) or _here_first(base, q, base.find_statements(
+        q.text, q.qtype, subjects=q.subjects or q.focus.services, limit=5))
     aside = q.intent in ("out_of_scope", *SMALLTALK) and q.confidence >= 0.5
     if hits and _answerable(base, q, hits[0]) and (not aside or _strong(hits[0])):
         return statement(base, q, hits, subjects=[])
@@ -107,6 +108,20 @@ def _of_something_else(base: KnowledgeBase, q: Question) -> bool:
     own = [t for t in base.terms(q.text) if not t.startswith(("@", "·", "²")) and len(t) >= 2
            and t not in vague and not base.statement_index.knows(t) and not base.has_cue("question_type", t)]
     return asks and bool(own)
+
+
+# A follow-up is answered from the section the conversation is in when a statement there matches
+# nearly as well as the best one anywhere ("那仓储呢" after the supply chain's share of costs).
+HERE_SHARE = 0.6
+
+
+def _here_first(base: KnowledgeBase, q: Question, hits: list[StatementHit]) -> list[StatementHit]:
+    if q.subjects or not q.focus.section or not hits or hits[0].statement.section == q.focus.section:
+        return hits
+    here = base.find_statements(q.text, q.qtype, limit=3, sections=[q.focus.section])
+    if here and _good(here[0]) and here[0].score >= HERE_SHARE * hits[0].score:
+        return here + [h for h in hits if h.statement not in {x.statement for x in here}]
+    return hits
 
 
 def _sourced(base: KnowledgeBase, q: Question) -> list[StatementHit]:
@@ -786,6 +801,7 @@ def explain(base: KnowledgeBase, q: Question) -> Outcome:
     if curated is None:
         return search(base, q)
     reply, focus, fact = curated
+    focus = replace(focus, section=focus.section or (fact.section if fact is not None else None))
     if q.qtype == "yes_no" and fact is not None and not replies.leads_with_verdict(reply.text):
         # what the question says of the topic, not the topic's own name, decides yes or "not said"
         topic = {t for m in base.mentions(q.text) if m.entity in ("concept", "stage") for t in base.terms(m.text)}

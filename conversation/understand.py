@@ -116,6 +116,10 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     # Where goods are is part of a situation only next to another fact of it or in a logistics
     # message: "深圳明天冷不冷" names a city, not a shipment.
     facts = [e for e in turn.entities if e.get("entity") in SITUATION_ENTITIES and str(e.get("value")) not in negated]
+    # "到仓后马上能上架吗", "走FBA的话客服谁负责": urgency or a fulfilment inside a question is how it is
+    # asked, not a situation to advise on
+    if base.is_question(text) and not base.has_cue("advice_request", text) and not ASKS_FOR_ONE.search(text):
+        facts = [e for e in facts if e.get("entity") not in ("urgency", "fulfillment")]
     situation = any(e.get("entity") != "origin" for e in facts) or (
         bool(facts) and (turn.intent in ("inform", "ask_recommendation", "compare_services", "ask_service")
                          or bool(turn.values("marketplace")) or bool(turn.values("stage"))))
@@ -274,8 +278,8 @@ def decide(base: KnowledgeBase, q: Question) -> str:
         return "service"  # "亚马逊仓库一共几个": the warehouse's service is the subject
     if len(base.names_in(q.text)) >= 2 and q.compare_cue:
         return "search"  # "FCL和LCL啥差别": two of the document's abbreviations, not the last service
-    if q.focus.topic == "advice" and q.has_context and _only_context(base, q):
-        return "advise"  # "那海运呢" after a recommendation
+    if q.focus.topic == "advice" and (q.has_context and _only_context(base, q) or q.situation and elliptical(q)):
+        return "advise"  # "那海运呢", "那卖给亚马逊买家的呢" after a recommendation
     if q.focus.services and _follows_up(q):
         return "service"
     return "search"
@@ -316,7 +320,8 @@ def asks_pages(base: KnowledgeBase, q: Question) -> bool:
 
 # "有没有门槛低的", "有没有能优先入仓的头程", "亚马逊有头程服务吗": asks for a service that fits
 ASKS_FOR_ONE = re.compile(r"有没有(?:能|可以)?[^，。,？?]{0,10}的(?:头程|服务|物流|方案|仓|渠道)?(?:[吗呀啊呢]|[？?]|$)"
-                          r"|有(?:没有)?(?:什么|啥|哪些)?[^，。,？?的]{0,6}(?:服务|物流|头程|方案)(?:吗|？|\?|$)")
+                          r"|有(?:没有)?(?:什么|啥|哪些)?[^，。,？?的]{0,6}(?:服务|物流|头程|方案)(?:可以用|能用|可用)?(?:吗|？|\?|$)"
+                          r"|哪个(?:头程|服务|物流|方案)")
 
 
 _ABOUT_A_TOPIC = ("what", "yes_no", "why", "which", "how_many")

@@ -623,6 +623,10 @@ def question(base: KnowledgeBase, name: str, advice: Advice | None = None) -> Re
             lead += f"· {title}：{base.services[service_id].short}——{reason.text}\n"
             sections.append(reason.section)
         sections += _narrowing_sections(advice, {service for _, service, _ in options})
+    elif options:  # one candidate whatever the answer, unless the answer rules it out: say which and why
+        _, service_id, reason = options[0]
+        lead += f"目前合适的是 {base.services[service_id].short}——{reason.text}\n"
+        sections += [reason.section, *_narrowing_sections(advice, {service_id})]
     settled = _settled_stages(base, advice, name) if advice is not None else []
     for stage_label, service_id, reason in settled:  # what is already clear, said while asking the rest
         lead = f"【{stage_label}】推荐 {base.services[service_id].short}——{reason.text}\n" + lead
@@ -745,7 +749,12 @@ def why(base: KnowledgeBase, advice: Advice | None, service_id: str | None, reco
     reasons = advice.why_not(service_id)
     if reasons:
         text = f"不推荐 {service.short} 的原因：\n" + "\n".join(f"· {r.text}" for r in _dedupe(reasons))
-        return Reply(_with_source(text, *[r.section for r in reasons]), [("重新开始", "/start_over")])
+        sections = [r.section for r in reasons]
+        chosen = next((r for st in advice.stages.values() if service_id in st.excluded for r in st.recommended[:1]), None)
+        if chosen is not None:  # and what the seller's case calls for instead
+            text += f"\n推荐 {base.services[chosen.service].short}：\n" + "\n".join(f"· {r.text}" for r in _dedupe(chosen.reasons))
+            sections += [r.section for r in chosen.reasons]
+        return Reply(_with_source(text, *sections), [("重新开始", "/start_over")])
     rec = advice.recommendation(service_id)
     if rec is not None:
         text = f"推荐 {service.short} 是因为：\n" + "\n".join(f"· {r.text}" for r in _dedupe(rec.reasons))
