@@ -93,6 +93,8 @@ def search(base: KnowledgeBase, q: Question) -> Outcome:
         return statement(base, q, hits, subjects=[])
     if base.chapter_for(q.text) is not None:  # "企业购怎么开通": another chapter of the course
         return Outcome(replies.out_of_scope(base, q.text), {SLOT: None})
+    if not q.logistics and _of_something_else(base, q):
+        return Outcome(replies.out_of_scope(base, q.text), {SLOT: None})  # "深圳哪家火锅好吃": a city, no shipment
     if (q.evidence or hits and _in_domain(q)) and not aside:  # no known word at all: not understood, not "not documented"
         return _with_focus(replies.not_in_document(base, hits[0].statement if hits else None), q.focus)
     if q.intent == "out_of_scope" or aside or not q.logistics and _of_something_else(base, q):
@@ -103,7 +105,7 @@ def search(base: KnowledgeBase, q: Question) -> Outcome:
 def _of_something_else(base: KnowledgeBase, q: Question) -> bool:
     """A real question with words of its own that the document never uses ("深圳有什么好餐厅"), not a
     vague one ("那个东西咋弄")."""
-    asks = q.qtype is not None or bool(re.search(r"[?？吗呢么]\s*$", q.text))
+    asks = q.qtype is not None or bool(re.search(r"[?？吗呢么]\s*$|推荐|介绍|告诉我|帮我|请问|求", q.text))
     vague = set(base.cue_words("vague"))
     own = [t for t in base.terms(q.text) if not t.startswith(("@", "·", "²")) and len(t) >= 2
            and t not in vague and not base.statement_index.knows(t) and not base.has_cue("question_type", t)]
@@ -291,7 +293,10 @@ def _contrary(base: KnowledgeBase, question: str, text: str) -> bool:
     asked_text, said_text = base.normalize(question).upper(), base.normalize(text).upper()
     for pair in base.vocabulary.get("contraries", []):
         asked = [w for w in pair["asked"] if base.normalize(w).upper() in asked_text]
-        if any(base.normalize(w).upper() in asked_text for w in pair["said"]):
+        rest = asked_text
+        for w in asked:
+            rest = rest.replace(base.normalize(w).upper(), " ")  # "无条件" holds 条件 but claims the other side
+        if any(base.normalize(w).upper() in rest for w in pair["said"]):
             continue  # "被算缺陷了，能豁免吗" asks about the other side itself
         if asked and not any(base.normalize(w).upper() in said_text for w in asked) and any(
                 base.normalize(w).upper() in said_text for w in pair["said"]):

@@ -406,3 +406,81 @@ def test_english_questions_get_the_same_facts(chat):
 def test_one_services_modes_when_asked_which_of_two(chat):
     reply = chat.say("ask_service", "SEND的海运是整柜还是拼箱")
     assert "海运拼箱服务" in reply and "28-30天" not in reply
+
+
+# -- footnotes, verdicts from contraries, courses ------------------------------------------------------
+
+def test_where_a_figure_comes_from_is_its_footnote(chat):
+    reply = chat.say("ask_service", "AWD说缺货率能降15%，这个出处在哪")
+    assert "2024年亚马逊 Accelerate" in reply and "「来源：1.4.1」" in reply
+
+
+def test_a_follow_up_about_the_source_reads_the_figure_just_quoted(chat):
+    chat.say("ask_pain_points", "供应链支出在经营成本里占几成")
+    reply = chat.say("ask_service", "这个数字怎么来的")
+    assert "财务报表" in reply
+
+
+def test_a_claim_the_document_contradicts_gets_a_no(chat):
+    assert chat.say("ask_service", "FIST是亚马逊自己的物流承运商吗").startswith("不")
+    assert chat.say("ask_service", "AWD的折扣是不是无条件给的").startswith("不是")
+    assert chat.say("ask_service", "购买配送上传追踪信息要手动吗").startswith("不")
+
+
+def test_asking_about_the_other_side_of_a_contrary_is_not_a_no(chat):
+    assert chat.say("ask_service", "单号漏填被记缺陷的话，FIST能帮忙豁免吗").startswith("可以")
+
+
+def test_a_services_course_list(chat):
+    reply = chat.say("ask_course_map", "FBA这块有什么相关课程")
+    assert "库存绩效指数 (IPI)" in reply and "「来源：1.5.2」" in reply
+
+
+def test_the_chapters_closing_courses(chat):
+    reply = chat.say("ask_course_map", "有没有给新手的直播课")
+    assert "零基础快速出单实操" in reply and "官方讲堂" in reply and "「来源：延伸学习课程」" in reply
+
+
+# -- advice from needs ---------------------------------------------------------------------------------
+
+def test_distributing_stock_to_other_channels_warehouses_is_mcd(chat):
+    reply = chat.say("inform", "我想把AWD里的一部分库存调去沃尔玛的仓")
+    assert "推荐 MCD" in reply and "「来源：" in reply
+
+
+def test_wanting_the_prime_badge_is_fba(chat):
+    reply = chat.say("inform", "想让商品带上prime标")
+    assert "推荐 FBA" in reply and "2亿" in reply
+
+
+def test_a_complaint_is_a_need_not_a_price_question(chat):
+    reply = chat.say("inform", "FBA的仓储费太贵了")
+    assert "AWD" in reply and "0.48" in reply
+
+
+def test_a_market_a_service_does_not_reach_points_to_one_that_does(chat):
+    reply = chat.say("ask_service", "发中东能用AGL吗")
+    assert reply.startswith("不支持") and "Amazon SEND" in reply
+    assert "7天" in chat.say("ask_service", "空运最快几天")  # about SEND now
+
+
+def test_a_new_topic_drops_the_focus(chat):
+    chat.say("ask_service", "AWD仓储费多少")
+    reply = chat.say("ask_service", "换个话题，FBA的客服是几点到几点")
+    assert "7*24" in reply
+
+
+def test_a_page_follow_up_stays_in_the_table_of_contents(chat):
+    chat.say("ask_course_map", "头程物流在第几页")
+    assert "第18页" in chat.say("inform", "尾端配送呢")
+
+
+def test_why_not_names_what_the_case_calls_for(chat):
+    chat.say("inform", "货都在FBA仓，独立站也来订单了，用什么发")
+    reply = chat.say("ask_why", "为什么不用亚马逊快递服务")
+    assert "MCF" in reply and "卖家仓库" in reply
+
+
+def test_a_question_that_is_not_of_logistics_is_out_of_scope(chat):
+    reply = chat.say("ask_recommendation", "推荐一家深圳好吃的火锅店")
+    assert "超出了我掌握的资料范围" in reply
