@@ -133,7 +133,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
         concept=concept if concept in base.concepts else None, ctx=ctx,
         modes=turn.values("transport_mode"), sea_services=turn.values("sea_service"), regions=turn.values("us_region"),
         situation=situation, compare_cue=base.has_cue("compare", text), choice_cue=base.has_cue("compare.choice", text),
-        joined=_joined(turn, named), used=_used(turn, named), advice_cue=base.has_cue("advice_request", text) or bool(ASKS_FOR_ONE.search(text)),
+        joined=_joined(turn, named), used=_used(turn, named), advice_cue=base.has_cue("advice_request", text) or situation and bool(ASKS_FOR_ONE.search(text)),
         asks=base.is_question(text),
         logistics=focus.topic == "advice" or _about_logistics(base, turn, named or placed, stage or concept),
         beyond_place=any(e.get("entity") in SITUATION_ENTITIES and not (
