@@ -1,4 +1,10 @@
-"""Custom Rasa pieces: NLU components (nlu.py), channels, and the documented patches to Rasa."""
-from addons import rasa_patches
+"""The project's pieces of Rasa, by kind. Importing this package changes nothing.
 
-rasa_patches.apply()
+nlu/       NLU components named in config.yml (tokenizer, entity extractor, intent classifier)
+channels/  input channels named in credentials.yml (REST, socket.io, wechat/) and their input checks
+stores/    the tracker store and the lock store named in endpoints.yml
+patches/   the changes to Rasa's own behaviour, one module each, applied by launch.py
+launch.py  `python -m addons.launch …`: Rasa's command line with the patches applied
+
+Rasa-free modules (channels/input_guard.py, channels/wechat/{crypto,state,text,xml}.py) import no Rasa.
+"""

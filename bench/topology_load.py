@@ -44,7 +44,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.load import conversations, percentile  # noqa: E402
-from knowledge import replies  # noqa: E402
+from conversation import replies  # noqa: E402
 
 APOLOGY = replies.action_unavailable().text
 

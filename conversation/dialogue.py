@@ -17,9 +17,9 @@ from conversation.focus import SLOT, Focus
 from conversation.turn import Outcome, Turn
 from conversation.understand import (DOMAIN_INTENTS, QTYPE_ATTRIBUTE, SMALLTALK, Question, asks_pages, decide,
                                      elliptical, read)
-from knowledge import replies
+from conversation import replies
 from knowledge.kb import Fact, KnowledgeBase, Service
-from knowledge.replies import Context, Reply
+from conversation.replies import Context, Reply
 from knowledge.retrieval import SOURCE_NOTE, StatementHit, quantity_kinds
 from knowledge.statements import FURTHER_COURSES
 from knowledge.routing import advise as evaluate, next_question

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
 
-from knowledge.replies import Context
+from conversation.replies import Context
 
 SLOT = "focus"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from knowledge.replies import Reply
+from conversation.replies import Reply
 
 
 @dataclass

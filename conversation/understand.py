@@ -15,7 +15,7 @@ from conversation.advisor import ANSWER_ENTITIES, SITUATION_ENTITIES
 from conversation.focus import Focus, resolve
 from conversation.turn import Turn
 from knowledge.kb import KnowledgeBase
-from knowledge.replies import Context
+from conversation.replies import Context
 
 SMALLTALK = ("greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "help")
 EXPLAIN_INTENTS = ("ask_concept", "ask_pain_points", "ask_stage_services", "ask_course_map")

@@ -28,7 +28,7 @@ trap stop INT TERM EXIT
 
 .venv/bin/rasa run actions --actions actions --port "$ACTIONS_PORT" &
 pids+=($!)
-.venv/bin/rasa run --model "$model" --port "$RASA_PORT" --credentials .run/credentials.yml \
+.venv/bin/python -m addons.launch run --model "$model" --port "$RASA_PORT" --credentials .run/credentials.yml \
   --endpoints .run/endpoints.yml --cors "http://localhost:$WEB_PORT" \
   --enable-api --auth-token="$RASA_AUTH_TOKEN" &
 pids+=($!)

@@ -7,11 +7,11 @@ Environment (all optional):
   TRACKER_DB_URL      SQLAlchemy URL of the tracker store, e.g. postgresql://user:pw@localhost/rasa;
                       default: an SQLite file in .run/ (nothing to install)
   REDIS_URL           redis://[user:password@]host:port/db (rediss:// for TLS) — use a Redis lock
-                      store (needed for several replicas; addons/redis_lock_store.py)
+                      store (needed for several replicas; addons/stores/lock_store.py)
   WECHAT_TOKEN, WECHAT_APPID, WECHAT_AES_KEY   enable the WeChat Official Account channel
   WECHAT_SECRET       its AppSecret (customer-service API: late and long replies)
   WECHAT_API_BASE, WECHAT_REPLY_BUDGET, WECHAT_MAX_BODY_BYTES, WECHAT_MAX_CLOCK_SKEW,
-  WECHAT_FOLLOWUP_DELAY, WECHAT_MAX_TEXT_BYTES   WeChat channel tuning (see addons/wechat.py)
+  WECHAT_FOLLOWUP_DELAY, WECHAT_MAX_TEXT_BYTES   WeChat channel tuning (see addons/channels/wechat/channel.py)
   WEB_ORIGIN          the widget page's origin for socket.io CORS (default http://localhost:8080);
                       several: comma-separated
   SOCKETIO_WEBSOCKETS false: the widget's socket.io stays on HTTP long-polling (default true)
@@ -35,10 +35,10 @@ def web_origins(env: dict) -> list[str]:
 
 
 def credentials(env: dict) -> dict:
-    # REST with input checks (addons/rest_channel.py); same URL as Rasa's: /webhooks/rest/webhook
-    creds: dict = {"addons.rest_channel.GuardedRestInput": None}
-    # Rasa's socket.io channel with the fixes in addons/socketio_channel.py (web chat widget).
-    creds["addons.socketio_channel.SocketIOInput"] = {
+    # REST with input checks (addons/channels/rest.py); same URL as Rasa's: /webhooks/rest/webhook
+    creds: dict = {"addons.channels.rest.GuardedRestInput": None}
+    # Rasa's socket.io channel with the fixes in addons/channels/socketio.py (web chat widget).
+    creds["addons.channels.socketio.SocketIOInput"] = {
         "user_message_evt": "user_uttered",
         "bot_message_evt": "bot_uttered",
         "session_persistence": True,
@@ -46,25 +46,25 @@ def credentials(env: dict) -> dict:
         "websockets": env.get("SOCKETIO_WEBSOCKETS", "true").lower() not in ("0", "false", "no"),
     }
     if env.get("WECHAT_TOKEN") and env.get("WECHAT_APPID"):
-        creds["addons.wechat.WeChatInput"] = {
+        creds["addons.channels.wechat.channel.WeChatInput"] = {
             "token": env["WECHAT_TOKEN"],
             "appid": env["WECHAT_APPID"],
             "aes_key": env.get("WECHAT_AES_KEY") or None,
             "api_base": env.get("WECHAT_API_BASE", "https://api.weixin.qq.com"),
             "secret": env.get("WECHAT_SECRET") or None,
         }
-        # Optional tuning (addons/wechat.py): seconds to wait before answering "success" and
+        # Optional tuning (addons/channels/wechat/channel.py): seconds to wait before answering "success" and
         # replying through the customer-service API, body limit, accepted clock skew.
         for name, key in (("WECHAT_REPLY_BUDGET", "reply_budget"), ("WECHAT_MAX_BODY_BYTES", "max_body_bytes"),
                           ("WECHAT_MAX_CLOCK_SKEW", "max_clock_skew"), ("WECHAT_FOLLOWUP_DELAY", "followup_delay"),
                           ("WECHAT_MAX_TEXT_BYTES", "max_text_bytes")):
             if env.get(name):
-                creds["addons.wechat.WeChatInput"][key] = float(env[name])
+                creds["addons.channels.wechat.channel.WeChatInput"][key] = float(env[name])
     return creds
 
 
 # Rasa's SQL tracker store that keeps each conversation's tracker between messages (same keys as "SQL").
-TRACKER_STORE_TYPE = "addons.tracker_store.CachedSQLTrackerStore"
+TRACKER_STORE_TYPE = "addons.stores.tracker_store.CachedSQLTrackerStore"
 
 
 def tracker_store(env: dict) -> dict:
@@ -99,10 +99,10 @@ def endpoints(env: dict) -> dict:
 
 
 def lock_store(url: str) -> dict:
-    """Rasa's Redis lock store with atomic lock updates (addons/redis_lock_store.py): Rasa 3.6's own
+    """Rasa's Redis lock store with atomic lock updates (addons/stores/lock_store.py): Rasa 3.6's own
     `type: redis` can lose or stall a message when two replicas touch one conversation at once."""
     parsed = urlparse(url)
-    config = {"type": "addons.redis_lock_store.AtomicRedisLockStore", "url": parsed.hostname or "localhost",
+    config = {"type": "addons.stores.lock_store.AtomicRedisLockStore", "url": parsed.hostname or "localhost",
               "port": parsed.port or 6379, "db": int((parsed.path or "/0").lstrip("/") or 0)}
     if parsed.username:
         config["username"] = parsed.username

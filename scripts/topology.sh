@@ -172,7 +172,7 @@ for i in "${!rasa_ports[@]}"; do
   .venv/bin/python scripts/runtime_config.py "$dir/rasa-$n"   # credentials.yml, endpoints.yml
   chmod 600 "$dir/rasa-$n/endpoints.yml"                      # it holds the database password
   echo "== Rasa replica $n on $HOST:$port"
-  start "rasa-$n" "$dir/logs/rasa-$n.log" .venv/bin/rasa run --model "$model" --interface "$HOST" --port "$port" \
+  start "rasa-$n" "$dir/logs/rasa-$n.log" .venv/bin/python -m addons.launch run --model "$model" --interface "$HOST" --port "$port" \
     --credentials "$dir/rasa-$n/credentials.yml" --endpoints "$dir/rasa-$n/endpoints.yml"
   upstream+="    server $HOST:$port max_fails=3 fail_timeout=10s;"$'\n'
   if [[ $n -eq 1 ]]; then
@@ -235,7 +235,7 @@ $upstream        keepalive 16;
 $upstream    }
 
     # WeChat: the channel keeps retries' dedup and each user's numbered options in the replica's
-    # memory (addons/wechat_state.py), so a user's requests go to one replica: hash on the openid
+    # memory (addons/channels/wechat/state.py), so a user's requests go to one replica: hash on the openid
     # WeChat puts in the query string.
     upstream rasa_wechat {
         hash \$arg_openid consistent;

@@ -81,6 +81,11 @@ def model_path() -> str:
     return str(ROOT / subprocess.check_output([str(ROOT / "scripts" / "model_path.sh")], text=True).strip())
 
 
+# The project's Rasa runs with its patches (addons/launch.py); the stock comparison without them.
+RASA_PATCHED = (str(ROOT / ".venv/bin/python"), "-m", "addons.launch")
+RASA_STOCK = (str(ROOT / ".venv/bin/rasa"),)
+
+
 def start_assistant(extra_args: tuple[str, ...] = (), extra_env: dict | None = None, model: str | None = None,
                     endpoints: Path | None = None, credentials: Path | None = None,
                     stock_rasa: bool = False) -> Assistant:
@@ -97,7 +102,7 @@ def start_assistant(extra_args: tuple[str, ...] = (), extra_env: dict | None = N
     runtime_config.write(config_dir, env, stock_rasa)
     actions = _start_actions(actions_port, env, tag)
     rasa = subprocess.Popen(
-        [str(ROOT / ".venv/bin/rasa"), "run", "--model", model, "--port", str(rasa_port),
+        [*(RASA_STOCK if stock_rasa else RASA_PATCHED), "run", "--model", model, "--port", str(rasa_port),
          "--credentials", str(credentials or config_dir / "credentials.yml"),
          "--endpoints", str(endpoints or config_dir / "endpoints.yml"), *extra_args],
         cwd=ROOT, env=env, stdout=open(LOGS / f"rasa-{tag}.log", "w"), stderr=subprocess.STDOUT)

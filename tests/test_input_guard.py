@@ -1,7 +1,7 @@
 """The checks every public channel applies to a seller's raw message."""
 import pytest
 
-from addons.input_guard import check_message, valid_sender
+from addons.channels.input_guard import check_message, valid_sender
 
 
 @pytest.mark.parametrize("raw", ["", "   ", "\u0000\u0007", None, 42, ["x"], "<br/><p></p>"])

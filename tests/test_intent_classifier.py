@@ -1,4 +1,4 @@
-"""The intent classifier (addons/intent_classifier.py): its features are scikit-learn's TF-IDF, it
+"""The intent classifier (addons/nlu/intent_classifier.py): its features are scikit-learn's TF-IDF, it
 learns the training data, survives persist/load unchanged, and says nothing about unknown input."""
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from addons.intent_classifier import CHAR, LinearIntentClassifier, _Vectorizer, features
-from addons.nlu import NormalizingJiebaTokenizer
+from addons.nlu.intent_classifier import CHAR, LinearIntentClassifier, _Vectorizer, features
+from addons.nlu.tokenizer import NormalizingJiebaTokenizer
 
 EXAMPLES = {
     "greet": ["你好", "在吗", "hello", "哈喽", "您好呀", "hi there"],

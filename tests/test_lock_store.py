@@ -1,4 +1,4 @@
-"""The Redis lock store the replicas share (addons/redis_lock_store.py), against a real Redis server:
+"""The Redis lock store the replicas share (addons/stores/lock_store.py), against a real Redis server:
 Rasa's lock format and ticket semantics, and one holder at a time across processes.
 
 Redis: scripts/system_deps.sh redis installs it when missing (as root; CI runs as root); a server is
@@ -44,7 +44,7 @@ def redis_port():
 
 
 def atomic(port: int):
-    from addons.redis_lock_store import AtomicRedisLockStore
+    from addons.stores.lock_store import AtomicRedisLockStore
 
     return AtomicRedisLockStore(host="127.0.0.1", port=port, db=0)
 
@@ -54,17 +54,17 @@ def test_runtime_config_and_rasa_build_the_atomic_store(redis_port):
     from rasa.core.utils import number_of_sanic_workers
     from rasa.utils.endpoints import EndpointConfig
 
-    from addons.redis_lock_store import AtomicRedisLockStore
+    from addons.stores.lock_store import AtomicRedisLockStore
 
     config = runtime_config.endpoints({"REDIS_URL": f"redis://127.0.0.1:{redis_port}/3"})["lock_store"]
-    assert config == {"type": "addons.redis_lock_store.AtomicRedisLockStore", "url": "127.0.0.1",
+    assert config == {"type": "addons.stores.lock_store.AtomicRedisLockStore", "url": "127.0.0.1",
                       "port": redis_port, "db": 3}
     store = LockStore.create(EndpointConfig.from_dict(config))
     assert isinstance(store, AtomicRedisLockStore) and isinstance(store, RedisLockStore)
     assert store.red.connection_pool.connection_kwargs["db"] == 3
     assert number_of_sanic_workers(store) == 1  # SANIC_WORKERS > 1 is allowed with it (not in-memory)
     assert runtime_config.lock_store("rediss://u:pw@redis.internal:6380/1") == {
-        "type": "addons.redis_lock_store.AtomicRedisLockStore", "url": "redis.internal", "port": 6380, "db": 1,
+        "type": "addons.stores.lock_store.AtomicRedisLockStore", "url": "redis.internal", "port": 6380, "db": 1,
         "username": "u", "password": "pw", "use_ssl": True}
 
 

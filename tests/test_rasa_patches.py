@@ -1,5 +1,6 @@
-"""The patches to Rasa (addons/rasa_patches.py): action-result validation accepts what Rasa accepts
-and refuses what it refuses; action calls reuse their connection; SQLite runs in WAL mode."""
+"""The patches to Rasa (addons/patches/): each applied once, only on the Rasa it was written for;
+action-result validation accepts what Rasa accepts and refuses what it refuses; action calls reuse
+their connection; SQLite runs in WAL mode; RulePolicy and the applied events give Rasa's results."""
 import asyncio
 from pathlib import Path
 
@@ -9,11 +10,34 @@ from hypothesis import strategies as st
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 
-import addons  # noqa: F401 - applies the patches
+from addons import patches
+
+patches.apply()
 
 
-def test_the_patch_is_installed():
-    assert RemoteAction._validate_action_result.__module__ == "addons.rasa_patches"
+def test_the_patches_are_installed_once():
+    assert RemoteAction._validate_action_result.__module__ == "addons.patches.action_validation"
+    run = RemoteAction.run
+    patches.apply()
+    assert RemoteAction.run is run and run.__module__ == "addons.patches.action_failures"
+
+
+def test_another_rasa_release_is_refused():
+    with pytest.raises(patches.RasaVersionMismatch, match="3.7.0"):
+        patches.check_version("3.7.0")
+    patches.check_version(__import__("rasa").__version__)
+
+
+def test_importing_rasa_free_modules_imports_no_rasa():
+    import subprocess
+    import sys
+
+    code = ("import sys; import addons.channels.input_guard, addons.channels.wechat.crypto, "
+            "addons.channels.wechat.state, addons.channels.wechat.text, addons.channels.wechat.xml, "
+            "conversation.dialogue, knowledge.kb; print(sorted(m for m in sys.modules if m.split('.')[0] in ('rasa', 'tensorflow')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1]).stdout.strip()
+    assert out == "[]"
 
 
 def test_a_valid_action_reply_passes():
@@ -47,13 +71,13 @@ REPLIES = st.one_of(
 @settings(max_examples=600, deadline=None)
 @given(REPLIES)
 def test_the_per_event_type_check_accepts_exactly_what_the_whole_schema_accepts(reply):
-    from addons.rasa_patches import _action_result_validator, _passes_by_event_type
+    from addons.patches.action_validation import _action_result_validator, _passes_by_event_type
 
     assert _passes_by_event_type(reply) == _action_result_validator().is_valid(reply)
 
 
 def test_the_replies_the_actions_send_pass_the_quick_check():
-    from addons.rasa_patches import _passes_by_event_type
+    from addons.patches.action_validation import _passes_by_event_type
 
     reply = {"events": [{"event": "slot", "timestamp": None, "name": "last_service", "value": "AWD"},
                         {"event": "followup", "name": "action_listen"},
@@ -102,7 +126,7 @@ async def _count_connections(make_endpoint) -> tuple[int, list]:
 
 
 def test_action_calls_reuse_one_connection():
-    from addons.rasa_patches import _keep_connections_alive
+    from addons.patches.action_connections import _keep_connections_alive
 
     def kept(endpoint):
         _keep_connections_alive(endpoint)
@@ -128,7 +152,7 @@ def test_the_sequential_graph_runner_gives_what_dask_gives(tmp_path):
     from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.core.channels.channel import UserMessage
 
-    from addons.rasa_patches import SequentialGraphRunner
+    from addons.patches.graph_runner import SequentialGraphRunner
     from tests.servers import model_path
 
     agent = Agent.load(model_path())
@@ -160,7 +184,7 @@ def test_the_heap_is_frozen_once_rasa_has_loaded_its_model(monkeypatch):
 
     import rasa.core.run
 
-    from addons import rasa_patches
+    from addons.patches import gc_freeze
 
     agent = object()
 
@@ -168,7 +192,7 @@ def test_the_heap_is_frozen_once_rasa_has_loaded_its_model(monkeypatch):
         assert args == ("model.tar.gz", None, None)
         return agent
 
-    monkeypatch.setattr(rasa_patches, "_load_agent_on_start", rasas_loader)
+    monkeypatch.setattr(gc_freeze._load_agent_then_freeze_heap, "rasas", rasas_loader)
     gc.unfreeze()
     try:
         assert gc.get_freeze_count() == 0
@@ -222,7 +246,7 @@ def test_recent_states_are_the_end_of_rasas_past_states(steps, how_many):
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from addons.rasa_patches import _recent_states
+    from addons.patches.rule_states import _recent_states
 
     domain = Domain.from_yaml(_TEST_DOMAIN_YAML)
     tracker = DialogueStateTracker("s", domain.slots)
@@ -246,7 +270,7 @@ def test_applied_events_continued_are_rasas(steps):
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from addons.rasa_patches import _applied_events
+    from addons.patches.applied_events import _applied_events
 
     tracker = DialogueStateTracker("s", Domain.from_yaml(_TEST_DOMAIN_YAML).slots)
     for kind, n, look in steps:
@@ -275,7 +299,7 @@ def test_rule_policy_predicts_what_it_predicts_without_the_patch(monkeypatch):
     from rasa.shared.core.events import ActionExecuted, BotUttered, Restarted, UserUttered, UserUtteranceReverted
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from addons import rasa_patches
+    from addons.patches import rule_states
     from tests.servers import model_path
 
     agent = Agent.load(model_path())
@@ -295,8 +319,8 @@ def test_rule_policy_predicts_what_it_predicts_without_the_patch(monkeypatch):
     policy.__dict__.pop("_longest_rule", None)
 
     def predict(tracker, patched: bool):
-        monkeypatch.setattr(RulePolicy, "_prediction_states", rasa_patches._rule_prediction_states if patched
-                            else rasa_patches._rule_policy_prediction_states)
+        monkeypatch.setattr(RulePolicy, "_prediction_states", rule_states._rule_prediction_states if patched
+                            else rule_states._rule_policy_prediction_states)
         prediction = policy.predict_action_probabilities(tracker, domain)
         return prediction.probabilities, prediction.hide_rule_turn, [e.as_dict() for e in prediction.events]
 
@@ -322,7 +346,7 @@ def test_rule_policy_predicts_what_it_predicts_without_the_patch(monkeypatch):
         if i == 44:  # the next message is a greeting
             tracker.update(Restarted())
             tracker.update(ActionExecuted("action_listen"))
-    assert rasa_patches._longest_rule(policy) == 3
+    assert rule_states._longest_rule(policy) == 3
     assert actions.count("action_restart") == 2  # greet at the start, and again after the restart
     assert actions.count("action_back") >= 10
     assert len(tracker._states_so_far.replayed) > 300  # continued, not rebuilt, since the restart
@@ -339,7 +363,7 @@ def test_a_custom_action_gets_the_whole_state_with_this_turns_events(monkeypatch
     from rasa_sdk import Tracker
 
     from actions.actions import turn_from
-    from addons import rasa_patches
+    from addons.patches import action_events
     from tests.servers import ROOT
 
     domain = Domain.load(str(ROOT / "domain.yml"))
@@ -353,7 +377,7 @@ def test_a_custom_action_gets_the_whole_state_with_this_turns_events(monkeypatch
         tracker.update(BotUttered(f"答案{i}"))
     action = RemoteAction("action_respond", None)
     ours = action._action_call_format(tracker, domain)
-    rasas = rasa_patches._action_call_format(action, tracker, domain)
+    rasas = action_events._action_call_format(action, tracker, domain)
     assert [e["event"] for e in ours["tracker"]["events"]] == ["user", "slot", "action", "bot"]
     assert ours["tracker"]["events"][0]["text"] == "FBA是什么"
     assert len(rasas["tracker"]["events"]) == 15

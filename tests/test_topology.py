@@ -113,7 +113,7 @@ def test_nginx_fronts_two_replicas_sharing_postgres_and_redis(topology):
     for name in ("rasa-1", "rasa-2"):
         endpoints = (topology.dir / name / "endpoints.yml").read_text()
         assert "dialect: postgresql" in endpoints and f"port: {topology.ports['PG_PORT']}" in endpoints
-        assert "type: addons.redis_lock_store.AtomicRedisLockStore" in endpoints
+        assert "type: addons.stores.lock_store.AtomicRedisLockStore" in endpoints
     conf = (topology.dir / "nginx" / "nginx.conf").read_text()
     rest_upstream = conf.split("upstream rasa {", 1)[1].split("}", 1)[0]
     assert "hash" not in rest_upstream and "ip_hash" not in rest_upstream  # REST is round-robin

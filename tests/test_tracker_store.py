@@ -1,4 +1,4 @@
-"""addons/tracker_store.py: the kept tracker is reused only while the database still holds exactly
+"""addons/stores/tracker_store.py: the kept tracker is reused only while the database still holds exactly
 what it was saved with, and the rows written are the ones Rasa's own SQLTrackerStore writes."""
 import asyncio
 
@@ -9,8 +9,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from addons.tracker_store import CachedSQLTrackerStore
-from addons.wechat import forget_conversation
+from addons.stores.tracker_store import CachedSQLTrackerStore
+from addons.channels.wechat.channel import forget_conversation
 from tests.servers import ROOT
 
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
@@ -154,7 +154,7 @@ def test_a_tracker_saved_twice_in_one_message_is_stored_once(stores):
 def test_only_recent_conversations_are_kept(stores, monkeypatch):
     """The cache is bounded: the oldest conversation beyond the limit is rebuilt from the
     database (a new tracker object with the same events), the newer ones are reused."""
-    import addons.tracker_store as module
+    import addons.stores.tracker_store as module
 
     cached, _, _ = stores
     monkeypatch.setattr(module, "KEPT_CONVERSATIONS", 3)
@@ -170,7 +170,7 @@ def test_only_recent_conversations_are_kept(stores, monkeypatch):
 
 
 def test_idle_conversations_are_not_kept(stores, monkeypatch):
-    import addons.tracker_store as module
+    import addons.stores.tracker_store as module
 
     cached, _, _ = stores
     clock = [1000.0]

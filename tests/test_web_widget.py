@@ -1,5 +1,5 @@
 """The sellers' chat page (web/chat/, served by web/server.py) in headless Chromium, talking to Rasa's
-socket.io channel (addons/socketio_channel.py) with the real model and action server.
+socket.io channel (addons/channels/socketio.py) with the real model and action server.
 
 Needs: the widget bundle (`make webchat`) and Debian's chromium (`scripts/system_deps.sh chromium`);
 `make test` provides both. Nothing here reaches beyond localhost: the test fails if the page asks any
@@ -34,7 +34,7 @@ GREETING = "你好！我是亚马逊跨境供应链服务助手"
 # -- the channel, without servers -------------------------------------------------------------------
 
 def _channel(**credentials):
-    from addons.socketio_channel import SocketIOInput
+    from addons.channels.socketio import SocketIOInput
 
     channel = SocketIOInput.from_credentials({"session_persistence": True, **credentials})
 
@@ -51,15 +51,15 @@ def test_runtime_config_uses_the_fixed_channel_limited_to_the_page_origin():
 
     creds = runtime_config.credentials({"WEB_ORIGIN": "http://localhost:9999"})
     assert "socketio" not in creds
-    channel = creds["addons.socketio_channel.SocketIOInput"]
+    channel = creds["addons.channels.socketio.SocketIOInput"]
     assert channel["session_persistence"] is True
     assert channel["user_message_evt"] == "user_uttered" and channel["bot_message_evt"] == "bot_uttered"
     assert channel["cors_allowed_origins"] == ["http://localhost:9999"]
     assert channel["websockets"] is True
-    default = runtime_config.credentials({})["addons.socketio_channel.SocketIOInput"]
+    default = runtime_config.credentials({})["addons.channels.socketio.SocketIOInput"]
     assert default["cors_allowed_origins"] == ["http://localhost:8080"]
     assert runtime_config.credentials({"SOCKETIO_WEBSOCKETS": "false"})[
-        "addons.socketio_channel.SocketIOInput"]["websockets"] is False
+        "addons.channels.socketio.SocketIOInput"]["websockets"] is False
 
 
 def test_channel_settings_reach_engineio():
@@ -100,11 +100,12 @@ def test_session_request_puts_the_socket_in_the_session_room():
 def test_websocket_shim_lets_sanic_wait_on_coroutines():
     from sanic.server.websockets import impl
 
-    from addons.socketio_channel import WEBSOCKET_SHIM
+    from addons.patches import socketio_websocket
 
     if sys.version_info < (3, 11):
         pytest.skip("the shim is only needed on Python 3.11+")
-    assert WEBSOCKET_SHIM
+    socketio_websocket.apply()
+    assert socketio_websocket.usable()
 
     async def value():
         return 42

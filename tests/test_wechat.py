@@ -26,10 +26,10 @@ from wechatpy.crypto import PrpCrypto, WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException
 from wechatpy.utils import WeChatSigner, check_signature as wechatpy_check_signature
 
-from addons import wechat_text, wechat_xml
-from addons.wechat_crypto import AppIdMismatch, CryptoError, MessageCipher, check_signature, decode_aes_key, signature
-from addons.wechat_cs import CustomerServiceClient
-from addons.wechat_state import ExpiringLRU
+from addons.channels.wechat import text as wechat_text, xml as wechat_xml
+from addons.channels.wechat.crypto import AppIdMismatch, CryptoError, MessageCipher, check_signature, decode_aes_key, signature
+from addons.channels.wechat.customer_service import CustomerServiceClient
+from addons.channels.wechat.state import ExpiringLRU
 
 TOKEN = "wechat-test-token"
 APPID = "wx0123456789abcdef"
@@ -372,7 +372,7 @@ def test_customer_service_client_caches_the_token_and_renews_a_refused_one():
 
 def test_channel_processing_with_a_fake_bot():
     """The channel's own logic, without Rasa: split replies, retries, the budget, numbered options."""
-    from addons.wechat import WeChatInput
+    from addons.channels.wechat.channel import WeChatInput
 
     api = FakeWeChatAPI()
     long_text = "\n\n".join(f"第{i}段：" + "这是一段很长的说明文字。" * 20 for i in range(6))  # ~4 KB
@@ -445,7 +445,7 @@ def test_forget_conversation_deletes_from_rasa_tracker_stores(tmp_path):
     from rasa.shared.core.events import UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from addons.wechat import forget_conversation
+    from addons.channels.wechat.channel import forget_conversation
 
     domain = Domain.empty()
 
@@ -466,12 +466,12 @@ def test_forget_conversation_deletes_from_rasa_tracker_stores(tmp_path):
 def test_runtime_config_enables_the_channel_from_the_environment():
     from tests.servers import runtime_config
 
-    assert "addons.wechat.WeChatInput" not in runtime_config.credentials({})
+    assert "addons.channels.wechat.channel.WeChatInput" not in runtime_config.credentials({})
     creds = runtime_config.credentials({"WECHAT_TOKEN": "t", "WECHAT_APPID": "wx1", "WECHAT_AES_KEY": AES_KEY,
                                         "WECHAT_SECRET": "s", "WECHAT_REPLY_BUDGET": "0.5"})
-    wechat = creds["addons.wechat.WeChatInput"]
+    wechat = creds["addons.channels.wechat.channel.WeChatInput"]
     assert wechat["token"] == "t" and wechat["secret"] == "s" and wechat["reply_budget"] == 0.5
-    from addons.wechat import WeChatInput
+    from addons.channels.wechat.channel import WeChatInput
 
     channel = WeChatInput.from_credentials(wechat)
     assert channel.name() == "wechat" and channel.reply_budget == 0.5 and channel.cipher and channel.cs

@@ -1,21 +1,11 @@
-"""Custom Rasa NLU components: thin adapters over the knowledge package.
-
-NormalizingJiebaTokenizer  normalises the text (full-width → half-width, Traditional → Simplified,
-                           acronym case) and then tokenises it with jieba and the generated domain
-                           dictionary, so every later component sees the same normal form.
-KnowledgeEntityExtractor   adds the knowledge base's deterministic mentions (services, marketplaces,
-                           attributes, quantities ...) with canonical values; where it and another extractor
-                           disagree on a span, the knowledge base wins.
-"""
+"""NormalizingJiebaTokenizer: normalises the text (full-width → half-width, Traditional → Simplified,
+acronym case) and then tokenises it with jieba and the generated domain dictionary, so every later
+component sees the same normal form (knowledge/text.py)."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import List, Optional, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.shared.nlu.constants import ENTITIES, TEXT
@@ -55,33 +45,6 @@ class NormalizingJiebaTokenizer(JiebaTokenizer):
         return [t for t in super().tokenize(message, attribute) if t.text.strip()]
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
-class KnowledgeEntityExtractor(GraphComponent, EntityExtractorMixin):
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "KnowledgeEntityExtractor":
-        return cls(config)
-
-    def __init__(self, config: Dict[Text, Any]) -> None:
-        self.component_config = config
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        finder = kb.load().finder
-        for message in messages:
-            found = [m.as_entity() for m in finder.find(message.get(TEXT) or "")]
-            kept = [e for e in message.get(ENTITIES, []) if not any(_overlap(e, f) for f in found)]
-            message.set(ENTITIES, kept + self.add_extractor_name(found), add_to_output=True)
-        return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
-
-
 def _renormalize_entity_values(example: Message, before: Text, after: Text) -> None:
     """An annotation's value is its text ("[awd](service)"); keep it equal to the normalised text,
     or the synonym mapper would learn "awd" → "awd" and "Awd" → "Awd" as conflicting synonyms."""
@@ -89,7 +52,3 @@ def _renormalize_entity_values(example: Message, before: Text, after: Text) -> N
         start, end = entity.get("start"), entity.get("end")
         if start is not None and entity.get("value") == before[start:end]:
             entity["value"] = after[start:end]
-
-
-def _overlap(a: Dict[Text, Any], b: Dict[Text, Any]) -> bool:
-    return a.get("start", 0) < b["end"] and b["start"] < a.get("end", 0)

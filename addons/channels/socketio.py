@@ -1,7 +1,7 @@
 """Rasa's socket.io channel (the web chat widget's), fixed for this stack: Rasa 3.6, python-socketio 5.18,
 Sanic 21.12 and Python 3.11. Same events and settings as the stock `socketio` channel, plus two:
 
-    addons.socketio_channel.SocketIOInput:
+    addons.channels.socketio.SocketIOInput:
       user_message_evt: user_uttered
       bot_message_evt: bot_uttered
       session_persistence: true
@@ -16,82 +16,36 @@ What it fixes (see the README's "Web chat"):
    awaits it when it is awaitable (and still works with a synchronous `enter_room`).
 2. Websockets work on Python 3.11. Sanic 21.12's websocket implementation passes bare coroutines to
    `asyncio.wait`, which Python 3.11 forbids ("Passing coroutines is forbidden", sanic-org/sanic#2377;
-   fixed in later Sanic, but Rasa 3.6 pins sanic <21.13). `install_sanic_websocket_shim()` gives
+   fixed in later Sanic, but Rasa 3.6 pins sanic <21.13). addons/patches/socketio_websocket.py gives
    `sanic.server.websockets.impl` an `asyncio` whose `wait` wraps coroutines in tasks first — exactly
-   what `asyncio.wait` itself did up to Python 3.10 — and is applied when this module is imported.
+   what `asyncio.wait` itself did up to Python 3.10; without it upgrades stay off.
    `websockets: false` turns upgrades off instead (the widget then stays on long-polling).
 3. Only the chat page may connect: `cors_allowed_origins` is given to Engine.IO, which answers CORS for
    /socket.io/ and refuses other `Origin`s on every request, the websocket upgrade included (browsers
    do not apply CORS to websockets). Sanic-CORS (`rasa run --cors`) is told to leave those responses
    alone so a browser never sees a doubled Access-Control-Allow-Origin header.
-4. Messages go through addons.input_guard like every public channel's: control characters out, very
+4. Messages go through addons.channels.input_guard like every public channel's: control characters out, very
    long messages cut with a note, empty ones answered politely; malformed events are ignored.
 """
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
-import sys
-import types
 import uuid
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
 from rasa.core.channels.socketio import SocketIOOutput
 from sanic import Blueprint
 
-from addons.input_guard import check_message, valid_sender
+from addons.channels.input_guard import check_message, valid_sender
+from addons.patches import socketio_websocket
 
 logger = logging.getLogger(__name__)
 
 
-# -- 2. Sanic 21.12 websockets on Python 3.11 ------------------------------------------------------
 
-class _AsyncioWithLegacyWait(types.ModuleType):
-    """Stands in for the `asyncio` module inside sanic.server.websockets.impl: everything is asyncio's,
-    except `wait`, which accepts coroutines again by wrapping them in tasks (Futures pass unchanged,
-    so Sanic's `done_task is self.recv_cancel` checks keep working)."""
-
-    def __init__(self) -> None:
-        super().__init__("asyncio")
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(asyncio, name)
-
-    @staticmethod
-    async def wait(fs: Iterable[Any], *args: Any, **kwargs: Any) -> Any:
-        return await asyncio.wait([asyncio.ensure_future(f) for f in fs], *args, **kwargs)
-
-
-def _sanic_needs_shim() -> bool:
-    if sys.version_info < (3, 11):
-        return False
-    try:
-        import sanic
-
-        major = int(sanic.__version__.split(".")[0])
-    except (ImportError, ValueError):
-        return False
-    return major < 22
-
-
-def install_sanic_websocket_shim() -> bool:
-    """Makes Sanic 21.x websockets usable on Python 3.11; idempotent. Returns whether it is in place."""
-    if not _sanic_needs_shim():
-        return False
-    try:
-        from sanic.server.websockets import impl
-    except ImportError:  # another Sanic layout: nothing to patch
-        return False
-    if not isinstance(impl.asyncio, _AsyncioWithLegacyWait):
-        impl.asyncio = _AsyncioWithLegacyWait()
-        logger.debug("sanic websockets: asyncio.wait shim for Python 3.11 installed")
-    return True
-
-
-WEBSOCKET_SHIM = install_sanic_websocket_shim()
 
 
 # -- the channel ------------------------------------------------------------------------------------
@@ -175,7 +129,7 @@ class SocketIOInput(RasaSocketIOInput):
         sio.on(self.user_message_evt, handle_message, namespace=self.namespace)
 
         # 2. websockets, or long-polling only.
-        sio.eio.allow_upgrades = bool(self.websockets and (WEBSOCKET_SHIM or not _sanic_needs_shim()))
+        sio.eio.allow_upgrades = bool(self.websockets and socketio_websocket.usable())
 
         # 3. origins: Engine.IO checks them and answers CORS for /socket.io/ itself.
         if self.cors_allowed_origins is not None:

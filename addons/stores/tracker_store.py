@@ -16,7 +16,7 @@ Only recent conversations are kept (KEPT_CONVERSATIONS, KEPT_SECONDS): an unboun
 grow with every seller ever seen, and every full garbage collection walks each kept tracker's
 objects (about 0.09 ms per tracker here). A conversation no longer kept is rebuilt from the database, as Rasa does.
 
-Configured in endpoints.yml as `type: addons.tracker_store.CachedSQLTrackerStore` with the same keys
+Configured in endpoints.yml as `type: addons.stores.tracker_store.CachedSQLTrackerStore` with the same keys
 as `type: SQL` (scripts/runtime_config.py).
 """
 from __future__ import annotations

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from knowledge import replies
+from conversation import replies
 from knowledge.text import MAX_MESSAGE_CHARS, clean
 
 MAX_SENDER_CHARS = 128

@@ -1,6 +1,6 @@
 """Rasa's REST channel (same URL: /webhooks/rest/webhook) with the input checks every public entry
 point needs: a 4xx with a JSON error for a wrong content type, an oversized body, invalid JSON or a
-bad sender; the message itself goes through addons.input_guard."""
+bad sender; the message itself goes through addons.channels.input_guard."""
 from __future__ import annotations
 
 import json
@@ -12,8 +12,8 @@ from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from addons.input_guard import MAX_BODY_BYTES, check_message, valid_sender
-from knowledge import replies
+from addons.channels.input_guard import MAX_BODY_BYTES, check_message, valid_sender
+from conversation import replies
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 Enabled by a credentials entry (scripts/runtime_config.py writes it when WECHAT_TOKEN and
 WECHAT_APPID are set):
 
-    addons.wechat.WeChatInput:
+    addons.channels.wechat.channel.WeChatInput:
       token: ...            the Token from the admin console's server configuration
       appid: wx...          the AppID
       aes_key: ...          the EncodingAESKey (safe mode); optional in plaintext mode
@@ -50,12 +50,12 @@ from sanic.response import HTTPResponse
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.core.tracker_store import SQLTrackerStore
 
-from addons import wechat_text, wechat_xml
-from addons.input_guard import check_message
-from knowledge import replies
-from addons.wechat_crypto import AppIdMismatch, CryptoError, MessageCipher, check_signature, signature
-from addons.wechat_cs import CustomerServiceClient
-from addons.wechat_state import Delivery, ExpiringLRU
+from addons.channels.wechat import text as wechat_text, xml as wechat_xml
+from addons.channels.input_guard import check_message
+from conversation import replies
+from addons.channels.wechat.crypto import AppIdMismatch, CryptoError, MessageCipher, check_signature, signature
+from addons.channels.wechat.customer_service import CustomerServiceClient
+from addons.channels.wechat.state import Delivery, ExpiringLRU
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ change to a lock is one Lua script that Redis runs atomically. Reads (`get_lock`
 endpoints.yml (scripts/runtime_config.py writes it when REDIS_URL is set):
 
     lock_store:
-      type: addons.redis_lock_store.AtomicRedisLockStore
+      type: addons.stores.lock_store.AtomicRedisLockStore
       url: redis.example.internal
       port: 6379
       db: 0
