@@ -14,7 +14,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install kb train model-path test-unit test-rasa test-e2e clean webchat topology topology-test bench
+.PHONY: run test test-fast check install kb train clean webchat topology topology-test bench
 
 run: install kb train webchat
 	scripts/run.sh

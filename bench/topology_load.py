@@ -55,7 +55,6 @@ class Sent:
     turn: int
     text: str
     kind: str  # "conversation" | "burst"
-    sent_at: float = 0.0  # seconds since the load started
     status: int = 0
     latency_ms: float = 0.0
     replies: list = field(default_factory=list)  # the texts of the REST reply
@@ -85,7 +84,6 @@ class LoadResult:
 
 
 async def _post(session: aiohttp.ClientSession, url: str, item: Sent, started: float) -> None:
-    item.sent_at = time.perf_counter() - started
     t0 = time.perf_counter()
     try:
         async with session.post(f"{url}/webhooks/rest/webhook", json={"sender": item.sender, "message": item.text},

@@ -105,7 +105,7 @@ def search(base: KnowledgeBase, q: Question) -> Outcome:
 def _of_something_else(base: KnowledgeBase, q: Question) -> bool:
     """A real question with words of its own that the document never uses ("深圳有什么好餐厅"), not a
     vague one ("那个东西咋弄")."""
-    asks = q.qtype is not None or bool(re.search(r"[?？吗呢么]\s*$|推荐|介绍|告诉我|帮我|请问|求", q.text))
+    asks = q.qtype is not None or bool(re.search(r"[?？吗呢么]\s*$", q.text)) or base.has_cue("request", q.text)
     vague = set(base.cue_words("vague"))
     own = [t for t in base.terms(q.text) if not t.startswith(("@", "·", "²")) and len(t) >= 2
            and t not in vague and not base.statement_index.knows(t) and not base.has_cue("question_type", t)]
@@ -166,7 +166,11 @@ def _pages(base: KnowledgeBase, q: Question, hits: list[StatementHit]) -> Outcom
 
 
 def _english_asked(base: KnowledgeBase, q: Question) -> bool:
-    return bool(re.search(r"英文|english|full name|stands? for", q.text, re.IGNORECASE))
+    return base.has_cue("english_name", q.text)
+
+
+def _holds(text: str, words) -> bool:
+    return any(w in text for w in words)
 
 
 def _in_domain(q: Question) -> bool:
@@ -177,12 +181,8 @@ def _unsure(base: KnowledgeBase, q: Question) -> Outcome:
     guesses = [i["name"] for i in q.turn.ranking if i.get("name") not in ("nlu_fallback", None)][:3]
     buttons = []
     for intent in guesses:
-        if intent == "ask_recommendation":
-            buttons.append(replies.START_ADVICE_BUTTON)
-        elif intent == "ask_stage_services":
-            buttons.append(("有哪些物流服务", "/ask_stage_services"))
-        elif intent == "ask_concept":
-            buttons.append(("什么是跨境供应链", replies.payload("ask_concept", concept="supply_chain")))
+        if intent in replies.GUESS_BUTTONS:
+            buttons.append(replies.GUESS_BUTTONS[intent])
     return Outcome(replies.unsure(base, list(dict.fromkeys(buttons))))
 
 
@@ -271,13 +271,14 @@ def _siblings(base: KnowledgeBase, q: Question, found) -> list:
 def _verdict(base: KnowledgeBase, q: Question, said: str, note: str, coverage: float) -> str:
     """yes / no / unknown for a yes/no question answered by a text of the document (and its footnote)."""
     text = f"{said}。{note}"  # a clause of one never denies a word of the other
-    if _negated_in(base, q, text) or "即将上线" in text or note and _note_excludes(base, q, note):
+    says = base.vocabulary["verdict"]
+    if _negated_in(base, q, text) or _holds(text, says["not_yet"]) or note and _note_excludes(base, q, note):
         return "no"
-    if base.has_cue("certainty", q.text) and re.search(r"最快|最高|最多|仅供参考|可能", text):
+    if base.has_cue("certainty", q.text) and _holds(text, says["at_best"]):
         return "not_always"  # "一定能2天送到吗": the document says at best, not always
-    if base.has_cue("only", q.text) and re.search(r"只要|都可以|不仅|任意|其他|其它|全渠道|所有|而非|非仅", text):
+    if base.has_cue("only", q.text) and _holds(text, says["lifted"]):
         return "no"
-    if base.has_cue("every", q.text) and re.search(r"没有列出|没有提到|只适用|仅适用|目前适用|仅限", text):
+    if base.has_cue("every", q.text) and _holds(text, says["limited"]):
         return "no"
     if _contrary(base, q.text, text):
         return "no"
@@ -319,8 +320,11 @@ def _note_excludes(base: KnowledgeBase, q: Question, note: str) -> bool:
     return False
 
 
-# A clause of the document that says no: "无需注册", "不受库容的限制", "零合约", "自己不运货".
-_DENIAL = re.compile(r"(?:无需|不需要|无须|不用|免|不收取|没有|不受|零|不能|不可|无法|不|无)[^，。；;,]{0,12}$")
+def _denies(base: KnowledgeBase, before: str) -> bool:
+    """Whether the clause before a word denies it: "无需注册", "不受库容的限制", "零合约", "自己不运货"."""
+    says = base.vocabulary["verdict"]
+    denial = re.compile("(?:" + "|".join(map(re.escape, says["denials"])) + r")[^，。；;,]{0,12}$")
+    return bool(denial.search(before)) and not any(w in before for w in says["not_denials"])
 
 
 def _negated_in(base: KnowledgeBase, q: Question, text: str) -> bool:
@@ -335,8 +339,7 @@ def _negated_in(base: KnowledgeBase, q: Question, text: str) -> bool:
         said = [normal[max(0, m.start() - 14):m.start()] for m in re.finditer(re.escape(word), normal)]
         # denied only where every mention is: "尤其适合…；其他不适合FBA的商品" does not deny 适合; and
         # "没有给出具体折扣数字" says the number is missing, not the discount
-        if said and all(_DENIAL.search(w) and not re.search(r"给出|列出|提到|具体|不仅|不只|不但|无论|不同|不断|不少|不管|不论", w)
-                        for w in said):
+        if said and all(_denies(base, w) for w in said):
             return True
     return False
 
@@ -376,7 +379,7 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
     reply = Reply("\n\n".join(p.text for p in parts), parts[-1].buttons)
     if q.qtype == "yes_no" and len(parts) > 1 and "都" in q.text:  # "它俩都行吗": one answer for both first
         every = not any(p.text.startswith(replies.NEGATIVE_LEADS) for p in parts)
-        reply = Reply(("都可以。" if every else "不是都可以：") + "\n" + reply.text, reply.buttons)
+        reply = replies.joint_verdict(reply, every)
     attribute = (q.attributes or [q.focus.attribute if carried else None])[0]
     if sources[0][:1] == ("fact",) and len(sources[0]) == 3 and attribute is not None:
         attribute = sources[0][2]  # the fact that answered ("运输费呢" answered by the discount): what follows is about it

@@ -568,7 +568,7 @@ def course_map(base: KnowledgeBase) -> Reply:
 # -- routing advice ------------------------------------------------------------------------------
 
 
-LOAD_LABELS = {"full_container": "整柜", "below_air_min": "货量低于 Amazon SEND 空运0.5KG的起运量",
+LOAD_LABELS = {"full_container": "整柜", "below_air_min": "货量低于 {minimum_of} 的起运量",
                "small": "货量不大", "medium": "货量中等", "bulk": "货量大"}
 
 
@@ -589,7 +589,8 @@ def situation_summary(base: KnowledgeBase, s: Situation) -> str:
     if s.urgency:
         parts.append(base.label("urgency", s.urgency))
     if s.load:
-        parts.append(LOAD_LABELS[s.load])  # a class, never the seller's own figure: no number the document lacks
+        minimum_of = base.services[base.routing_rules["load"]["minimum_of"]].short
+        parts.append(LOAD_LABELS[s.load].format(minimum_of=minimum_of))  # a class, never the seller's own figure
     for name in ("mode", "cargo_size"):
         value = getattr(s, name)
         if value and not (name == "mode" and value == "FCL" and s.full_container):
@@ -794,6 +795,19 @@ def out_of_scope(base: KnowledgeBase, text: str) -> Reply:
             "仓储分销（AWD、MCD）、尾端配送（FBA、MCF、亚马逊快递服务、购买配送）和 AMS，也能帮你选服务。"
             "其他问题可以转人工客服。")
     return Reply(text, list(EXAMPLE_QUESTIONS[:2]) + [START_ADVICE_BUTTON, HANDOFF_BUTTON])
+
+
+# What "不太确定" offers for the classifier's likeliest intents.
+GUESS_BUTTONS = {
+    "ask_recommendation": START_ADVICE_BUTTON,
+    "ask_stage_services": ("有哪些物流服务", "/ask_stage_services"),
+    "ask_concept": ("什么是跨境供应链", payload("ask_concept", concept="supply_chain")),
+}
+
+
+def joint_verdict(reply: Reply, every: bool) -> Reply:
+    """"它俩都行吗": one answer for both first, then each one's."""
+    return Reply(("都可以。" if every else "不是都可以：") + "\n" + reply.text, reply.buttons)
 
 
 def unsure(base: KnowledgeBase, guesses: list[tuple[str, str]]) -> Reply:

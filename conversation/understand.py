@@ -118,7 +118,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     facts = [e for e in turn.entities if e.get("entity") in SITUATION_ENTITIES and str(e.get("value")) not in negated]
     # "到仓后马上能上架吗", "走FBA的话客服谁负责": urgency or a fulfilment inside a question is how it is
     # asked, not a situation to advise on
-    if base.is_question(text) and not base.has_cue("advice_request", text) and not ASKS_FOR_ONE.search(text):
+    if base.is_question(text) and not base.has_cue("advice_request", text) and not base.asks_for_one(text):
         facts = [e for e in facts if e.get("entity") not in ("urgency", "fulfillment")]
     situation = any(e.get("entity") != "origin" for e in facts) or (
         bool(facts) and (turn.intent in ("inform", "ask_recommendation", "compare_services", "ask_service")
@@ -133,7 +133,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
         concept=concept if concept in base.concepts else None, ctx=ctx,
         modes=turn.values("transport_mode"), sea_services=turn.values("sea_service"), regions=turn.values("us_region"),
         situation=situation, compare_cue=base.has_cue("compare", text), choice_cue=base.has_cue("compare.choice", text),
-        joined=_joined(turn, named), used=_used(turn, named), advice_cue=base.has_cue("advice_request", text) or situation and bool(ASKS_FOR_ONE.search(text)),
+        joined=_joined(turn, named), used=_used(turn, named), advice_cue=base.has_cue("advice_request", text) or situation and base.asks_for_one(text),
         asks=base.is_question(text),
         logistics=focus.topic == "advice" or _about_logistics(base, turn, named or placed, stage or concept),
         beyond_place=any(e.get("entity") in SITUATION_ENTITIES and not (
@@ -255,7 +255,7 @@ def decide(base: KnowledgeBase, q: Question) -> str:
         return "courses"
     if q.focus.topic == "advice" and not q.subjects and q.attributes[:1] == ["services"] and q.qtype in ("which", None):
         return "explain"  # "那有哪些服务可以用" during advice: the stage's line-up
-    if re.search(r"第几章|哪一?章|几章|课程路径图", q.text) and not q.subjects:
+    if base.has_cue("chapter_question", q.text) and not q.subjects:
         return "explain"  # "黄金90天在哪一章": the course map, however the classifier took it
     if q.focus.topic == "course" and elliptical(q) and not q.subjects:
         return "explain"  # "3.8呢" after a chapter of the course map
@@ -303,7 +303,7 @@ def _about_a_service(q: Question) -> bool:
 
 def _asks_courses(base: KnowledgeBase, q: Question) -> bool:
     """The courses the document recommends, not the chapters of the course map ("3.5讲什么")."""
-    chapters = re.search(r"3\.\d|章|课程路径", q.text)
+    chapters = base.has_cue("chapters", q.text) or any(c.id in q.text for c in base.chapters)
     return not chapters and (base.has_cue("courses", q.text) or q.focus.topic == "courses" and elliptical(q))
 
 
@@ -316,12 +316,6 @@ def elliptical(q: Question) -> bool:
 def asks_pages(base: KnowledgeBase, q: Question) -> bool:
     """A question about pages, or a follow-up to one ("MCF呢" after "AWD那节在哪页")."""
     return base.has_cue("pages", q.text) or q.focus.section == "目录" and elliptical(q)
-
-
-# "有没有门槛低的", "有没有能优先入仓的头程", "亚马逊有头程服务吗": asks for a service that fits
-ASKS_FOR_ONE = re.compile(r"有没有(?:能|可以)?[^，。,？?]{0,10}的(?:头程|服务|物流|方案|仓|渠道)?(?:[吗呀啊呢]|[？?]|$)"
-                          r"|有(?:没有)?(?:什么|啥|哪些)?[^，。,？?的]{0,6}(?:服务|物流|头程|方案)(?:可以用|能用|可用)?(?:吗|？|\?|$)"
-                          r"|哪个(?:头程|服务|物流|方案)")
 
 
 _ABOUT_A_TOPIC = ("what", "yes_no", "why", "which", "how_many")

@@ -45,7 +45,7 @@ STAGE_LABELS = {
 
 
 # Top-level keys of vocabulary.yml that are cue words, not entity types.
-NOT_ENTITIES = ("origin_cues", "cues")
+NOT_ENTITIES = ("origin_cues", "cues", "verdict")  # sections of the vocabulary that are not entity types
 # Entity types that tag a statement for retrieval (a place is one tag, whether goods are there or sold there).
 _TAGGED = {"service", "marketplace", "origin", "us_region", "transport_mode", "sea_service", "attribute", "stage",
            "concept", "cargo_size", "warehouse", "sales_channel", "fulfillment", "product_trait", "need"}
@@ -387,6 +387,14 @@ class KnowledgeBase:
         for part in name.split("."):
             value = value.get(part, ()) if isinstance(value, dict) else ()
         return [w for words in value.values() for w in words] if isinstance(value, dict) else list(value)
+
+    def asks_for_one(self, text: str) -> bool:
+        """Whether a message asks for a service that fits ("有没有门槛低的"; vocabulary `asks_for_one`)."""
+        return any(p.search(self.normalize(text)) for p in self._asks_for_one)
+
+    @cached_property
+    def _asks_for_one(self) -> list[re.Pattern]:
+        return [re.compile(p) for p in self.vocabulary.get("asks_for_one", ())]
 
     def is_question(self, text: str) -> bool:
         """Whether a message asks something (a question word, a yes/no form or ending, a question mark)

@@ -10,10 +10,11 @@ The rules are data (routing.yml); coverage comes from the services' documented c
 """
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field, replace
-from typing import Iterable
+from functools import lru_cache
 
-from knowledge.kb import KnowledgeBase
+from knowledge.kb import KnowledgeBase, read_data
 from knowledge.mentions import QUANTITY
 
 STAGE_ORDER = ("first_mile", "warehousing", "last_mile", "end_to_end")
@@ -22,13 +23,8 @@ DESTINATION = "DESTINATION"
 # A recommendation is clear when the best service leads the next one by this much rule weight.
 CLEAR_LEAD = 2
 
-# Load classes. The document gives SEND's minimums (0.5 kg air, 0.1 CBM sea); where "small" ends
-# and "bulk" begins is our reading of "灵活货量" vs "大量补货", not a number from the document.
-SMALL_MAX_KG, SMALL_MAX_CBM = 100.0, 1.0
-BULK_MIN_KG, BULK_MIN_CBM = 300.0, 2.0
 
 FIRST_MILE_FACTS = ("origin", "destination", "urgency", "load", "mode", "cargo_size", "target")
-LAST_MILE_FACTS = ("inventory", "buyers", "fulfillment", "traits")
 
 
 @dataclass(frozen=True)
@@ -86,13 +82,19 @@ class Situation:
         if self.full_container or self.mode == "FCL":
             return "full_container"
         kg, cbm = self.weight_kg, self.volume_cbm
-        if (kg is not None and kg < 0.5) or (cbm is not None and cbm < 0.1):
+        if kg is None and cbm is None:
+            return None
+        limits = load_limits()
+
+        def either(test, bound: str) -> bool:  # the weight or the volume, whichever the seller gave
+            return (kg is not None and test(kg, limits[bound]["kg"])) or (cbm is not None and test(cbm, limits[bound]["cbm"]))
+        if either(operator.lt, "minimum"):
             return "below_air_min"
-        if (kg is not None and kg <= SMALL_MAX_KG) or (cbm is not None and cbm <= SMALL_MAX_CBM):
+        if either(operator.le, "small_max"):
             return "small"
-        if (kg is not None and kg >= BULK_MIN_KG) or (cbm is not None and cbm >= BULK_MIN_CBM):
+        if either(operator.ge, "bulk_min"):
             return "bulk"
-        return "medium" if kg is not None or cbm is not None else None
+        return "medium"
 
     @property
     def effective_inventory(self) -> str | None:
@@ -186,6 +188,18 @@ class Advice:
 # -- evaluating the rules ------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
+def load_limits() -> dict:
+    """The load classes' bounds (routing.yml `load`): the minimum is the documented one of the service
+    it names (its `minimum` data, quoted by the build); small and bulk are our reading of the document."""
+    data = read_data()
+    spec = data["routing.yml"]["load"]
+    service = next(s for s in data["services.yml"]["services"] if s["id"] == spec["minimum_of"])
+    minimum = service["facts"]["minimum"]["data"]
+    return {"minimum": {"kg": minimum["air_min_kg"], "cbm": minimum["sea_min_cbm"]},
+            "small_max": spec["small_max"], "bulk_min": spec["bulk_min"]}
+
+
 def advise(base: KnowledgeBase, situation: Situation) -> Advice:
     stages = {stage: StageAdvice(stage) for stage in situation.relevant_stages()}
     for rule in base.routing_rules.get("rules", []):
@@ -229,7 +243,8 @@ def _exclude_uncovered(base: KnowledgeBase, advice: StageAdvice, situation: Situ
         if markets is not None and not _covers(base, markets, destination):
             service = base.services[rec.service]
             listed = "、".join(base.label("marketplace", m) for m in service.data("coverage", "markets"))
-            text = f"资料里 {service.short} 的覆盖范围是{listed}，没有{base.label('marketplace', destination)}。"
+            text = base.routing_rules["texts"]["uncovered"].format(
+                service=service.short, listed=listed, destination=base.label("marketplace", destination))
             advice.excluded.setdefault(rec.service, []).append(
                 Reason(text, service.fact("coverage").section, "coverage")
             )
@@ -432,6 +447,4 @@ def with_quantity(situation: Situation, text: str) -> Situation:
     return replace(situation, weight_kg=kg, volume_cbm=cbm, full_container=False)
 
 
-def services_named(advice: Advice) -> Iterable[str]:
-    for stage in advice.stages.values():
-        yield from (r.service for r in stage.recommended)
+

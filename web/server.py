@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from staff.api import setup as setup_staff
 
 HERE = Path(__file__).resolve().parent
 CHAT = HERE / "chat"
@@ -64,12 +65,7 @@ def add_chat_routes(app: web.Application, socket_url: str) -> None:
 
 def create_app(socket_url: str | None = None) -> web.Application:
     app = web.Application(client_max_size=64 * 1024)
-    try:
-        from staff.api import setup as setup_staff
-    except ImportError:  # the console is optional for the chat page
-        setup_staff = None
-    if setup_staff is not None:
-        setup_staff(app)
+    setup_staff(app)
     if CHAT.exists():
         add_chat_routes(app, socket_url or socket_url_from_env())
     return app

@@ -61,7 +61,6 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_API_BASE = "https://api.weixin.qq.com"
 WELCOME_PAYLOAD = "/greet"
-NON_TEXT_TYPES = {"image", "voice", "video", "shortvideo", "location", "link", "file"}
 
 
 class Rejected(Exception):
