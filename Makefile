@@ -22,16 +22,26 @@ run: install kb train webchat
 test: install kb train webchat
 	scripts/test.sh
 
-# The production topology on this machine (README "Production topology"): PostgreSQL, Redis, an
+# Every test that needs no servers, trained model or system package (pytest markers; tests/conftest.py):
+# no training, no widget bundle, no Debian packages; under a minute.
+test-fast: install kb
+	$(BIN)/python -m pytest -q -m "not servers and not model and not system"
+
+# Lint (ruff) and type-check (mypy) the project; settings and what each covers in pyproject.toml.
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+# The production topology on this machine (docs/deployment.md): PostgreSQL, Redis, an
 # action server, two Rasa replicas and nginx in front; Ctrl-C stops all. Its load test alone:
 topology: install kb train
 	scripts/topology.sh
 
 topology-test: install kb train
 	scripts/system_deps.sh postgresql redis nginx
-	$(BIN)/python -m pytest tests/test_topology.py tests/test_lock_store.py
+	$(BIN)/python -m pytest tests/e2e/test_topology.py tests/stores/test_lock_store.py
 
-# Every benchmark against Rasa's stock configuration (README "Evaluation and benchmarks"); options
+# Every benchmark against Rasa's stock configuration (docs/performance.md); options
 # for bench/run.py in BENCH_ARGS, e.g. make bench BENCH_ARGS="--cv --seconds 10".
 BENCH_ARGS ?= --seconds 20 --training
 bench: install kb train
@@ -58,7 +68,7 @@ kb: install
 train: install kb
 	scripts/train.sh
 
-# The chat page's widget (README "Web chat"): rasa-webchat from the npm registry, pinned by
+# The chat page's widget (docs/web-chat.md): rasa-webchat from the npm registry, pinned by
 # web/package-lock.json; `npm ci` runs only when web/node_modules is missing or older than the lock.
 # Its bundle is copied to web/chat/vendor/webchat.js (served by web/server.py; not in git) without the
 # Google-fonts @import, so the page asks no other host for anything.

@@ -1,6 +1,6 @@
 """The Rasa SDK action: adapts the tracker to a conversation.Turn, lets conversation.dialogue decide
 and compose the answer, and sends the reply and slot changes back. No logic here beyond the
-adaptation, so every answer is testable without Rasa (tests/test_dialogue.py)."""
+adaptation, so every answer is testable without Rasa (tests/conversation/test_dialogue.py)."""
 from __future__ import annotations
 
 import logging

@@ -8,8 +8,21 @@ from __future__ import annotations
 
 import sys
 
+# Third-party deprecation warnings that say nothing about this project (sanic, TensorFlow, setuptools'
+# pkg_resources, SQLAlchemy 1.4 on Rasa 3.6): silenced where they are raised, so the log shows ours.
+QUIET_MODULES = r"(sanic|sanic_cors|tensorflow|keras|pkg_resources|setuptools|google|jax|rasa|sqlalchemy|dask|absl)(\..*)?"
+
+
+def quiet_third_party_warnings() -> None:
+    import warnings
+
+    for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
+        warnings.filterwarnings("ignore", category=category, module=QUIET_MODULES)
+    warnings.filterwarnings("ignore", message=r".*pkg_resources.*")
+
 
 def main() -> None:
+    quiet_third_party_warnings()
     from addons import patches
 
     patches.apply()

@@ -1,5 +1,5 @@
 """Answer quality over REST: single questions (a fresh sender each) and dialogues (one sender each),
-checked by tests/quality.py against the facts each reply must contain.
+checked by tests/support/quality.py against the facts each reply must contain.
 
     .venv/bin/python bench/answer_quality.py                 # the development set (tests/heldout/)
     .venv/bin/python bench/answer_quality.py --set sealed    # the sealed set: numbers only, at the end of a piece of work
@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests import quality  # noqa: E402
+from tests.support import quality  # noqa: E402
 
 HELDOUT = ROOT / "tests/heldout"
 SETS = {
@@ -133,7 +133,7 @@ def main() -> int:
     assistant = None
     url = args.url
     if url is None:
-        from tests.servers import start_assistant
+        from tests.support.servers import start_assistant
 
         assistant = start_assistant()
         url = assistant.url

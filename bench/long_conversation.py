@@ -53,12 +53,11 @@ async def converse(url: str, messages: int) -> tuple[list[float], int]:
 
 def run(url: str, messages: int, block: int = 100) -> dict:
     latencies, errors = asyncio.run(converse(url, messages))
-    blocks = []
-    for start in range(0, len(latencies), block):
-        part = latencies[start:start + block]
-        blocks.append({"messages": f"{start + 1}-{start + len(part)}", "p50_ms": round(percentile(part, 50), 1),
-                       "p95_ms": round(percentile(part, 95), 1)})
-    first, last = blocks[0]["p50_ms"], blocks[-1]["p50_ms"]
+    parts = [latencies[start:start + block] for start in range(0, len(latencies), block)]
+    p50s = [round(percentile(part, 50), 1) for part in parts]
+    blocks = [{"messages": f"{i * block + 1}-{i * block + len(part)}", "p50_ms": p50,
+               "p95_ms": round(percentile(part, 95), 1)} for i, (part, p50) in enumerate(zip(parts, p50s, strict=True))]
+    first, last = p50s[0], p50s[-1]
     return {"messages": messages, "errors": errors, "blocks": blocks,
             "last_over_first_p50": round(last / first, 2) if first else None}
 

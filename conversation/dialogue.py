@@ -10,19 +10,29 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 
-from conversation import advisor
+from conversation import advisor, replies
+from conversation import handoff as handoff_record
 from conversation.focus import SLOT, Focus
-from conversation.turn import Outcome, Turn
-from conversation.understand import (DOMAIN_INTENTS, QTYPE_ATTRIBUTE, SMALLTALK, Question, asks_pages, decide,
-                                     elliptical, read)
-from conversation import replies
-from knowledge.kb import Fact, KnowledgeBase, Service
 from conversation.replies import Context, Reply
+from conversation.turn import Outcome, Turn
+from conversation.understand import (
+    DOMAIN_INTENTS,
+    QTYPE_ATTRIBUTE,
+    SMALLTALK,
+    Question,
+    asks_pages,
+    decide,
+    elliptical,
+    read,
+)
+from knowledge.kb import Fact, KnowledgeBase, Service
 from knowledge.retrieval import SOURCE_NOTE, StatementHit, quantity_kinds
+from knowledge.routing import advise as evaluate
+from knowledge.routing import next_question
 from knowledge.statements import FURTHER_COURSES
-from knowledge.routing import advise as evaluate, next_question
 
 # A statement answers a question on its own when it matches at least this share of the question's
 # weight (tuned on the development set, tests/heldout/; see docs/answers.md).
@@ -70,7 +80,7 @@ def bad_input(base: KnowledgeBase, q: Question) -> Outcome:
 
 
 def handoff(base: KnowledgeBase, q: Question) -> Outcome:
-    return Outcome(replies.handoff(), {"handoff": "requested"})
+    return Outcome(replies.handoff(), {handoff_record.SLOT: handoff_record.REQUESTED})
 
 
 def show_source(base: KnowledgeBase, q: Question) -> Outcome:
@@ -358,9 +368,17 @@ def _negated_words(base: KnowledgeBase, question: str) -> set[str]:
 # -- one service -------------------------------------------------------------------------------------
 
 
+def _focused(q: Question) -> str:
+    """The service in focus, for a message that names none: decide() sends such a message to a handler
+    about one service only when the focus has one."""
+    primary = q.focus.primary
+    assert primary is not None
+    return primary
+
+
 def service(base: KnowledgeBase, q: Question) -> Outcome:
     carried = not q.subjects and not q.placed
-    subjects = q.subjects or q.placed or [q.focus.primary]
+    subjects = q.subjects or q.placed or [_focused(q)]
     ctx = _context(q, carried)
     if carried:
         moved = _moved_on(base, q, subjects)
@@ -380,7 +398,7 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
     if q.qtype == "yes_no" and len(parts) > 1 and "都" in q.text:  # "它俩都行吗": one answer for both first
         every = not any(p.text.startswith(replies.NEGATIVE_LEADS) for p in parts)
         reply = replies.joint_verdict(reply, every)
-    attribute = (q.attributes or [q.focus.attribute if carried else None])[0]
+    attribute = q.attributes[0] if q.attributes else q.focus.attribute if carried else None
     if sources[0][:1] == ("fact",) and len(sources[0]) == 3 and attribute is not None:
         attribute = sources[0][2]  # the fact that answered ("运输费呢" answered by the discount): what follows is about it
     if len(subjects) == 1 and (carried or q.referenced):
@@ -461,8 +479,8 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
                   ) -> tuple[Reply, tuple]:
     attributes = _implied_attributes(base, q, service, carried)
     if q.qtype == "yes_no":  # "X是亚马逊自己的船运吗": what X is, or who carries for it, answers it
-        identity = next((a for a in ("definition", "carrier") if service.fact(a)
-                         and _contrary(base, q.text, service.fact(a).answer)), None)
+        identity = next((a for a in ("definition", "carrier") if (said := service.fact(a))
+                         and _contrary(base, q.text, said.answer)), None)
         if identity is not None:
             return _fact_reply(base, q, service, identity, ctx)
     name = base.name_of(service.id) if q.qtype == "name" else None
@@ -481,7 +499,7 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
     explicit = bool(q.attributes) or about_itself or by_context or (
         carried and q.focus.attribute in attributes and not q.qtype)
     attributes = _nearest_first(base, service, attributes)
-    named = [service.fact(a) for a in attributes if service.fact(a)]
+    named = [f for f in (service.fact(a) for a in attributes) if f]
     named_fact = next((f for f in named if not _is_gap(f)), named[0] if named else None)  # 仓储费打几折: the discount
     same_topic = carried or q.focus.primary == service.id  # "它最低能到多少" after the fee
     carried_fact = service.fact(q.focus.attribute) if same_topic and q.focus.attribute else None
@@ -557,7 +575,7 @@ def _coverage_beyond_context(base: KnowledgeBase, q: Question, hit: StatementHit
 
 
 def _statement_reply(base: KnowledgeBase, q: Question, hit: StatementHit, service_id: str,
-                     others: list[StatementHit] = ()) -> tuple[Reply, tuple]:
+                     others: Sequence[StatementHit] = ()) -> tuple[Reply, tuple]:
     outcome = statement(base, q, [hit, *[h for h in others if h is not hit][:1]], [service_id])
     return outcome.reply, tuple(Focus.from_slot(outcome.slots.get(SLOT)).source) or ("statement", hit.statement.id)
 
@@ -687,7 +705,7 @@ def _judge_by_advice(base: KnowledgeBase, q: Question, service: Service) -> tupl
     """"我货在深圳，能用PCP发美国吗": the advisor's verdict on this service for the stated situation."""
     situation = advisor.situation_from_slots({})
     situation, _, _ = advisor.apply_turn(situation, q.turn, None, q.negated)
-    home = service.data("warehouses", "warehouses") or ()
+    home: Sequence[str] = service.data("warehouses", "warehouses") or ()
     if situation.inventory is None and situation.target is None and len(home) == 1:
         situation = replace(situation, inventory=home[0])  # FBA and MCF deliver from Amazon's centres
     advice = evaluate(base, situation)
@@ -709,7 +727,7 @@ def _first_cited(text: str) -> str | None:
 
 
 def variants(base: KnowledgeBase, q: Question) -> Outcome:
-    subject = (q.subjects or [q.focus.primary])[0]
+    subject = (q.subjects or [_focused(q)])[0]
     service_ = base.services[subject]
     ctx = _context(q, carried=not q.subjects)
     reply = replies.variants(base, service_, ctx, q.modes)
@@ -894,7 +912,7 @@ def advise(base: KnowledgeBase, q: Question, candidates: list[str] | None = None
 
 
 def why(base: KnowledgeBase, q: Question) -> Outcome:
-    service_id = (q.subjects or q.placed or [q.focus.primary])[0]
+    service_id = next(iter(q.subjects or q.placed), q.focus.primary)
     situation = advisor.situation_from_slots(q.turn.slots)
     if service_id in base.services and situation.relevant_stages():  # its own stage too: why not MCD
         situation = replace(situation, stages=situation.stages | {*situation.relevant_stages(),

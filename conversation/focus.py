@@ -8,6 +8,7 @@ resolve against what the seller just read.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
 
 from conversation.replies import Context
 
@@ -69,7 +70,7 @@ class Focus:
         if not isinstance(value, dict):
             return cls()
         known = {f.name for f in fields(cls)}
-        kept = {k: tuple(v) if isinstance(v, list) else v for k, v in value.items() if k in known}
+        kept: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in value.items() if k in known}
         return cls(**kept)
 
 
@@ -85,5 +86,7 @@ def resolve(references: dict, text: str, focus: Focus) -> list[str]:
     if any(w in lowered for w in references.get("both", ())):
         return list(focus.services)
     if any(w in lowered for w in references.get("it", ())):
-        return [focus.primary]
+        primary = focus.primary
+        assert primary is not None  # the focus has services
+        return [primary]
     return []

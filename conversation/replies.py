@@ -11,9 +11,17 @@ import re
 from dataclasses import dataclass, field
 
 from knowledge.kb import STAGE_LABELS, Fact, KnowledgeBase, Service
+from knowledge.routing import (
+    DESTINATION,
+    Advice,
+    Reason,
+    Situation,
+    StageAdvice,
+    covered_markets,
+    deciding_factors,
+    question_options,
+)
 from knowledge.statements import plain
-from knowledge.routing import (DESTINATION, Advice, Situation, StageAdvice, covered_markets, deciding_factors,
-                               question_options)
 
 HANDOFF_BUTTON = ("转人工客服", "/request_human")
 START_ADVICE_BUTTON = ("帮我选服务", "/ask_recommendation")
@@ -113,7 +121,7 @@ def _coverage_of(base: KnowledgeBase, service: Service, market: str) -> Reply:
     others = [] if market in markets else alternatives_for(base, service, market)
     if others:  # "发日本可以用AGL吗": no, and what does go there
         text += f"\n{name}可以看 " + "、".join(o.short for o in others) + f"：资料里它的覆盖范围有{name}。"
-        sections += [o.fact("coverage").section for o in others]
+        sections += [coverage.section for o in others if (coverage := o.fact("coverage"))]  # each has one
     return Reply(_with_source(text, *sections), buttons)
 
 
@@ -131,6 +139,7 @@ def alternatives_for(base: KnowledgeBase, service: Service, market: str) -> list
 
 def _send_transit(base: KnowledgeBase, service: Service, ctx: Context) -> Reply | None:
     fact = service.fact("transit_time")
+    assert fact is not None  # answer_service() found its air_fastest_days
     air = fact.data["air_fastest_days"]
     sea = fact.data["sea_days_us"]
     wants_sea = ctx.mode in ("SEA", "LCL") or ctx.sea_service or ctx.us_region
@@ -160,7 +169,8 @@ def _air_line(base: KnowledgeBase, air: dict, market: str) -> str:
 
 
 def _sea_lines(base: KnowledgeBase, service: Service, sea: dict, ctx: Context, header: bool = True) -> str:
-    asked = [x for x in ctx.sea_services if x in sea] or ([ctx.sea_service] if ctx.sea_service in sea else [])
+    asked = [x for x in ctx.sea_services if x in sea] or (
+        [ctx.sea_service] if ctx.sea_service is not None and ctx.sea_service in sea else [])
     services = asked or list(sea)
     regions = list(ctx.regions) or ([ctx.us_region] if ctx.us_region else ["WEST", "CENTRAL", "EAST"])
     lines = []
@@ -179,6 +189,7 @@ def _region_short(base: KnowledgeBase, region: str) -> str:
 
 def _send_minimum(service: Service, mode: str) -> Reply:
     fact = service.fact("minimum")
+    assert fact is not None  # answer_service() found its air_min_kg
     if mode == "AIR":
         text = f"{service.short} 空运{fact.data['air_min_kg']:g}KG起运。"
     else:
@@ -188,6 +199,7 @@ def _send_minimum(service: Service, mode: str) -> Reply:
 
 def _has_mode(base: KnowledgeBase, service: Service, mode: str) -> Reply:
     fact = service.fact("modes")
+    assert fact is not None  # answer_service() found its modes
     modes = set(fact.data.get("modes", ())) | set(fact.data.get("sea_services", ()))
     sea_modes = {"SEA", "FCL", "LCL"}
     has = mode in modes or (mode == "SEA" and modes & sea_modes)
@@ -198,6 +210,7 @@ def _has_mode(base: KnowledgeBase, service: Service, mode: str) -> Reply:
 
 def _carries(base: KnowledgeBase, service: Service, size: str) -> Reply:
     fact = service.fact("cargo_types")
+    assert fact is not None  # the dialogue asks for an attribute only of a service that has it
     sizes = fact.data.get("cargo_sizes", ())
     name = base.label("cargo_size", size)
     verdict = f"可以。{service.short} 承运{name}。" if size in sizes else f"不行。资料里 {service.short} 的货件类型没有{name}。"
@@ -456,7 +469,7 @@ def compare(base: KnowledgeBase, ids: list[str], attribute: str | None = None) -
         rows = tuple(r for r in rows if r[0] != "suitable")  # same stage: the data rows decide
     for attribute, facts in rows:
         cells = []
-        for service, fact in zip(services, facts):
+        for service, fact in zip(services, facts, strict=True):
             brief = _brief(base, service, attribute, fact)
             cells.append(f"{service.short}：{brief}")
             if fact is not None:
@@ -623,10 +636,12 @@ def question(base: KnowledgeBase, name: str, advice: Advice | None = None) -> Re
         for title, service_id, reason in options:
             lead += f"· {title}：{base.services[service_id].short}——{reason.text}\n"
             sections.append(reason.section)
+        assert advice is not None  # the options come from it
         sections += _narrowing_sections(advice, {service for _, service, _ in options})
     elif options:  # one candidate whatever the answer, unless the answer rules it out: say which and why
         _, service_id, reason = options[0]
         lead += f"目前合适的是 {base.services[service_id].short}——{reason.text}\n"
+        assert advice is not None  # the options come from it
         sections += [reason.section, *_narrowing_sections(advice, {service_id})]
     settled = _settled_stages(base, advice, name) if advice is not None else []
     for stage_label, service_id, reason in settled:  # what is already clear, said while asking the rest
@@ -645,7 +660,7 @@ def _narrowing_sections(advice: Advice, candidates: set[str]) -> list[str]:
             for reasons in stage.excluded.values() for reason in reasons]
 
 
-def _settled_stages(base: KnowledgeBase, advice: Advice, asking: str) -> list[tuple[str, str, object]]:
+def _settled_stages(base: KnowledgeBase, advice: Advice, asking: str) -> list[tuple[str, str, Reason]]:
     """The stages whose recommendation is already clear, other than the one the question is about."""
     from knowledge.routing import _STAGE_QUESTIONS
     out = []
@@ -730,7 +745,7 @@ def _highlight(base: KnowledgeBase, service_id: str, s: Situation) -> tuple[str,
             f"{base.label('sea_service', k)} 西部{v['WEST']}天/中部{v['CENTRAL']}天/东部{v['EAST']}天" for k, v in row.items()
         ) + "（开船次日算起）", fact.section
     days = fact.data["air_fastest_days"].get(dest)
-    if days:
+    if days and dest is not None:
         return f"{service.short} 空运中国至{base.label('marketplace', dest)}最快{days}天（仅供参考）。", fact.section
     return None
 

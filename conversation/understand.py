@@ -8,14 +8,15 @@ message the classifier files under the wrong intent is still answered by what it
 """
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
 from conversation.advisor import ANSWER_ENTITIES, SITUATION_ENTITIES
 from conversation.focus import Focus, resolve
+from conversation.replies import Context
 from conversation.turn import Turn
 from knowledge.kb import KnowledgeBase
-from conversation.replies import Context
 
 SMALLTALK = ("greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "help")
 EXPLAIN_INTENTS = ("ask_concept", "ask_pain_points", "ask_stage_services", "ask_course_map")
@@ -137,7 +138,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
         asks=base.is_question(text),
         logistics=focus.topic == "advice" or _about_logistics(base, turn, named or placed, stage or concept),
         beyond_place=any(e.get("entity") in SITUATION_ENTITIES and not (
-            e.get("entity") in _PLACE_SERVICES and str(e.get("value")) in _PLACE_SERVICES[e.get("entity")])
+            e.get("entity") in _PLACE_SERVICES and str(e.get("value")) in _PLACE_SERVICES[e["entity"]])
             for e in facts),
     )
 
@@ -165,7 +166,7 @@ def _head_first(turn: Turn) -> list[str]:
     spans = sorted((int(e.get("start", 0)), int(e.get("end", 0)), str(e.get("value")))
                    for e in turn.entities if e.get("entity") == "attribute")
     order = [v for _, _, v in spans]
-    for (_, end, first), (start, _, second) in zip(spans, spans[1:]):
+    for (_, end, first), (start, _, second) in itertools.pairwise(spans):
         if 0 <= start - end <= 1 and first in order and second in order:
             order.remove(second)
             order.insert(order.index(first), second)
@@ -207,7 +208,7 @@ def _joined(turn: Turn, named: list[str]) -> bool:
     """Whether two services are named next to each other, joined by 和/跟/与/、/还是/vs/or."""
     spans = sorted((int(e.get("start", 0)), int(e.get("end", 0))) for e in turn.entities
                    if e.get("entity") == "service" and str(e.get("value")) in named)
-    for (_, end), (start, _) in zip(spans, spans[1:]):
+    for (_, end), (start, _) in itertools.pairwise(spans):
         between = turn.text[end:start].strip().lower()
         if len(between) <= 4 and (not between or any(w in between for w in ("和", "跟", "与", "、", "还是", "或", "vs", "or", "and", "/", "对比", "比"))):
             return True

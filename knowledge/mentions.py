@@ -107,7 +107,7 @@ def _fits(text: str, start: int, end: int, exact: bool, protected) -> bool:
 
 
 def _protected_spans(text: str) -> list[tuple[int, int]]:
-    spans = []
+    spans: list[tuple[int, int]] = []
     for word in PROTECTED_WORDS:
         spans.extend((m.start(), m.end()) for m in re.finditer(re.escape(word), text))
     return spans

@@ -106,7 +106,7 @@ class BM25:
     def search(self, query: str, limit: int = 5) -> list[Hit]:
         terms = set(self.terms(query))
         scored = []
-        for passage, doc in zip(self.passages, self._docs):
+        for passage, doc in zip(self.passages, self._docs, strict=True):
             length = sum(doc.values())
             score = 0.0
             for term in terms:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import Any
 
 from knowledge.kb import KnowledgeBase, read_data
 from knowledge.mentions import QUANTITY
@@ -242,11 +243,13 @@ def _exclude_uncovered(base: KnowledgeBase, advice: StageAdvice, situation: Situ
         markets = covered_markets(base, rec.service)
         if markets is not None and not _covers(base, markets, destination):
             service = base.services[rec.service]
+            coverage = service.fact("coverage")
+            assert coverage is not None  # covered_markets() read the markets from it
             listed = "、".join(base.label("marketplace", m) for m in service.data("coverage", "markets"))
             text = base.routing_rules["texts"]["uncovered"].format(
                 service=service.short, listed=listed, destination=base.label("marketplace", destination))
             advice.excluded.setdefault(rec.service, []).append(
-                Reason(text, service.fact("coverage").section, "coverage")
+                Reason(text, coverage.section, "coverage")
             )
 
 
@@ -391,7 +394,8 @@ def answer(situation: Situation, question: str, value: str) -> Situation:
         return replace(situation, buyers=situation.buyers | {value})
     if question == "origin" and value not in ("CN", DESTINATION) and situation.destination is None:
         return replace(situation, origin=value, destination=value)
-    return replace(situation, **{QUESTION_FIELDS[question]: value})
+    answered: dict[str, Any] = {QUESTION_FIELDS[question]: value}
+    return replace(situation, **answered)
 
 
 # -- quantities ----------------------------------------------------------------------------------

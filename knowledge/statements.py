@@ -100,9 +100,9 @@ def split(document: str) -> list[Statement]:
 
 def _sections(lines: list[str]) -> list[_Section]:
     """The course map, the table of contents, the overview (its 1.x parts) and the body's sections."""
-    toc_start = _nth_line(lines, lambda l: l == PREFACE_TOC, 1)
-    overview_start = _nth_line(lines, lambda l: l == PREFACE_OVERVIEW, 1)
-    body_start = _nth_line(lines, lambda l: l.startswith("1.1 跨境供应链介绍"), 3)
+    toc_start = _nth_line(lines, lambda line: line == PREFACE_TOC, 1)
+    overview_start = _nth_line(lines, lambda line: line == PREFACE_OVERVIEW, 1)
+    body_start = _nth_line(lines, lambda line: line.startswith("1.1 跨境供应链介绍"), 3)
     sections = [_Section(PREFACE_MAP, "课程路径图及内容"), _Section(PREFACE_TOC, PREFACE_TOC),
                 _Section(PREFACE_OVERVIEW, PREFACE_OVERVIEW)]
     for index, raw in enumerate(lines):
@@ -147,7 +147,7 @@ def _course_map(section: _Section) -> list[Statement]:
 
 
 def _toc(section: _Section) -> list[Statement]:
-    out = []
+    out: list[Statement] = []
     for number, text in section.lines:
         match = _TOC_LINE.match(text.strip())
         if match:
@@ -292,6 +292,7 @@ def _body(section: _Section) -> list[Statement]:
             _table(b, block)
         elif kind == "footnote":
             footnote = _FOOTNOTE.match(texts[0].strip())
+            assert footnote is not None  # _kind() calls a block a footnote only when it matches
             b.footnote(len(footnote.group(1)), footnote.group(2), first_line)
         elif kind == "list":
             group = b.group()
@@ -354,7 +355,7 @@ def _table(b: _Builder, block: list[tuple[int, str]]) -> None:
         elif not cells[0] and len(filled) >= 2:
             header = cells
         elif header and len(cells) == len(header) and all(cells[1:]):  # "普船 | 28-30天 | 34-50天 | 34-50天"
-            parts = "，".join(f"{h}{c}" for h, c in zip(header[1:], cells[1:]))
+            parts = "，".join(f"{h}{c}" for h, c in zip(header[1:], cells[1:], strict=True))
             b.add(f"{title} {cells[0]}：{parts}".strip(), "cell", group, number)
         elif len(filled) == 2:  # "承运方 | 由亚马逊筛选的物流合作承运人"
             b.add(f"{filled[0]}：{filled[1]}", "cell", group, number, heading=title or None)
@@ -401,15 +402,15 @@ def names(document: str) -> list[Name]:
     out = []
     for short, found in seen.items():
         chinese = _common_suffix([c for c, _, _ in found]) or found[0][0]
-        english, section = next(((e, s) for _, e, s in found if e), ("", ""))
+        english, where = next(((e, s) for _, e, s in found if e), ("", ""))
         if not english:
-            english, section = english_of.get(chinese) or next(
+            english, where = english_of.get(chinese) or next(
                 (v for c, v in english_of.items() if c.endswith(chinese) or chinese.endswith(c)), ("", ""))
-        section = section or next((s for _, _, s in found if re.match(r"1\.", s)), found[0][2])
-        out.append(Name(short, chinese, english, section))
-    for chinese, (english, section) in english_of.items():
+        where = where or next((s for _, _, s in found if re.match(r"1\.", s)), found[0][2])
+        out.append(Name(short, chinese, english, where))
+    for chinese, (english, where) in english_of.items():
         if not any(chinese.endswith(n.chinese) or n.chinese.endswith(chinese) for n in out):
-            out.append(Name(english, chinese, english, section))
+            out.append(Name(english, chinese, english, where))
     return out
 
 

@@ -25,6 +25,10 @@ from urllib.parse import unquote, urlparse
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from addons.channels.wechat.customer_service import DEFAULT_API_BASE  # noqa: E402  (Rasa-free)
+from addons.stores.database import tracker_db_url  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -50,7 +54,7 @@ def credentials(env: dict) -> dict:
             "token": env["WECHAT_TOKEN"],
             "appid": env["WECHAT_APPID"],
             "aes_key": env.get("WECHAT_AES_KEY") or None,
-            "api_base": env.get("WECHAT_API_BASE", "https://api.weixin.qq.com"),
+            "api_base": env.get("WECHAT_API_BASE", DEFAULT_API_BASE),
             "secret": env.get("WECHAT_SECRET") or None,
         }
         # Optional tuning (addons/channels/wechat/channel.py): seconds to wait before answering "success" and
@@ -68,7 +72,7 @@ TRACKER_STORE_TYPE = "addons.stores.tracker_store.CachedSQLTrackerStore"
 
 
 def tracker_store(env: dict) -> dict:
-    url = env.get("TRACKER_DB_URL") or f"sqlite:///{ROOT / '.run' / 'tracker.db'}"
+    url = tracker_db_url(env)
     parsed = urlparse(url)
     if parsed.scheme.startswith("sqlite"):
         return {"type": TRACKER_STORE_TYPE, "dialect": "sqlite", "db": url.split("sqlite:///", 1)[1]}

@@ -12,11 +12,10 @@ echo "== rasa data validate"
 echo "== test stories"
 .venv/bin/rasa test core --model "$model" --stories tests/stories --fail-on-prediction-errors --out results/core
 
-echo "== system packages: Chromium (browser tests of the chat page and staff console), PostgreSQL"
-scripts/system_deps.sh chromium postgresql
-
-echo "== system packages: Redis and nginx (the production topology: tests/test_topology.py, tests/test_lock_store.py)"
-scripts/system_deps.sh postgresql redis nginx
+# Chromium: the chat page and the staff console in a browser; PostgreSQL: the staff console and the
+# topology; Redis and nginx: the production topology (tests/e2e/test_topology.py, tests/stores/).
+echo "== system packages: Chromium, PostgreSQL, Redis, nginx"
+scripts/system_deps.sh chromium postgresql redis nginx
 
 echo "== pytest"
 .venv/bin/python -m pytest "$@"

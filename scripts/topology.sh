@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The production topology on this machine (README "Production topology"): PostgreSQL (tracker store),
+# The production topology on this machine (docs/deployment.md): PostgreSQL (tracker store),
 # Redis (lock store), one action server, `rasa run` replicas sharing them, and nginx in front
 # (round-robin for REST; sticky for socket.io, with websocket upgrade, and for WeChat). Everything
 # listens on 127.0.0.1 only.

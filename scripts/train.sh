@@ -7,10 +7,15 @@ if [[ -f "$model" ]]; then
   echo "model up to date: $model"
   exit 0
 fi
-echo "training $model ..."
+mkdir -p .run/logs
+echo "training $model (log: .run/logs/train.log) ..."
 start=$(date +%s)
-.venv/bin/rasa train --config config.yml --domain domain.yml --data data \
-  --out models --fixed-model-name "$(basename "$model" .tar.gz)" --quiet
+if ! .venv/bin/rasa train --config config.yml --domain domain.yml --data data \
+    --out models --fixed-model-name "$(basename "$model" .tar.gz)" --quiet >.run/logs/train.log 2>&1; then
+  tail -n 30 .run/logs/train.log >&2
+  echo "training failed: the whole output is in .run/logs/train.log" >&2
+  exit 1
+fi
 echo "trained in $(( $(date +%s) - start ))s: $model"
 # Keep the three newest models; older ones are for data that no longer exists.
 ls -1t models/zh-*.tar.gz 2>/dev/null | tail -n +4 | xargs -r rm -f

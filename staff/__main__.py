@@ -160,43 +160,44 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
     p = argparse.ArgumentParser(prog="python -m staff", description="客服控制台（命令行）", parents=[common])
     sub = p.add_subparsers(dest="command", required=True)
-    add_parser = sub.add_parser
-    sub.add_parser = lambda *a, **kw: add_parser(*a, parents=[common], **kw)
 
-    s = sub.add_parser("search", help="search the knowledge base's facts")
+    def command(*args, **kwargs) -> argparse.ArgumentParser:
+        return sub.add_parser(*args, parents=[common], **kwargs)
+
+    s = command("search", help="search the knowledge base's facts")
     s.add_argument("words", nargs="*")
     s.add_argument("--service")
     s.add_argument("--attribute")
     s.add_argument("--limit", type=int, default=10)
     s.set_defaults(run=cmd_search)
 
-    s = sub.add_parser("passages", help="the passages of a section, e.g. 1.4.1")
+    s = command("passages", help="the passages of a section, e.g. 1.4.1")
     s.add_argument("section")
     s.set_defaults(run=cmd_passages)
 
-    s = sub.add_parser("conversations", help="find conversations by sender id or time")
+    s = command("conversations", help="find conversations by sender id or time")
     s.add_argument("--sender", help="part of the sender id (web session id, WeChat OpenID)")
     s.add_argument("--since", help="ISO 8601 date/time or epoch seconds")
     s.add_argument("--until", help="ISO 8601 date/time or epoch seconds")
     s.add_argument("--limit", type=int, default=50)
     s.set_defaults(run=cmd_conversations)
 
-    s = sub.add_parser("transcript", help="read one conversation")
+    s = command("transcript", help="read one conversation")
     s.add_argument("sender_id")
     s.set_defaults(run=cmd_transcript)
 
-    s = sub.add_parser("handoffs", help="the hand-off queue, newest first")
+    s = command("handoffs", help="the hand-off queue, newest first")
     s.add_argument("--status", help="comma-separated: open,taken,done (default: all)")
     s.add_argument("--limit", type=int, default=200)
     s.set_defaults(run=cmd_handoffs)
 
-    s = sub.add_parser("handoff", help="mark a hand-off taken, done or open")
+    s = command("handoff", help="mark a hand-off taken, done or open")
     s.add_argument("sender_id")
     s.add_argument("status", choices=("taken", "done", "open"))
     s.add_argument("--by", help="who takes it")
     s.set_defaults(run=cmd_handoff)
 
-    s = sub.add_parser("unanswered", help="unanswered questions grouped by wording")
+    s = command("unanswered", help="unanswered questions grouped by wording")
     s.add_argument("--threshold", type=float, default=0.6, help="confidence below this counts (default 0.6)")
     s.add_argument("--since")
     s.add_argument("--until")

@@ -258,5 +258,6 @@ def setup(app: web.Application, store: Store | None = None, token: str | None = 
     r.add_post("/staff/api/handoffs/{sender_id}", set_handoff)
     r.add_get("/staff/api/unanswered", unanswered)
     r.add_get("/staff/api/unanswered.csv", unanswered_csv)
-    app.on_startup.append(_warm_up)
-    app.on_cleanup.append(_close)
+    # aiohttp 3.9 declares its signals with aiosignal 1.3's generic, which aiosignal 1.4 redefined.
+    app.on_startup.append(_warm_up)  # type: ignore[arg-type]
+    app.on_cleanup.append(_close)  # type: ignore[arg-type]

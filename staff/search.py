@@ -15,7 +15,6 @@ from knowledge import kb as kbmod
 from knowledge import text as textnorm
 from knowledge.kb import Fact, KnowledgeBase
 from knowledge.passages import BM25, Passage
-
 from staff.store import NotFound
 
 # Fact attributes that are not in the vocabulary's attribute list.
@@ -43,7 +42,7 @@ class Entry:
 class FactIndex:
     def __init__(self, base: KnowledgeBase):
         self.base = base
-        self.section_titles = {}
+        self.section_titles: dict[str, str] = {}
         for p in base.passages:
             self.section_titles.setdefault(p.section, p.title)
         self.entries = [*self._entries()]

@@ -25,15 +25,14 @@ from typing import Iterable, Iterator
 
 import sqlalchemy as sa
 
+from addons.stores.database import tracker_db_url
+from conversation import handoff as handoff_record
 from conversation.focus import SLOT as FOCUS_SLOT
 from conversation.focus import Focus
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DB = ROOT / ".run" / "tracker.db"
 
-HANDOFF_INTENT = "request_human"
-HANDOFF_SLOT = "handoff"
-HANDOFF_VALUE = "requested"
+HANDOFF_INTENT, HANDOFF_SLOT, HANDOFF_VALUE = handoff_record.INTENT, handoff_record.SLOT, handoff_record.REQUESTED
 HANDOFF_STATUSES = ("open", "taken", "done")
 # A request_human message and the slot its action sets a moment later are one request.
 _SAME_REQUEST_SECONDS = 10.0
@@ -66,11 +65,8 @@ class NotFound(LookupError):
 
 
 def database_url(url: str | None = None) -> str:
-    """The tracker store's SQLAlchemy URL, resolved the way scripts/runtime_config.py does."""
-    url = url or os.environ.get("TRACKER_DB_URL") or f"sqlite:///{DEFAULT_DB}"
-    if url.startswith("postgres://"):  # the Heroku-style scheme SQLAlchemy 1.4 no longer accepts
-        url = "postgresql://" + url[len("postgres://"):]
-    return url
+    """The tracker store's SQLAlchemy URL, as Rasa's endpoint has it (addons/stores/database.py)."""
+    return tracker_db_url(os.environ, url)
 
 
 def parse_time(value) -> float | None:

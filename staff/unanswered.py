@@ -21,7 +21,6 @@ from functools import lru_cache
 from typing import Iterable
 
 from knowledge import text as textnorm
-
 from staff.store import UserMessage, iso
 
 DEFAULT_THRESHOLD = 0.6
@@ -154,14 +153,17 @@ def group(messages: Iterable[UserMessage], threshold: float = DEFAULT_THRESHOLD,
 
 
 def _group(n: int, members: list[Variant]) -> dict:
-    texts, reasons, intents, senders = Counter(), Counter(), Counter(), set()
+    texts: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
+    intents: Counter[str] = Counter()
+    senders: set[str] = set()
     for v in members:
         texts.update(v.texts)
         reasons.update(v.reasons)
         intents.update(v.intents)
         senders |= v.senders
-    first = min(v.first for v in members)
-    last = max(v.last for v in members)
+    first = min(v.first for v in members if v.first is not None)  # add() sets both on every member
+    last = max(v.last for v in members if v.last is not None)
     return {
         "id": n,
         "text": members[0].texts.most_common(1)[0][0],

@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import web
+
 from staff.api import setup as setup_staff
 
 HERE = Path(__file__).resolve().parent

@@ -1,13 +1,22 @@
-"""Rasa's REST channel (same URL: /webhooks/rest/webhook) with the input checks every public entry
-point needs: a 4xx with a JSON error for a wrong content type, an oversized body, invalid JSON or a
-bad sender; the message itself goes through addons.channels.input_guard."""
+"""Rasa's REST channel (same URL: /webhooks/rest/webhook, `?stream=true` included) with the input checks
+every public entry point needs. Rasa's own blueprint and request handling stay; this adds, through
+its hooks:
+
+- a request middleware on the blueprint: a 4xx with a JSON error for a wrong content type, an
+  oversized body, invalid JSON or a bad sender, and a polite reply without asking Rasa for an empty
+  message (addons.channels.input_guard);
+- the message as the guard cleaned it (`_extract_message`), with the guard's notes ("消息太长，只看了
+  前…字") sent before the answer;
+- an apology instead of an empty reply when handling the message fails (Rasa would log it and
+  answer nothing).
+"""
 from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, Text
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -16,6 +25,8 @@ from addons.channels.input_guard import MAX_BODY_BYTES, check_message, valid_sen
 from conversation import replies
 
 logger = logging.getLogger(__name__)
+# The guard's notes travel with the message to the output channel, then leave it (not stored).
+_NOTES = "_input_notes"
 
 
 def _error(status: int, message: str):
@@ -28,20 +39,18 @@ class GuardedRestInput(RestInput):
         return "rest"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        hook = Blueprint("guarded_rest_webhook", __name__)
+        hook = super().blueprint(_with_notes_and_apology(on_new_message))
 
-        @hook.route("/", methods=["GET"])
-        async def health(request: Request):
-            return response.json({"status": "ok"})
-
-        @hook.route("/webhook", methods=["POST"])
-        async def receive(request: Request):
+        @hook.middleware("request")
+        async def guard(request: Request):
+            if request.method != "POST" or not request.path.rstrip("/").endswith("/webhook"):
+                return None
             if "json" not in (request.content_type or ""):
                 return _error(415, "Content-Type must be application/json")
             if len(request.body or b"") > MAX_BODY_BYTES:
                 return _error(413, f"body larger than {MAX_BODY_BYTES} bytes")
             try:
-                body: Dict[str, Any] = json.loads(request.body or b"")
+                body = json.loads(request.body or b"")
             except (ValueError, UnicodeDecodeError):
                 return _error(400, "body is not valid JSON")
             if not isinstance(body, dict):
@@ -50,17 +59,41 @@ class GuardedRestInput(RestInput):
             if not valid_sender(sender):
                 return _error(400, "sender must be a printable string of at most 128 characters")
             checked = check_message(body.get("message"))
-            if checked.text is None:
+            if checked.text is None:  # empty or nothing but control characters: answered here
                 return response.json([{"recipient_id": sender, "text": checked.reply}])
-            collector = CollectingOutputChannel()
-            metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
-            try:
-                await on_new_message(UserMessage(checked.text, collector, sender, input_channel=self.name(),
-                                                 metadata=metadata))
-            except Exception:  # never a 500 with a stack trace: log it, apologise to the seller
-                logger.exception("rest: message from %s failed", sender)
-                collector.messages.append({"recipient_id": sender, "text": replies.action_unavailable().text})
-            notes = [{"recipient_id": sender, "text": note} for note in checked.notes]
-            return response.json(notes + collector.messages)
+            request.ctx.checked = checked
+            return None
 
         return hook
+
+    async def _extract_sender(self, req: Request) -> Optional[Text]:
+        return req.json.get("sender") or "default"
+
+    def _extract_message(self, req: Request) -> Optional[Text]:
+        return req.ctx.checked.text
+
+    def _extract_input_channel(self, req: Request) -> Text:
+        return self.name()  # not the client's say: the staff console and the analytics trust it
+
+    def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
+        metadata = request.json.get("metadata")
+        metadata = dict(metadata) if isinstance(metadata, dict) else {}
+        if request.ctx.checked.notes:
+            metadata[_NOTES] = list(request.ctx.checked.notes)
+        return metadata or None
+
+
+def _with_notes_and_apology(on_new_message: Callable[[UserMessage], Awaitable[Any]]):
+    async def handle(message: UserMessage) -> None:
+        notes = (message.metadata or {}).pop(_NOTES, [])
+        if message.metadata == {}:
+            message.metadata = None
+        for note in notes:
+            await message.output_channel.send_text_message(message.sender_id, note)
+        try:
+            await on_new_message(message)
+        except Exception:  # never a 500 or silence: log it, apologise to the seller
+            logger.exception("rest: message from %s failed", message.sender_id)
+            await message.output_channel.send_text_message(message.sender_id, replies.action_unavailable().text)
+
+    return handle

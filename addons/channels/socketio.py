@@ -8,7 +8,7 @@ Sanic 21.12 and Python 3.11. Same events and settings as the stock `socketio` ch
       cors_allowed_origins: [http://localhost:8080]   # the chat page's origin(s); omit: any origin
       websockets: true                                 # false: HTTP long-polling only
 
-What it fixes (see the README's "Web chat"):
+What it fixes (docs/web-chat.md):
 
 1. Replies reach the widget with `session_persistence: true`. Rasa 3.6 calls `sio.enter_room(...)`
    without `await`; since python-socketio 5.10 that is a coroutine, so the socket never joined the

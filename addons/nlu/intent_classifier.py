@@ -1,9 +1,9 @@
 """LinearIntentClassifier: TF-IDF over jieba words and character n-grams, multinomial logistic
 regression, without TensorFlow.
 
-Why not DIET: on this bot's data it is no more accurate (held-out questions, README "Evaluation and
-benchmarks"), but it was half of every reply's CPU time (13.5 ms of a 28 ms reply), 2/3 of training
-time and the biggest model to load at start-up. This classifier predicts in well under a millisecond
+Why not DIET: on this bot's data it is no more accurate (held-out questions), but it was half of
+every reply's CPU time, most of the training time and the biggest model to load at start-up (the
+figures: docs/performance.md). This classifier predicts in well under a millisecond
 and trains in seconds.
 
 The features are computed here, not by Rasa's featurizers, so that training and prediction share one

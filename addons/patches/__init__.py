@@ -18,8 +18,18 @@ from __future__ import annotations
 
 import rasa
 
-from addons.patches import (action_connections, action_events, action_failures, action_validation, applied_events,
-                            gc_freeze, graph_runner, rule_states, socketio_websocket, sqlite_wal)
+from addons.patches import (
+    action_connections,
+    action_events,
+    action_failures,
+    action_validation,
+    applied_events,
+    gc_freeze,
+    graph_runner,
+    rule_states,
+    socketio_websocket,
+    sqlite_wal,
+)
 
 # In the order they are applied (action_failures wraps the call action_connections made).
 PATCHES = (action_connections, action_failures, action_validation, graph_runner, sqlite_wal, gc_freeze,

@@ -1,9 +1,8 @@
-"""Action-server connections. Action-server connections: Rasa 3.6 opens a new aiohttp session, so a new TCP connection (and a
-DNS lookup in a thread), for every custom action call and closes it afterwards. The action
-endpoint instead keeps one session per event loop and reuses its connections; idle ones are
-dropped after 2 s, before the action server's own 5 s keep-alive timeout, so a request never
-goes out on a connection the server is closing. Everything else about the request is Rasa's.
-"""
+"""Action-server connections: Rasa 3.6 opens a new aiohttp session, so a new TCP connection (and a DNS
+lookup in a thread), for every custom action call and closes it afterwards. The action endpoint
+instead keeps one session per event loop and reuses its connections; idle ones are dropped after 2
+s, before the action server's own 5 s keep-alive timeout, so a request never goes out on a
+connection the server is closing. Everything else about the request is Rasa's."""
 from __future__ import annotations
 
 import asyncio

@@ -1,11 +1,9 @@
-"""What a custom action receives. What a custom action receives: Rasa sends the action server every event of the conversation,
-serialised on every call (at the 300th message 18 % of Rasa's CPU and most of the action
-server's). This project's actions read only the slots and the latest message
-(actions/actions.py `turn_from`); they receive Rasa's full tracker state — slots, latest
-message, active loop, latest action — with the events of the current turn only (from the
-latest user message on, what rasa-sdk's form validation looks at). ACTION_EVENTS=all restores
-Rasa's full history.
-"""
+"""What a custom action receives: Rasa sends the action server every event of the conversation,
+serialised on every call, a cost that grows with the conversation (docs/performance.md).
+This project's actions read only the slots and the latest message (actions/actions.py `turn_from`);
+they receive Rasa's full tracker state — slots, latest message, active loop, latest action — with
+the events of the current turn only (from the latest user message on, what rasa-sdk's form
+validation looks at). ACTION_EVENTS=all restores Rasa's full history."""
 from __future__ import annotations
 
 import itertools

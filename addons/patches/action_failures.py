@@ -1,5 +1,5 @@
-"""Action-server failures. Action server failures: Rasa 3.6 logs an action server that is down, erroring or slow (it waits
-up to 5 minutes) and sends the seller nothing. A custom action that fails, or takes longer than
+"""Action-server failures: Rasa 3.6 logs an action server that is down, erroring or slow (it waits up
+to 5 minutes) and sends the seller nothing. A custom action that fails, or takes longer than
 ACTION_TIMEOUT_SECONDS (default 4), instead answers with a short apology (conversation.replies), the
 failure is logged, and the conversation goes on normally once the action server is back.
 

@@ -1,11 +1,10 @@
-"""Action-result validation. Action-result validation: Rasa 3.6 validates every action server reply with
-`jsonschema.validate`, which checks the schema and builds a new validator on each call — about
-10 ms of every custom-action turn on this machine. The same schema is validated with validators
-built once, and each event only against the branch of the schema's `oneOf` whose `event` constant
-it names (the branches differ in that constant, so this accepts exactly what the whole schema
-accepts, at a tenth of the cost); a reply that fails is validated again with the whole schema, so
-it raises the same ValidationError with Rasa's message.
-"""
+"""Action-result validation: Rasa 3.6 validates every action server reply with `jsonschema.validate`,
+which checks the schema and builds a new validator on each call, a large share of every custom-action
+turn (measured in docs/performance.md). The same schema is validated with validators built once, and each event only
+against the branch of the schema's `oneOf` whose `event` constant it names (the branches differ in
+that constant, so this accepts exactly what the whole schema accepts, at a tenth of the cost); a
+reply that fails is validated again with the whole schema, so it raises the same ValidationError
+with Rasa's message."""
 from __future__ import annotations
 
 from functools import lru_cache

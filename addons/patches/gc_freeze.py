@@ -1,10 +1,10 @@
-"""Garbage-collector pauses. Garbage-collector pauses: once the model is loaded, the process holds about 420,000
+"""Garbage-collector pauses: once the model is loaded, the process holds hundreds of thousands of
 long-lived objects (Rasa, TensorFlow, which Rasa 3.6 imports, and the model), and every full
-collection walks them all: 220–330 ms during which no message is answered — the slowest
-replies under load. After Rasa has loaded its model, what is on the heap then is moved out of
-the collector's reach (`gc.freeze`); it is still freed normally if it stops being referenced
-(only cycles among those objects would stay), and newer objects are collected as before.
-"""
+collection walks them all: a pause during which no message is answered — the slowest replies under
+load (docs/performance.md). After
+Rasa has loaded its model, what is on the heap then is moved out of the collector's reach
+(`gc.freeze`); it is still freed normally if it stops being referenced (only cycles among those
+objects would stay), and newer objects are collected as before."""
 from __future__ import annotations
 
 import gc

@@ -1,9 +1,8 @@
-"""Running the model's graph. Running the model's graph: for every message Rasa runs its parse and prediction graphs through
-dask's scheduler, which plans and schedules the same dozen nodes again each time: about an
-eighth of the assistant's CPU time per reply. Serving (MessageProcessor) uses SequentialGraphRunner
-instead: the same nodes, called in dependency order planned once per set of targets, with the
-same inputs, outputs and errors. Training keeps dask.
-"""
+"""Running the model's graph: for every message Rasa runs its parse and prediction graphs through
+dask's scheduler, which plans and schedules the same dozen nodes again each time: about an eighth of
+the assistant's CPU time per reply. Serving (MessageProcessor) uses SequentialGraphRunner instead:
+the same nodes, called in dependency order planned once per set of targets, with the same inputs,
+outputs and errors. Training keeps dask."""
 from __future__ import annotations
 
 from typing import Optional

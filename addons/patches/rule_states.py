@@ -1,7 +1,7 @@
 """RulePolicy's view of the conversation: to predict each action, RulePolicy asks for the state of
 every earlier turn (twice per prediction), which Rasa rebuilds by replaying the conversation
 from its first event, then compares them with its rules and formats them all for a debug log:
-a reply's cost grows with the conversation (RulePolicy alone 40 ms at the 300th message). A
+a reply's cost grows with the conversation (docs/performance.md). A
 rule of k states only ever compares the last k states (RulePolicy._is_rule_applicable accepts
 every earlier turn), so RulePolicy gets the last states up to its longest rule — the same
 rules match, the same action is predicted. And since a turn's state depends only on the events

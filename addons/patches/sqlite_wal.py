@@ -1,8 +1,7 @@
-"""SQLite tracker store. SQLite tracker store: Rasa opens the SQLite file with the default rollback journal and a full
-sync on every commit. Connections to SQLite use WAL with synchronous=NORMAL instead (still
-durable across a crash of the application; readers such as the staff console don't block
-Rasa's writes). Other databases are untouched.
-"""
+"""SQLite tracker store: Rasa opens the SQLite file with the default rollback journal and a full sync
+on every commit. Connections to SQLite use WAL with synchronous=NORMAL instead (still durable across
+a crash of the application; readers such as the staff console don't block Rasa's writes). Other
+databases are untouched."""
 from __future__ import annotations
 
 import sqlite3

@@ -1,4 +1,4 @@
-"""Rasa's Redis lock store with atomic updates, for several Rasa replicas (README "Production topology").
+"""Rasa's Redis lock store with atomic updates, for several Rasa replicas (docs/deployment.md).
 
 Rasa 3.6's `RedisLockStore` changes a conversation's ticket lock with GET, change in Python, SET.
 Two replicas handling messages of the same conversation at the same moment can interleave those
@@ -7,7 +7,7 @@ steps, and one replica's write then undoes the other's:
     finished ticket is written back, so the next message waits for the ticket lifetime (60 s) and
     then fails, or the new ticket is dropped and its message fails with a LockError;
   * two replicas issuing tickets at once: both get the same number and run concurrently.
-The topology's burst test (tests/test_topology.py) met these within a few runs: a message hung for
+The topology's burst test (tests/e2e/test_topology.py) met these within a few runs: a message hung for
 87 s, got a 503 and was never stored. Rasa Plus added a separate "concurrent" Redis lock store for
 this (RasaHQ/rasa#11256); Rasa Open Source 3.6 has none.
 
@@ -116,7 +116,7 @@ class AtomicRedisLockStore(RedisLockStore):
             return int(self._issue(keys=[self._key(conversation_id)],
                                    args=[conversation_id, repr(now), json.dumps(now + lock_lifetime)]))
         except Exception as e:
-            raise LockError(f"Error while acquiring lock. Error:\n{e}")
+            raise LockError(f"Error while acquiring lock. Error:\n{e}") from e
 
     def update_lock(self, conversation_id: Text) -> None:
         self._expire(keys=[self._key(conversation_id)], args=[conversation_id, repr(time.time())])

@@ -1,7 +1,7 @@
 """Rasa's SQL tracker store, minus the rebuild of every conversation on every message.
 
 Rasa 3.6's SQLTrackerStore loads all of a conversation's events and replays them into a new tracker
-for each message (3 ms at the second turn, 11 ms at the fortieth on this machine), counts the stored
+for each message (a cost that grows with the conversation; docs/performance.md), counts the stored
 events again with an ORM query before saving, and on SQLite opens a new database connection for each
 of those steps. This store keeps, per process, the tracker it has just saved — holding the events
 Rasa's retrieve would return, i.e. those of the latest conversation session — together with the
@@ -14,7 +14,7 @@ stored events are always exactly what Rasa would store. SQLite connections are p
 
 Only recent conversations are kept (KEPT_CONVERSATIONS, KEPT_SECONDS): an unbounded cache would
 grow with every seller ever seen, and every full garbage collection walks each kept tracker's
-objects (about 0.09 ms per tracker here). A conversation no longer kept is rebuilt from the database, as Rasa does.
+objects. A conversation no longer kept is rebuilt from the database, as Rasa does.
 
 Configured in endpoints.yml as `type: addons.stores.tracker_store.CachedSQLTrackerStore` with the same keys
 as `type: SQL` (scripts/runtime_config.py).

@@ -43,23 +43,22 @@ import secrets
 import time
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.tracker_store import SQLTrackerStore
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
-from rasa.core.tracker_store import SQLTrackerStore
-
-from addons.channels.wechat import text as wechat_text, xml as wechat_xml
 from addons.channels.input_guard import check_message
-from conversation import replies
+from addons.channels.wechat import text as wechat_text
+from addons.channels.wechat import xml as wechat_xml
 from addons.channels.wechat.crypto import AppIdMismatch, CryptoError, MessageCipher, check_signature, signature
-from addons.channels.wechat.customer_service import CustomerServiceClient
+from addons.channels.wechat.customer_service import DEFAULT_API_BASE, CustomerServiceClient
 from addons.channels.wechat.state import Delivery, ExpiringLRU
+from conversation import replies
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_API_BASE = "https://api.weixin.qq.com"
 WELCOME_PAYLOAD = "/greet"
 
 
@@ -195,13 +194,13 @@ class WeChatInput(InputChannel):
                 try:
                     message = wechat_xml.parse(self.cipher.decrypt(encrypted))
                 except AppIdMismatch:
-                    raise Rejected(403, "forbidden")
+                    raise Rejected(403, "forbidden") from None
                 except CryptoError as error:
-                    raise Rejected(400, f"cannot decrypt: {error}")
+                    raise Rejected(400, f"cannot decrypt: {error}") from error
             else:
                 message = wechat_xml.parse(body)
         except wechat_xml.BadXML as error:
-            raise Rejected(400, f"bad xml: {error}")
+            raise Rejected(400, f"bad xml: {error}") from error
 
         user, account = message.get("FromUserName"), message.get("ToUserName") or ""
         if not user:

@@ -17,6 +17,8 @@ import aiohttp
 
 logger = logging.getLogger(__name__)
 
+# The WeChat API every request goes to unless configured otherwise (api_base; a fake one in the tests).
+DEFAULT_API_BASE = "https://api.weixin.qq.com"
 # errcodes meaning "this access token is not valid (any more)": fetch a new one and try once more.
 TOKEN_ERRORS = {40001, 40014, 42001}
 

@@ -1,0 +1,65 @@
+"""The Rasa SDK adapters: a tracker in, messages and slot events out."""
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
+
+from actions.actions import turn_from
+
+
+def tracker(intent, text, entities=(), slots=None):
+    return Tracker(
+        sender_id="t", slots=slots or {}, latest_message={
+            "intent": {"name": intent, "confidence": 0.99}, "text": text, "entities": list(entities),
+            "intent_ranking": [{"name": intent, "confidence": 0.99}]},
+        events=[], paused=False, followup_action=None, active_loop={}, latest_action_name="action_listen")
+
+
+def run(name, t):
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    dispatcher = CollectingDispatcher()
+    events = executor.actions[name](dispatcher, t, {})
+    return dispatcher.messages, events
+
+
+def test_every_domain_action_is_registered():
+    import yaml
+
+    from tests.support import ROOT
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    assert set(domain["actions"]) == set(executor.actions)
+
+
+def focus_of(events):
+    return next(e["value"] for e in events if e["event"] == "slot" and e["name"] == "focus")
+
+
+def test_a_service_answer_sends_text_buttons_and_the_focus():
+    t = tracker("ask_service", "AWD仓储费多少", [
+        {"entity": "service", "value": "AWD", "start": 0, "end": 3},
+        {"entity": "attribute", "value": "fee", "start": 3, "end": 6}])
+    messages, events = run("action_respond", t)
+    assert "0.48" in messages[0]["text"] and "「来源：1.4.1」" in messages[0]["text"]
+    assert {"title": "查看原文", "payload": "/show_source"} in messages[0]["buttons"]
+    focus = focus_of(events)
+    assert focus["services"] == ["AWD"] and focus["attribute"] == "fee" and focus["source"] == ["fact", "AWD", "fee"]
+
+
+def test_slots_already_holding_a_value_are_not_set_again():
+    t = tracker("ask_service", "仓储费呢", [{"entity": "attribute", "value": "fee", "start": 0, "end": 3}],
+                slots={"focus": {"topic": "service", "services": ["AWD"], "current": "AWD", "attribute": "fee",
+                                 "section": "1.4.1", "source": ["fact", "AWD", "fee"]}})
+    messages, events = run("action_respond", t)
+    assert "0.48" in messages[0]["text"] and events == []
+
+
+def test_the_advisor_stores_its_question():
+    messages, events = run("action_respond", tracker("ask_recommendation", "头程怎么选"))
+    assert "从哪里发" in messages[0]["text"] and SlotSet("pending_question", "origin") in events
+
+
+def test_turn_from_tolerates_an_empty_tracker():
+    turn = turn_from(Tracker("t", {}, {}, [], False, None, {}, "action_listen"))
+    assert turn.intent == "" and turn.text == "" and turn.entities == []

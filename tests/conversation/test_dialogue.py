@@ -1,0 +1,467 @@
+"""Conversations through the conversation logic (conversation/), with the intent given and entities
+from the knowledge base's mention finder (the NLU model is exercised end to end in tests/e2e/test_rest.py).
+The intent is one piece of evidence: several tests give a wrong or vague one on purpose."""
+import pytest
+
+from tests.support.conversation import Conversation
+
+
+@pytest.fixture
+def chat(base):
+    return Conversation(base)
+
+
+# -- answers about one service ----------------------------------------------------------------------
+
+def test_awd_storage_fee(chat):
+    reply = chat.say("ask_service", "AWD仓储费多少？")
+    assert "0.48" in reply and "0.38" in reply and "「来源：1.4.1」" in reply
+
+
+@pytest.mark.parametrize("market, days", [("日本", 4), ("美国", 4), ("英国", 5), ("德国", 5), ("中东", 7), ("澳洲", 5)])
+def test_send_air_days_per_marketplace(chat, market, days):
+    reply = chat.say("ask_service", f"send空运到{market}最快几天")
+    assert f"最快{days}天" in reply and "1.3.2" in reply
+
+
+def test_send_to_a_marketplace_it_does_not_list(chat):
+    reply = chat.say("ask_service", "SEND到法国要几天")
+    assert "资料没有" in reply and "法国" in reply
+
+
+def test_sea_times_only_for_the_us(chat):
+    reply = chat.say("ask_service", "SEND海运到日本多久")
+    assert "只给出了" in reply and "美国" in reply
+
+
+def test_coverage_yes_and_no(chat):
+    assert chat.say("ask_service", "AGL能发日本吗").startswith("不支持。资料里 AGL 的覆盖范围没有日本")
+    assert chat.say("ask_service", "FIST支持加拿大站吗").startswith("支持。")
+
+
+def test_a_mode_the_document_does_not_list(chat):
+    reply = chat.say("ask_service", "AGL有空运吗")
+    assert reply.startswith("没有。") and "海运整箱" in reply
+
+
+def test_an_attribute_the_document_does_not_give(chat):
+    reply = chat.say("ask_service", "FIST多少钱")
+    assert "资料里没有" in reply and "FIST" in reply and "$" not in reply
+    assert ("转人工客服", "/request_human") in chat.buttons
+
+
+def test_minimums_by_mode(chat):
+    assert "0.5KG" in chat.say("ask_service", "SEND空运起运量多少")
+    assert "0.1CBM" in chat.say("ask_service", "SEND海运最少发多少")
+
+
+def test_the_last_service_carries_over(chat):
+    chat.say("ask_service", "AWD是什么？")
+    assert "0.48" in chat.say("ask_service", "那它的仓储费呢？")
+
+
+def test_route_region_and_boat_carry_over(chat):
+    first = chat.say("ask_service", "SEND海运到美东多久？")
+    assert "34-50天" in first and "33-43天" in first and "16-29天" in first
+    follow = chat.say("inform", "快船呢？")
+    assert "33-43天" in follow and "34-50天" not in follow
+    west = chat.say("inform", "美西呢")
+    assert "23-27天" in west
+
+
+def test_another_service_keeps_the_attribute(chat):
+    chat.say("ask_service", "AWD仓储费多少")
+    reply = chat.say("inform", "那FBA呢")
+    assert "FBA" in reply and "70%" in reply
+
+
+def test_two_services_in_one_question(chat):
+    reply = chat.say("ask_service", "AGL和SEND分别覆盖哪些国家")
+    assert "意大利" in reply and "澳洲" in reply
+
+
+# -- comparisons, concepts, stages ---------------------------------------------------------------------
+
+def test_agl_or_send_lists_the_deciding_factors(chat):
+    reply = chat.say("compare_services", "我该用AGL还是SEND？")
+    assert "美国、英国、法国、德国、意大利、西班牙" in reply and "0.5KG" in reply
+    assert "急不急" in reply and "空运还是海运" in reply
+
+
+def test_services_of_different_stages_are_combined_not_chosen(chat):
+    assert "不同环节" in chat.say("compare_services", "AGL和FBA哪个好")
+
+
+def test_concepts_stages_pain_points_and_the_course(chat):
+    assert "国内到海外仓" in chat.say("ask_concept", "头程是什么意思")
+    assert "卖家自行负责" in chat.say("ask_concept", "自发货是什么") or "自行负责" in chat.say("ask_concept", "MFN是什么")
+    assert "AWD" in chat.say("ask_stage_services", "仓储分销有哪些方案") and "MCD" in chat.buttons[1][0]
+    assert "15%-20%" in chat.say("ask_pain_points", "跨境物流有哪些痛点")
+    assert "退货" in chat.say("ask_pain_points", "尾端配送难在哪")
+    course = chat.say("ask_course_map", "课程有哪些章节")
+    assert "3.9 新卖家上线欧洲知识宝典" in course and "只有标题" in course
+
+
+# -- the routing conversation --------------------------------------------------------------------------
+
+def test_asks_one_missing_fact_at_a_time_with_buttons(chat):
+    ask = chat.say("ask_recommendation", "头程怎么选？")
+    assert "从哪里发" in ask and ("从中国发货", '/inform{"origin":"CN"}') in chat.buttons
+    ask = chat.say("inform", "货在深圳")
+    assert "哪个站" in ask and chat.slots["pending_question"] == "destination"
+    ask = chat.say("inform", "美国")
+    assert "急不急" in ask
+    answer = chat.say("inform", "很急")
+    assert "推荐 Amazon SEND" in answer and "最快4天" in answer and chat.slots["pending_question"] is None
+
+
+def test_facts_given_up_front_get_an_answer_at_once(chat):
+    reply = chat.say("compare_services", "货在深圳，卖美国站，几十公斤，很急，用AGL还是SEND？")
+    assert "推荐 Amazon SEND" in reply and "不推荐 AGL" in reply and "0.5KG" in reply
+
+
+def test_a_button_answer_is_read_in_the_light_of_the_question(chat):
+    chat.say("ask_recommendation", "头程怎么选？")
+    reply = chat.say("inform", "美国")  # "美国" answers "where from?": an origin, not a marketplace
+    assert "PCP" in reply and chat.slots["origin"] == "US"
+
+
+def test_correcting_a_fact(chat):
+    chat.say("ask_recommendation", "头程怎么选？")
+    chat.say("inform", "货在深圳")
+    chat.say("inform", "卖美国站")
+    reply = chat.say("inform", "不对，我的货在美国仓库")
+    assert "推荐 PCP" in reply and "48" in reply
+
+
+def test_changing_the_marketplace(chat):
+    chat.say("ask_recommendation", "货在深圳，卖英国站，很急，推荐一下")
+    reply = chat.say("inform", "改一下，卖日本站")
+    assert "日本" in reply and "推荐 Amazon SEND" in reply
+
+
+def test_skipping_moves_on_and_is_not_asked_again(chat):
+    chat.say("ask_recommendation", "头程怎么选？")
+    chat.say("inform", "货在义乌")
+    chat.say("inform", "美国站")
+    ask = chat.say("dont_know", "不知道")
+    assert "多少货" in ask and "urgency" in chat.slots["skipped"]
+    reply = chat.say("inform", "几十公斤")
+    assert "推荐 Amazon SEND" in reply
+
+
+def test_a_side_question_keeps_the_advice_open(chat):
+    chat.say("ask_recommendation", "头程怎么选？")
+    assert "0.48" in chat.say("ask_service", "AWD仓储费多少？")
+    assert "哪个站" in chat.say("inform", "货在深圳")
+
+
+def test_an_answer_that_fits_no_question_asks_again(chat):
+    chat.say("ask_recommendation", "头程怎么选？")
+    reply = chat.say("inform", "嗯这个嘛")
+    assert "没对上" in reply and "从哪里发" in reply
+
+
+def test_start_over_clears_the_situation(chat):
+    chat.say("ask_recommendation", "货在深圳，卖日本站，急")
+    reply = chat.say("start_over", "重新开始")
+    assert "重新开始" in reply and chat.slots["destination"] is None and chat.slots["pending_question"] == "origin"
+
+
+def test_follow_ups_after_a_recommendation(chat):
+    chat.say("ask_recommendation", "货在深圳工厂，卖日本站，急")
+    why = chat.say("ask_why", "为什么不用AGL？")
+    assert "没有日本" in why and "1.3.1" in why
+    sea = chat.say("inform", "那海运呢？")
+    assert "海运" in sea and "只给出了 Amazon SEND 到美国的海运时效" in sea
+    awd = chat.say("inform", "到AWD呢？")
+    assert "AWD" in awd
+
+
+def test_why_a_recommended_service(chat):
+    chat.say("ask_recommendation", "整柜发美国，要进AWD")
+    why = chat.say("ask_why", "为什么推荐AGL")
+    assert "推荐 AGL 是因为" in why and "整柜" in why
+
+
+def test_why_without_a_situation(chat):
+    assert "还没聊你的情况" in chat.say("ask_why", "为什么不用AGL")
+
+
+def test_whole_plan_covers_every_stage(chat):
+    chat.say("ask_recommendation", "帮我规划一下从工厂到买家的整体方案")
+    chat.say("inform", "货在深圳")
+    chat.say("inform", "卖美国站")
+    chat.say("inform", "很急")
+    reply = chat.say("inform", "FBA发货")  # FBA delivers to Amazon's buyers: nothing more to ask
+    assert "【头程物流】" in reply and "推荐 Amazon SEND" in reply
+    assert "【尾端配送及售后】" in reply and "推荐 FBA" in reply
+
+
+def test_no_documented_service_is_said_plainly(chat):
+    reply = chat.say("ask_recommendation", "货从深圳发加拿大站，用什么头程")
+    assert "资料里没有" in reply and "转人工客服" in [b[0] for b in chat.buttons]
+
+
+# -- the edges ----------------------------------------------------------------------------------------
+
+def test_out_of_scope_names_the_chapter(chat):
+    reply = chat.say("out_of_scope", "SPN服务商怎么找")
+    assert "3.7" in reply and "转人工" in reply
+
+
+def test_unsure_offers_likely_topics(chat):
+    reply = chat.say("nlu_fallback", "那个东西咋弄", ranking=[{"name": "nlu_fallback"}, {"name": "ask_recommendation"}])
+    assert "不太确定" in reply and ("帮我选服务", "/ask_recommendation") in chat.buttons
+
+
+def test_unsure_but_a_service_named_answers_it(chat):
+    reply = chat.say("nlu_fallback", "MCF？", ranking=[{"name": "nlu_fallback"}, {"name": "ask_service"}])
+    assert "MCF" in reply and "1.5.2" in reply
+
+
+def test_handoff_is_recorded(chat):
+    chat.say("request_human", "转人工")
+    assert chat.slots["handoff"] == "requested"
+
+
+def test_gibberish_is_not_answered_from_the_last_topic(chat):
+    chat.say("ask_service", "AWD仓储费多少")
+    reply = chat.say("ask_service", "asdkjh qwe zzz", ranking=[{"name": "ask_service"}])
+    assert "不太确定" in reply and "0.48" not in reply
+
+
+def test_a_comparison_from_another_chapter_is_out_of_scope(chat):
+    reply = chat.say("compare_services", "pingpong和万里汇哪个收款好")
+    assert "3.5" in reply and "答不了" in reply
+
+
+# -- the whole document answers: statements, names, the kind of question --------------------------------
+
+def test_a_figure_caption_answers_a_count(chat):
+    reply = chat.say("ask_service", "亚马逊有多少司机啊")
+    assert "275,000司机" in reply and "「来源：1.5.1」" in reply
+
+
+def test_an_abbreviation_is_expanded_from_the_document(chat):
+    assert "FBA Inbound Shipment Tracking" in chat.say("ask_service", "FIST 英文全称是什么")
+    both = chat.say("compare_services", "FO跟SO有什么区别")
+    assert "海运快船" in both and "海运普船" in both and "「来源：1.3.1」" in both
+
+
+def test_a_detail_outside_the_curated_facts_is_quoted_with_its_footnote(chat):
+    reply = chat.say("ask_service", "awd 缺货率能降多少")
+    assert "15%缺货率" in reply and "2024年亚马逊 Accelerate" in reply and "「来源：1.4.1」" in reply
+
+
+def test_a_duration_question_gets_the_caption_that_holds_the_duration(chat):
+    assert "8 小时" in chat.say("ask_service", "零基础快速出单实操那个直播课多长时间")
+
+
+def test_a_question_the_document_does_not_answer_is_said_plainly(chat):
+    reply = chat.say("ask_service", "FBA新品入仓优惠计划具体能优惠多少")
+    assert "资料里没有" in reply and "%" not in reply
+
+
+def test_the_table_of_contents_answers_page_questions(chat):
+    assert "第18页" in chat.say("ask_stage_services", "尾端配送在第几页")
+
+
+def test_the_quote_behind_an_answer(chat):
+    chat.say("ask_service", "AWD仓储费多少？")
+    quote = chat.say("show_source", "原文")
+    assert quote.startswith("原文（1.4.1）") and "仓储费仅需$0.48/立方英尺/月" in quote
+    chat.say("ask_service", "亚马逊有多少司机啊")
+    caption = chat.say("show_source", "查看原文")
+    assert "275,000司机" in caption and "400+运营中心" in caption
+
+
+# -- yes or no first ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("question, first", [
+    ("PCP有折扣吗", "有。"),
+    ("SEND要注册吗", "不需要。"),
+    ("AWD有库容限制吗", "没有。"),
+    ("FIST的送达时段自动预估已经能用了吗", "不行。"),
+    ("MCF一定能2天送到吗", "不一定。"),
+    ("send帮忙清关吗", "是的。"),
+])
+def test_a_yes_no_question_gets_its_answer_first(chat, question, first):
+    assert chat.say("ask_service", question).startswith(first)
+
+
+def test_a_restriction_in_a_footnote_turns_the_answer_to_no(chat):
+    reply = chat.say("ask_service", "用send空运发英国，也能避免FBA低量库存费吗")
+    assert reply.startswith("不行。") and "海运" in reply
+
+
+def test_can_i_use_a_service_is_judged_by_the_advisor(chat):
+    reply = chat.say("ask_service", "我货在深圳，能用pcp直接发去美国吗")
+    assert reply.startswith("不行") and "境内供货商" in reply
+
+
+# -- one conversation focus ------------------------------------------------------------------------------
+
+def test_a_recommendation_sets_the_focus_for_its_follow_ups(chat):
+    assert "推荐 PCP" in chat.say("ask_recommendation", "货已经在美国仓库了，怎么送到FBA？")
+    assert chat.focus.services[:1] == ("PCP",)
+    assert "折扣费率" in chat.say("inform", "它有啥优势") or "折扣" in chat.say("inform", "它有啥好处")
+
+
+def test_positions_after_a_comparison(chat):
+    chat.say("compare_services", "AGL和SEND有啥区别")
+    assert chat.focus.services == ("AGL", "SEND")
+    assert "0.5KG" in chat.say("inform", "后面那个最少发多少")
+    front = chat.say("inform", "前一个呢，能发去哪些国家")
+    assert "意大利" in front and "1.3.1" in front
+
+
+def test_the_latter_of_a_comparison_answers_a_yes_no(chat):
+    chat.say("compare_services", "FBA和MCF差在哪")
+    reply = chat.say("inform", "后面那个能给独立站发货吗")
+    assert reply.startswith("可以") and "MCF" in reply
+
+
+def test_another_market_keeps_the_question(chat):
+    chat.say("ask_service", "SEND空运发英国几天到")
+    assert "最快7天" in chat.say("inform", "中东呢")
+    assert "最快5天" in chat.say("inform", "那澳洲呢")
+
+
+def test_it_compared_with_another_service_stays_on_the_focus(chat):
+    chat.say("ask_service", "AWD是什么")
+    reply = chat.say("inform", "那它比FBA能省多少")
+    assert "80%" in reply and "1.4.1" in reply
+
+
+def test_start_over_clears_the_focus_and_answers_the_rest(chat):
+    chat.say("ask_service", "MCF最快多久到")
+    reply = chat.say("start_over", "重新开始，AWD仓储费多少")
+    assert reply.startswith("好的，我们重新开始。") and "0.48" in reply
+    assert chat.focus.services == ("AWD",) and chat.slots["pending_question"] is None
+
+
+# -- advice that answers while it asks --------------------------------------------------------------------
+
+def test_the_advisor_names_the_candidates_and_what_decides_between_them(chat):
+    reply = chat.say("ask_recommendation", "货在宁波 卖英国站 头程用啥")
+    assert "AGL" in reply and "Amazon SEND" in reply and "急不急" in reply
+    assert "最快5天" in reply or "空运" in reply
+
+
+def test_a_deciding_fact_in_the_question_is_used_at_once(chat):
+    reply = chat.say("compare_services", "货要发去中东 AGL和SEND选哪个")
+    assert "推荐 Amazon SEND" in reply and "没有中东" in reply and "怎么选，看这几点" not in reply
+
+
+def test_a_city_in_a_price_question_is_context_not_advice(chat):
+    reply = chat.say("ask_service", "AGL从宁波发美国要多少钱")
+    assert "资料没有给出 AGL 的具体运价" in reply and chat.slots.get("pending_question") is None
+
+
+def test_a_service_the_seller_rules_out_is_not_their_situation(chat):
+    reply = chat.say("inform", "我不用FBA，都是自己从国内直接发给海外买家")
+    assert "推荐 购买配送" in reply
+
+
+def test_one_services_variants_side_by_side(chat):
+    boats = chat.say("ask_service", "SEND发美西，普船快船特快船分别多久")
+    assert "28-30天" in boats and "23-27天" in boats and "15-20天" in boats
+    assert "FO" in chat.say("ask_service", "agl海运有哪几种服务")
+
+
+def test_a_service_asked_to_do_another_services_job_gets_a_no_with_the_right_service(chat):
+    reply = chat.say("ask_service", "FBA能给独立站发货吗")
+    assert reply.startswith("不行") and "MCF" in reply
+
+
+def test_a_service_named_as_where_goods_go_is_the_target(chat):
+    reply = chat.say("ask_recommendation", "我想把货从深圳发到美国的AWD，用哪个")
+    assert "送到亚马逊智能卫星仓 (AWD)" in reply and "推荐 AGL" in reply
+
+
+def test_english_questions_get_the_same_facts(chat):
+    assert "最快4天" in chat.say("ask_service", "What is the fastest SEND air time to Japan?")
+
+
+def test_one_services_modes_when_asked_which_of_two(chat):
+    reply = chat.say("ask_service", "SEND的海运是整柜还是拼箱")
+    assert "海运拼箱服务" in reply and "28-30天" not in reply
+
+
+# -- footnotes, verdicts from contraries, courses ------------------------------------------------------
+
+def test_where_a_figure_comes_from_is_its_footnote(chat):
+    reply = chat.say("ask_service", "AWD说缺货率能降15%，这个出处在哪")
+    assert "2024年亚马逊 Accelerate" in reply and "「来源：1.4.1」" in reply
+
+
+def test_a_follow_up_about_the_source_reads_the_figure_just_quoted(chat):
+    chat.say("ask_pain_points", "供应链支出在经营成本里占几成")
+    reply = chat.say("ask_service", "这个数字怎么来的")
+    assert "财务报表" in reply
+
+
+def test_a_claim_the_document_contradicts_gets_a_no(chat):
+    assert chat.say("ask_service", "FIST是亚马逊自己的物流承运商吗").startswith("不")
+    assert chat.say("ask_service", "AWD的折扣是不是无条件给的").startswith("不是")
+    assert chat.say("ask_service", "购买配送上传追踪信息要手动吗").startswith("不")
+
+
+def test_asking_about_the_other_side_of_a_contrary_is_not_a_no(chat):
+    assert chat.say("ask_service", "单号漏填被记缺陷的话，FIST能帮忙豁免吗").startswith("可以")
+
+
+def test_a_services_course_list(chat):
+    reply = chat.say("ask_course_map", "FBA这块有什么相关课程")
+    assert "库存绩效指数 (IPI)" in reply and "「来源：1.5.2」" in reply
+
+
+def test_the_chapters_closing_courses(chat):
+    reply = chat.say("ask_course_map", "有没有给新手的直播课")
+    assert "零基础快速出单实操" in reply and "官方讲堂" in reply and "「来源：延伸学习课程」" in reply
+
+
+# -- advice from needs ---------------------------------------------------------------------------------
+
+def test_distributing_stock_to_other_channels_warehouses_is_mcd(chat):
+    reply = chat.say("inform", "我想把AWD里的一部分库存调去沃尔玛的仓")
+    assert "推荐 MCD" in reply and "「来源：" in reply
+
+
+def test_wanting_the_prime_badge_is_fba(chat):
+    reply = chat.say("inform", "想让商品带上prime标")
+    assert "推荐 FBA" in reply and "2亿" in reply
+
+
+def test_a_complaint_is_a_need_not_a_price_question(chat):
+    reply = chat.say("inform", "FBA的仓储费太贵了")
+    assert "AWD" in reply and "0.48" in reply
+
+
+def test_a_market_a_service_does_not_reach_points_to_one_that_does(chat):
+    reply = chat.say("ask_service", "发中东能用AGL吗")
+    assert reply.startswith("不支持") and "Amazon SEND" in reply
+    assert "7天" in chat.say("ask_service", "空运最快几天")  # about SEND now
+
+
+def test_a_new_topic_drops_the_focus(chat):
+    chat.say("ask_service", "AWD仓储费多少")
+    reply = chat.say("ask_service", "换个话题，FBA的客服是几点到几点")
+    assert "7*24" in reply
+
+
+def test_a_page_follow_up_stays_in_the_table_of_contents(chat):
+    chat.say("ask_course_map", "头程物流在第几页")
+    assert "第18页" in chat.say("inform", "尾端配送呢")
+
+
+def test_why_not_names_what_the_case_calls_for(chat):
+    chat.say("inform", "货都在FBA仓，独立站也来订单了，用什么发")
+    reply = chat.say("ask_why", "为什么不用亚马逊快递服务")
+    assert "MCF" in reply and "卖家仓库" in reply
+
+
+def test_a_question_that_is_not_of_logistics_is_out_of_scope(chat):
+    reply = chat.say("ask_recommendation", "推荐一家深圳好吃的火锅店")
+    assert "超出了我掌握的资料范围" in reply
