@@ -3,13 +3,16 @@ and compose the answer, and sends the reply and slot changes back. No logic here
 adaptation, so every answer is testable without Rasa (tests/conversation/test_dialogue.py)."""
 from __future__ import annotations
 
+import functools
 import logging
+import time
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from conversation import handoff
 from conversation.dialogue import respond
 from conversation.turn import Outcome, Turn
 from knowledge import kb
@@ -22,19 +25,39 @@ ACTION_NAME = "action_respond"
 def turn_from(tracker: Tracker) -> Turn:
     message = tracker.latest_message or {}
     intent = message.get("intent") or {}
+    name = intent.get("name") or ""
     return Turn(
-        intent=intent.get("name") or "",
+        intent=name,
         text=message.get("text") or "",
         entities=list(message.get("entities") or []),
         slots=dict(tracker.slots),
         ranking=list(message.get("intent_ranking") or []),
         confidence=float(intent.get("confidence") or 0.0),
+        now=time.time(),
+        queue_ahead=_queue_ahead(tracker.sender_id) if name == handoff.INTENT else None,
     )
 
 
+def _queue_ahead(sender_id: str) -> int | None:
+    """How many other sellers wait for a human (the staff console's queue); None when it cannot be read."""
+    try:
+        return _queue_store().queue_ahead(sender_id)
+    except Exception:  # the place in the queue is a courtesy: never fail the reply for it
+        logger.exception("reading the hand-off queue failed")
+        return None
+
+
+@functools.lru_cache(maxsize=1)
+def _queue_store():
+    from staff.store import Store  # the tracker store's database, read as the console reads it
+
+    return Store()
+
+
 def send(outcome: Outcome, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
-    buttons = [{"title": title, "payload": payload} for title, payload in outcome.reply.buttons]
-    dispatcher.utter_message(text=outcome.reply.text, buttons=buttons or None)
+    if outcome.reply.text:  # empty while an agent has the conversation
+        buttons = [{"title": title, "payload": payload} for title, payload in outcome.reply.buttons]
+        dispatcher.utter_message(text=outcome.reply.text, buttons=buttons or None)
     return [SlotSet(name, value) for name, value in outcome.slots.items() if tracker.slots.get(name) != value]
 
 

@@ -55,12 +55,34 @@ logger = logging.getLogger(__name__)
 
 
 def respond(base: KnowledgeBase, turn: Turn) -> Outcome:
+    state = turn.slot(handoff_record.SLOT)
+    if state == handoff_record.TAKEN:  # an agent has it: the bot steps aside
+        return _with_agent(base, turn)
+    if state == handoff_record.REQUESTED and base.has_cue("end_human", turn.text):
+        return Outcome(replies.handoff_cancelled(), {handoff_record.SLOT: None})
     focus = Focus.from_slot(turn.slot(SLOT))
     question = read(base, turn, focus)
     kind = decide(base, question)
     outcome = HANDLERS[kind](base, question)
     logger.debug("%r intent=%s qtype=%s subjects=%s → %s, focus %s", turn.text, turn.intent, question.qtype,
                  question.subjects, kind, outcome.slots.get(SLOT))
+    return _count_misses(turn, outcome)
+
+
+def _with_agent(base: KnowledgeBase, turn: Turn) -> Outcome:
+    """Silent while an agent answers; 「结束人工」 hands the conversation back to the bot."""
+    if base.has_cue("end_human", turn.text):
+        return Outcome(replies.handed_back(), {handoff_record.SLOT: None})
+    return Outcome(Reply(""))
+
+
+def _count_misses(turn: Turn, outcome: Outcome) -> Outcome:
+    """Turns in a row the bot could not answer; at the limit it offers a human instead of guessing on."""
+    misses = 0 if outcome.answered else int(turn.slot(handoff_record.MISSES_SLOT) or 0) + 1
+    if misses >= handoff_record.MISSES_BEFORE_OFFER and not turn.slot(handoff_record.SLOT):
+        outcome.reply, misses = replies.offer_handoff(outcome.reply), 0
+    if misses != int(turn.slot(handoff_record.MISSES_SLOT) or 0):
+        outcome.slots[handoff_record.MISSES_SLOT] = misses
     return outcome
 
 
@@ -80,7 +102,12 @@ def bad_input(base: KnowledgeBase, q: Question) -> Outcome:
 
 
 def handoff(base: KnowledgeBase, q: Question) -> Outcome:
-    return Outcome(replies.handoff(), {handoff_record.SLOT: handoff_record.REQUESTED})
+    if base.has_cue("end_human", q.text):  # nothing to end: the bot has the conversation already
+        return Outcome(replies.handed_back(), {handoff_record.SLOT: None})
+    hours = handoff_record.settings().hours
+    place = None if q.turn.queue_ahead is None else q.turn.queue_ahead + 1
+    open_now = q.turn.now is None or hours.open_at(q.turn.now)
+    return Outcome(replies.handoff(place, open_now, hours.describe()), {handoff_record.SLOT: handoff_record.REQUESTED})
 
 
 def show_source(base: KnowledgeBase, q: Question) -> Outcome:
@@ -102,13 +129,13 @@ def search(base: KnowledgeBase, q: Question) -> Outcome:
     if hits and _answerable(base, q, hits[0]) and (not aside or _strong(hits[0])):
         return statement(base, q, hits, subjects=[])
     if base.chapter_for(q.text) is not None:  # "企业购怎么开通": another chapter of the course
-        return Outcome(replies.out_of_scope(base, q.text), {SLOT: None})
+        return Outcome(replies.out_of_scope(base, q.text), {SLOT: None}, answered=False)
     if not q.logistics and _of_something_else(base, q):
-        return Outcome(replies.out_of_scope(base, q.text), {SLOT: None})  # "深圳哪家火锅好吃": a city, no shipment
+        return Outcome(replies.out_of_scope(base, q.text), {SLOT: None}, answered=False)  # "深圳哪家火锅好吃": a city, no shipment
     if (q.evidence or hits and _in_domain(q)) and not aside:  # no known word at all: not understood, not "not documented"
         return _with_focus(replies.not_in_document(base, hits[0].statement if hits else None), q.focus)
     if q.intent == "out_of_scope" or aside or not q.logistics and _of_something_else(base, q):
-        return Outcome(replies.out_of_scope(base, q.text), {SLOT: None})
+        return Outcome(replies.out_of_scope(base, q.text), {SLOT: None}, answered=False)
     return _unsure(base, q)
 
 
@@ -193,7 +220,7 @@ def _unsure(base: KnowledgeBase, q: Question) -> Outcome:
     for intent in guesses:
         if intent in replies.GUESS_BUTTONS:
             buttons.append(replies.GUESS_BUTTONS[intent])
-    return Outcome(replies.unsure(base, list(dict.fromkeys(buttons))))
+    return Outcome(replies.unsure(base, list(dict.fromkeys(buttons))), answered=False)
 
 
 # -- statements ----------------------------------------------------------------------------------------

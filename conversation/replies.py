@@ -831,8 +831,38 @@ def unsure(base: KnowledgeBase, guesses: list[tuple[str, str]]) -> Reply:
     return Reply(text, buttons + [HANDOFF_BUTTON])
 
 
-def handoff() -> Reply:
-    return Reply("好的，已为你转接人工客服，客服同事会在这里接手这段对话。等待期间你也可以继续问我。")
+def handoff(place: int | None, open_now: bool, hours: str) -> Reply:
+    """Queued for a human: where the seller is, and that the bot keeps helping meanwhile."""
+    queue = f"你排在第 {place} 位，" if place else ""
+    if not open_now:
+        return Reply(f"已为你登记转人工。现在不在客服在线时间（{hours}），{queue}客服上线后会在这里回复你。"
+                     "这段时间你可以继续问我。")
+    return Reply(f"好的，已为你转接人工客服，{queue}客服同事会在这里接手这段对话。等待期间你也可以继续问我。")
+
+
+def handoff_waiting(place: int | None) -> Reply:
+    """Pushed when nobody has taken the request in the configured time; the request stays queued."""
+    queue = f"（你排在第 {place} 位）" if place else ""
+    return Reply(f"客服同事暂时都在忙，还没能接入{queue}。你的请求仍在排队，接入后会在这里回复你；"
+                 "这期间我可以继续帮你，直接问我就好。")
+
+
+def handoff_cancelled() -> Reply:
+    return Reply("好的，已取消转人工。有问题继续问我就好。")
+
+
+def agent_joined(agent: str) -> Reply:
+    return Reply(f"客服{agent}已接入，接下来由{agent}为你解答。想回到智能助手，发「结束人工」即可。")
+
+
+def handed_back() -> Reply:
+    return Reply("已切回智能助手。有问题继续问我就好，需要人工时再说「转人工」。")
+
+
+def offer_handoff(reply: Reply) -> Reply:
+    """After turns the bot could not answer: its reply, then a human instead of another guess."""
+    return Reply(reply.text + "\n\n连着几个问题我都没能答好，要不要转人工客服？",
+                 [("转人工", "/request_human"), *reply.buttons][:4])
 
 
 def bad_input() -> Reply:

@@ -14,6 +14,8 @@ class Turn:
     slots: dict
     ranking: list[dict] = field(default_factory=list)
     confidence: float = 1.0
+    now: float | None = field(default=None, compare=False)  # epoch seconds, for the hand-off's service hours
+    queue_ahead: int | None = None  # other sellers waiting for a human, when known
 
     def values(self, entity: str) -> list[str]:
         return list(dict.fromkeys(str(e["value"]) for e in self.entities if e.get("entity") == entity))
@@ -31,5 +33,6 @@ class Turn:
 
 @dataclass
 class Outcome:
-    reply: Reply
+    reply: Reply  # an empty text sends nothing (an agent has the conversation)
     slots: dict = field(default_factory=dict)
+    answered: bool = True  # False: out of scope or not understood (counted for the hand-off offer)

@@ -160,6 +160,8 @@ redis-cli -h "$HOST" -p "$REDIS_PORT" ping >/dev/null || { echo "Redis did not s
 export TRACKER_DB_URL="postgresql://rasa:$PG_PASSWORD@$HOST:$PG_PORT/rasa"
 export REDIS_URL="redis://$HOST:$REDIS_PORT/0"
 export ACTIONS_URL="http://$HOST:$ACTIONS_PORT/webhook"
+# Each replica's HTTP API (not behind nginx): the staff console takes conversations over through it.
+RASA_AUTH_TOKEN=${RASA_AUTH_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')}
 
 echo "== action server on $HOST:$ACTIONS_PORT"
 start actions "$dir/logs/actions.log" \
@@ -173,7 +175,8 @@ for i in "${!rasa_ports[@]}"; do
   chmod 600 "$dir/rasa-$n/endpoints.yml"                      # it holds the database password
   echo "== Rasa replica $n on $HOST:$port"
   start "rasa-$n" "$dir/logs/rasa-$n.log" .venv/bin/python -m addons.launch run --model "$model" --interface "$HOST" --port "$port" \
-    --credentials "$dir/rasa-$n/credentials.yml" --endpoints "$dir/rasa-$n/endpoints.yml"
+    --credentials "$dir/rasa-$n/credentials.yml" --endpoints "$dir/rasa-$n/endpoints.yml" \
+    --enable-api --auth-token="$RASA_AUTH_TOKEN"
   upstream+="    server $HOST:$port max_fails=3 fail_timeout=10s;"$'\n'
   if [[ $n -eq 1 ]]; then
     # The first replica creates the tracker store's tables; the others start once they exist
@@ -300,6 +303,7 @@ RASA_URLS="$(printf "http://$HOST:%s " "${rasa_ports[@]}" | sed 's/ $//')"
 ACTIONS_URL=$ACTIONS_URL
 TRACKER_DB_URL=$TRACKER_DB_URL
 REDIS_URL=$REDIS_URL
+RASA_AUTH_TOKEN=$RASA_AUTH_TOKEN
 NGINX_ACCESS_LOG=$dir/logs/nginx-access.log
 EOF
 )

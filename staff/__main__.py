@@ -15,11 +15,12 @@ line reads the database directly and needs no token. --json prints the API's JSO
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from pathlib import Path
 
-from staff.store import NotFound, Store, parse_time
+from staff.store import Conflict, NotFound, Store, parse_time
 
 
 def _print_json(data) -> None:
@@ -119,7 +120,17 @@ def cmd_handoffs(args) -> int:
 
 
 def cmd_handoff(args) -> int:
-    result = Store(args.db).set_handoff(args.sender_id, args.status, args.by)
+    """As the console's 接入/完成: through Takeover, so the bot steps aside and the seller is told."""
+    from staff.takeover import Refused, Takeover
+
+    try:
+        if args.status == "taken":
+            result = asyncio.run(Takeover(Store(args.db)).take(args.sender_id, args.by))
+        else:
+            result = asyncio.run(Takeover(Store(args.db)).finish(args.sender_id, args.by, args.status))
+    except (Refused, Conflict) as error:
+        print(str(error), file=sys.stderr)
+        return 1
     if args.json:
         _print_json(result)
     else:

@@ -8,7 +8,10 @@
     GET  /staff/api/conversations?sender=&since=&until=&limit=
     GET  /staff/api/conversations/{sender_id}     the transcript
     GET  /staff/api/handoffs?status=open,taken    the hand-off queue, newest request first
-    POST /staff/api/handoffs/{sender_id}          {"status": "taken"|"done"|"open", "by": "小王"}
+    POST /staff/api/handoffs/{sender_id}          {"status": "taken"|"done"|"open", "by": "小王"}: take the
+                                                  conversation (the bot steps aside), hand it back, requeue
+    POST /staff/api/conversations/{sender_id}/messages  {"text": "...", "by": "小王", "force": false}
+    GET  /staff/api/audit?sender=                 takes, hand-backs and messages sent by staff
     GET  /staff/api/unanswered?threshold=0.6&since=&until=
     GET  /staff/api/unanswered.csv?...            the same as CSV
 
@@ -29,9 +32,12 @@ from pathlib import Path
 
 from aiohttp import web
 
+from conversation.handoff import settings as handoff_settings
+from knowledge import grounding, kb
 from staff import search as search_mod
 from staff import unanswered as unanswered_mod
-from staff.store import HANDOFF_STATUSES, NotFound, Store, parse_time
+from staff.store import HANDOFF_STATUSES, Conflict, NotFound, Store, parse_time
+from staff.takeover import Refused, Takeover
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +46,9 @@ STORE = web.AppKey("staff_store", Store)
 TOKEN = web.AppKey("staff_token", str)
 FAILURES = web.AppKey("staff_auth_failures", dict)
 WARM_UP = web.AppKey("staff_warm_up", asyncio.Task)
+TAKEOVER = web.AppKey("staff_takeover", Takeover)
+NOTICES = web.AppKey("staff_wait_notices", asyncio.Task)
+NOTICE_EVERY_SECONDS = 15.0
 # More wrong tokens than this from one address within a minute are answered 429 without checking.
 MAX_FAILURES_PER_MINUTE = 30
 
@@ -94,6 +103,10 @@ def protected(handler):
             return await handler(request)
         except NotFound as error:
             return _error(404, str(error))
+        except Conflict as error:
+            return _json({"error": str(error), "code": "taken_by_other", "actor": error.actor}, status=409)
+        except Refused as error:
+            return _json({"error": str(error), "code": error.code, **error.details}, status=error.status)
         except ValueError as error:  # SearchError, bad times, bad status, bad numbers
             return _error(400, str(error))
     wrapper.__name__ = handler.__name__
@@ -186,18 +199,49 @@ async def handoffs(request: web.Request) -> web.Response:
     return _json({"handoffs": queue, "statuses": list(HANDOFF_STATUSES)})
 
 
-@protected
-async def set_handoff(request: web.Request) -> web.Response:
+async def _body(request: web.Request, example: str) -> dict:
     try:
         body = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ValueError("请求体应为 JSON：{\"status\": \"taken\", \"by\": \"姓名\"}") from None
+        raise ValueError(f"请求体应为 JSON：{example}") from None
     if not isinstance(body, dict):
-        raise ValueError("请求体应为 JSON 对象")
-    result = await asyncio.to_thread(request.app[STORE].set_handoff, request.match_info["sender_id"],
-                                     str(body.get("status", "")), body.get("by"))
+        raise ValueError(f"请求体应为 JSON 对象：{example}")
+    return body
+
+
+@protected
+async def set_handoff(request: web.Request) -> web.Response:
+    body = await _body(request, '{"status": "taken", "by": "姓名"}')
+    sender_id, status = request.match_info["sender_id"], str(body.get("status", ""))
+    if status not in HANDOFF_STATUSES:
+        raise ValueError(f"未知状态 {status!r}；可用：{', '.join(HANDOFF_STATUSES)}")
+    takeover = request.app[TAKEOVER]
+    if status == "taken":
+        result = await takeover.take(sender_id, body.get("by"))
+    else:
+        result = await takeover.finish(sender_id, body.get("by"), status)
     logger.info("hand-off %s → %s by %s", result["sender_id"], result["status"], result["actor"])
     return _json(result)
+
+
+@protected
+async def send_message(request: web.Request) -> web.Response:
+    body = await _body(request, '{"text": "……", "by": "姓名"}')
+    text = body.get("text")
+    if not isinstance(text, str):
+        raise ValueError("text 应为字符串")
+    result = await request.app[TAKEOVER].send(request.match_info["sender_id"], text, body.get("by"),
+                                              force=body.get("force") is True)
+    logger.info("staff message to %s by %s via %s", request.match_info["sender_id"], result["message"]["staff"],
+                result["delivered"])
+    return _json(result)
+
+
+@protected
+async def audit(request: web.Request) -> web.Response:
+    rows = await asyncio.to_thread(request.app[STORE].audit_log, request.query.get("sender") or None,
+                                   _int(request, "limit", 200, 1, 1000))
+    return _json({"audit": rows})
 
 
 async def _groups(request: web.Request) -> list[dict]:
@@ -228,18 +272,36 @@ async def _warm_up(app: web.Application) -> None:
     async def load():
         try:
             await asyncio.to_thread(search_mod.index)
+            await asyncio.to_thread(grounding.unsupported_claims, kb.load(), "")  # the first check's index
         except Exception:  # reported again on the first search
             logger.exception("loading the knowledge base for the staff console failed")
     app[WARM_UP] = asyncio.get_running_loop().create_task(load())
 
 
+async def _start_notices(app: web.Application) -> None:
+    every = max(1.0, min(NOTICE_EVERY_SECONDS, handoff_settings().wait_seconds / 4))
+
+    async def loop():
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await app[TAKEOVER].notify_waiting()
+            except Exception:  # the database or Rasa is away for a moment: try again next round
+                logger.exception("hand-off wait notices failed")
+    app[NOTICES] = asyncio.get_running_loop().create_task(loop())
+
+
 async def _close(app: web.Application) -> None:
+    if NOTICES in app:
+        app[NOTICES].cancel()
     app[STORE].close()
 
 
-def setup(app: web.Application, store: Store | None = None, token: str | None = None) -> None:
+def setup(app: web.Application, store: Store | None = None, token: str | None = None,
+          takeover: Takeover | None = None) -> None:
     """Adds the console's page and API to an aiohttp application."""
     app[STORE] = store or Store()
+    app[TAKEOVER] = takeover or Takeover(app[STORE])
     app[TOKEN] = token if token is not None else os.environ.get("STAFF_TOKEN", "").strip()
     app[FAILURES] = defaultdict(deque)
     if not app[TOKEN]:
@@ -256,8 +318,11 @@ def setup(app: web.Application, store: Store | None = None, token: str | None = 
     r.add_get("/staff/api/conversations/{sender_id}", transcript)
     r.add_get("/staff/api/handoffs", handoffs)
     r.add_post("/staff/api/handoffs/{sender_id}", set_handoff)
+    r.add_post("/staff/api/conversations/{sender_id}/messages", send_message)
+    r.add_get("/staff/api/audit", audit)
     r.add_get("/staff/api/unanswered", unanswered)
     r.add_get("/staff/api/unanswered.csv", unanswered_csv)
     # aiohttp 3.9 declares its signals with aiosignal 1.3's generic, which aiosignal 1.4 redefined.
     app.on_startup.append(_warm_up)  # type: ignore[arg-type]
+    app.on_startup.append(_start_notices)  # type: ignore[arg-type]
     app.on_cleanup.append(_close)  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ What the console itself writes — who took which hand-off — lives in its own 
 `staff_handoff` in the same database, created on first use:
 
     staff_handoff(sender_id PK, status open|taken|done, request_ts, actor, updated_at)
+    staff_audit(id, sender_id, action take|release|done|send|notice, actor, text, ts)
 
 `request_ts` is the time of the hand-off request the status was set for: when the seller asks for a
 human again later, the conversation is back in the queue as "open".
@@ -34,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 HANDOFF_INTENT, HANDOFF_SLOT, HANDOFF_VALUE = handoff_record.INTENT, handoff_record.SLOT, handoff_record.REQUESTED
 HANDOFF_STATUSES = ("open", "taken", "done")
+STAFF_KEY = handoff_record.STAFF_KEY
 # A request_human message and the slot its action sets a moment later are one request.
 _SAME_REQUEST_SECONDS = 10.0
 
@@ -60,8 +62,27 @@ HANDOFF_STATE = sa.Table(
 )
 
 
+AUDIT = sa.Table(  # every take, hand-back and message sent by staff
+    "staff_audit", _staff_meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sender_id", sa.String(255), nullable=False, index=True),
+    sa.Column("action", sa.String(16), nullable=False),  # take | release | done | send | notice
+    sa.Column("actor", sa.String(64)),
+    sa.Column("text", sa.Text),
+    sa.Column("ts", sa.Float, nullable=False),
+)
+
+
 class NotFound(LookupError):
     pass
+
+
+class Conflict(RuntimeError):
+    """Another agent has the conversation."""
+
+    def __init__(self, actor: str | None) -> None:
+        super().__init__(f"客服{actor or '同事'}已接入这个会话")
+        self.actor = actor
 
 
 def database_url(url: str | None = None) -> str:
@@ -250,7 +271,8 @@ class Store:
             elif type_name == "bot":
                 turn = turn or new_turn(ts)
                 buttons = [b.get("title") for b in ((data.get("data") or {}).get("buttons") or [])]
-                turn["bot"].append({"text": data.get("text"), "buttons": buttons})
+                staff = (data.get("metadata") or {}).get(STAFF_KEY)
+                turn["bot"].append({"text": data.get("text"), "buttons": buttons, "staff": staff})
             elif type_name == "slot":
                 turn = turn or new_turn(ts)
                 turn["slots"][data.get("name")] = data.get("value")
@@ -291,9 +313,12 @@ class Store:
         if senders is not None:
             query = query.where(e.c.sender_id.in_(senders))
         found: dict[str, list] = {}
+        ended: dict[str, tuple[int, float]] = {}  # the latest unset of the slot (id, time): handed back, cancelled
         for row in conn.execute(query.order_by(e.c.id)):
             data = json.loads(row.data or "{}")
             if row.type_name == "slot":
+                if data.get("name") == HANDOFF_SLOT and data.get("value") is None:
+                    ended[row.sender_id] = (row.id, row.timestamp or 0.0)
                 if data.get("name") != HANDOFF_SLOT or data.get("value") != HANDOFF_VALUE:
                     continue
                 text, channel = None, None
@@ -305,11 +330,12 @@ class Store:
             requests: list[dict] = []
             for ts, event_id, text, channel in hits:
                 if requests and ts - requests[-1]["last_ts"] <= _SAME_REQUEST_SECONDS:
-                    requests[-1]["last_ts"] = ts
+                    requests[-1]["last_ts"], requests[-1]["last_id"] = ts, event_id
                     requests[-1]["text"] = requests[-1]["text"] or text
                     requests[-1]["channel"] = requests[-1]["channel"] or channel
                     continue
-                requests.append({"ts": ts, "last_ts": ts, "id": event_id, "text": text, "channel": channel})
+                requests.append({"ts": ts, "last_ts": ts, "id": event_id, "last_id": event_id, "text": text,
+                                 "channel": channel})
             latest = requests[-1]
             if latest["text"] is None:  # set by the slot alone: quote the seller's message before it
                 row = conn.execute(
@@ -319,8 +345,10 @@ class Store:
                 if row is not None:
                     data = json.loads(row.data or "{}")
                     latest["text"], latest["channel"] = data.get("text"), data.get("input_channel")
+            end_id, ended_at = ended.get(sender_id, (0, 0.0))
             out[sender_id] = {"requested_at": latest["ts"], "text": latest["text"],
-                              "channel": latest["channel"], "requests": len(requests)}
+                              "channel": latest["channel"], "requests": len(requests),
+                              "ended_at": ended_at if end_id > latest["last_id"] else None}
         return out
 
     def handoffs(self, statuses: Iterable[str] | None = None, limit: int = 200) -> list[dict]:
@@ -352,12 +380,36 @@ class Store:
             queue.append({"sender_id": sender_id, "channel": request["channel"], "text": request["text"],
                           "requested_at": request["requested_at"], "requested_iso": iso(request["requested_at"]),
                           "requests": request["requests"], "last": last, "last_iso": iso(last),
-                          "messages": messages, **status})
+                          "messages": messages, "position": None, "unread": 0, **status})
+        waiting = sorted((q for q in queue if q["status"] == "open"), key=lambda q: q["requested_at"])
+        for place, q in enumerate(waiting, 1):
+            q["position"] = place
+        self._count_unread([q for q in queue if q["status"] == "taken"])
         queue.sort(key=lambda q: (-q["requested_at"], q["sender_id"]))
         return queue[: max(1, min(int(limit), 1000))]
 
+    def _count_unread(self, taken: list[dict]) -> None:
+        """The seller's messages since the agent last took the conversation or wrote in it."""
+        if not taken:
+            return
+        e = EVENTS
+        with self.engine.connect() as conn:
+            last_sent: dict[str, float] = {}
+            if sa.inspect(conn).has_table("staff_audit"):
+                for row in conn.execute(sa.select(AUDIT.c.sender_id, sa.func.max(AUDIT.c.ts).label("ts"))
+                                        .where(AUDIT.c.sender_id.in_([q["sender_id"] for q in taken]),
+                                               AUDIT.c.action.in_(("take", "send")))
+                                        .group_by(AUDIT.c.sender_id)):
+                    last_sent[row.sender_id] = row.ts
+            for q in taken:
+                since = max(q["updated_at"] or 0.0, last_sent.get(q["sender_id"], 0.0))
+                q["unread"] = conn.execute(sa.select(sa.func.count()).select_from(e).where(
+                    e.c.sender_id == q["sender_id"], e.c.type_name == "user", e.c.timestamp > since)).scalar_one()
+
     def set_handoff(self, sender_id: str, status: str, actor: str | None = None) -> dict:
-        """Marks the latest hand-off request of a conversation taken, done, or open again."""
+        """Sets the status of a conversation's latest hand-off request. `taken` is a claim: refused
+        with Conflict while another agent has it (one conditional UPDATE, so two agents taking at
+        once cannot both win)."""
         if status not in HANDOFF_STATUSES:
             raise ValueError(f"未知状态 {status!r}；可用：{', '.join(HANDOFF_STATUSES)}")
         actor = (actor or "").strip()[:64] or None
@@ -369,17 +421,54 @@ class Store:
         values = {"status": status, "request_ts": request["requested_at"], "actor": actor,
                   "updated_at": time.time()}
         t = HANDOFF_STATE
+        free = sa.or_(t.c.status != "taken", t.c.actor == actor, t.c.actor.is_(None),
+                      t.c.request_ts < request["requested_at"] - 1e-6)
         for attempt in range(2):
             try:
                 with self.engine.begin() as conn:
-                    updated = conn.execute(sa.update(t).where(t.c.sender_id == sender_id).values(**values))
+                    where = [t.c.sender_id == sender_id] + ([free] if status == "taken" else [])
+                    updated = conn.execute(sa.update(t).where(*where).values(**values))
                     if updated.rowcount == 0:
+                        holder = conn.execute(sa.select(t.c.actor).where(t.c.sender_id == sender_id)).first()
+                        if holder is not None:
+                            raise Conflict(holder.actor)
                         conn.execute(sa.insert(t).values(sender_id=sender_id, **values))
                 break
-            except sa.exc.IntegrityError:  # inserted by someone else in between: update it
+            except sa.exc.IntegrityError:  # inserted by someone else in between: try the update again
                 if attempt:
                     raise
         return {"sender_id": sender_id, **_status(request, {**values, "sender_id": sender_id})}
+
+    def audit(self, sender_id: str, action: str, actor: str | None, text: str | None = None) -> None:
+        self._ensure_state_table()
+        with self.engine.begin() as conn:
+            conn.execute(sa.insert(AUDIT).values(sender_id=sender_id, action=action, actor=actor, text=text,
+                                                 ts=time.time()))
+
+    def audit_log(self, sender_id: str | None = None, limit: int = 200) -> list[dict]:
+        with self.engine.connect() as conn:
+            if not sa.inspect(conn).has_table("staff_audit"):
+                return []
+            query = sa.select(AUDIT).order_by(AUDIT.c.id.desc()).limit(limit)
+            if sender_id is not None:
+                query = query.where(AUDIT.c.sender_id == sender_id)
+            return [{**dict(r._mapping), "ts_iso": iso(r.ts)} for r in conn.execute(query)]
+
+    def last_contact(self, sender_id: str) -> tuple[str | None, float | None]:
+        """The channel of the seller's latest message and its time (None, None: no message)."""
+        e = EVENTS
+        with self.engine.connect() as conn:
+            if not self._has_events(conn):
+                return None, None
+            row = conn.execute(sa.select(e.c.timestamp, e.c.data).where(
+                e.c.sender_id == sender_id, e.c.type_name == "user").order_by(e.c.id.desc()).limit(1)).first()
+        if row is None:
+            return None, None
+        return json.loads(row.data or "{}").get("input_channel"), row.timestamp
+
+    def queue_ahead(self, sender_id: str) -> int:
+        """Other conversations waiting for a human (open requests)."""
+        return sum(1 for h in self.handoffs(["open"], limit=1000) if h["sender_id"] != sender_id)
 
     # -- messages for the unanswered report --------------------------------------------------------
 
@@ -406,9 +495,17 @@ def _user_message(sender_id: str, ts: float, data: dict) -> UserMessage:
 
 
 def _status(request: dict, state: dict | None) -> dict:
-    """The queue status of a conversation's latest request: what staff set for it, or open."""
+    """The queue status of a conversation's latest request: what staff set for it, or open; done
+    when the seller ended it (the slot unset after staff last set the status)."""
+    ended_at = request.get("ended_at")
     if state and state["request_ts"] >= request["requested_at"] - 1e-6:
+        if ended_at and ended_at > state["updated_at"] and state["status"] != "done":
+            return {"status": "done", "actor": state.get("actor"), "updated_at": ended_at,
+                    "updated_iso": iso(ended_at), "reopened": False, "ended_by": "seller"}
         return {"status": state["status"], "actor": state.get("actor"), "updated_at": state["updated_at"],
                 "updated_iso": iso(state["updated_at"]), "reopened": False}
+    if ended_at:
+        return {"status": "done", "actor": None, "updated_at": ended_at, "updated_iso": iso(ended_at),
+                "reopened": False, "ended_by": "seller"}
     return {"status": "open", "actor": None, "updated_at": None, "updated_iso": None,
             "reopened": state is not None}

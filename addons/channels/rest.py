@@ -8,7 +8,10 @@ its hooks:
 - the message as the guard cleaned it (`_extract_message`), with the guard's notes ("消息太长，只看了
   前…字") sent before the answer;
 - an apology instead of an empty reply when handling the message fails (Rasa would log it and
-  answer nothing).
+  answer nothing);
+- the messages pushed to the conversation since the seller's previous REST message (an agent's
+  messages, 「客服…已接入」, notices: staff/takeover.py appends them as bot events), at the front of
+  the reply: a REST client cannot be written to, it can only be answered. Not with `?stream=true`.
 """
 from __future__ import annotations
 
@@ -18,11 +21,13 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 
 from addons.channels.input_guard import MAX_BODY_BYTES, check_message, valid_sender
-from conversation import replies
+from conversation import handoff, replies
 
 logger = logging.getLogger(__name__)
 # The guard's notes travel with the message to the output channel, then leave it (not stored).
@@ -64,6 +69,17 @@ class GuardedRestInput(RestInput):
             request.ctx.checked = checked
             return None
 
+        @hook.middleware("response")
+        async def pushed(request: Request, reply):
+            checked = getattr(request.ctx, "checked", None)
+            if checked is None or reply.status != 200 or request.args.get("stream", "").lower() == "true":
+                return None
+            sender = request.json.get("sender") or "default"
+            messages = await pushed_messages(request.app.ctx.agent.tracker_store, sender)
+            if not messages:
+                return None
+            return response.json([{"recipient_id": sender, **m} for m in messages] + json.loads(reply.body))
+
         return hook
 
     async def _extract_sender(self, req: Request) -> Optional[Text]:
@@ -97,3 +113,31 @@ def _with_notes_and_apology(on_new_message: Callable[[UserMessage], Awaitable[An
             await message.output_channel.send_text_message(message.sender_id, replies.action_unavailable().text)
 
     return handle
+
+
+async def pushed_messages(tracker_store: Any, sender_id: str) -> list[dict]:
+    """Bot messages that arrived between the reply to the seller's previous message, when that came
+    over REST, and this message."""
+    store = tracker_store
+    while hasattr(store, "_tracker_store"):  # Rasa wraps the configured store (FailSafeTrackerStore)
+        store = store._tracker_store
+    tracker = store.kept_tracker(sender_id) if hasattr(store, "kept_tracker") else None
+    if tracker is None:
+        tracker = await tracker_store.retrieve(sender_id)
+    if tracker is None:
+        return []
+    events = list(tracker.events)
+    users = [i for i, e in enumerate(events) if isinstance(e, UserUttered)]
+    if len(users) < 2 or events[users[-2]].input_channel != GuardedRestInput.name():
+        return []
+    previous, current = users[-2], users[-1]
+    listen = next((i for i in range(previous, current) if isinstance(events[i], ActionExecuted)
+                   and events[i].action_name == ACTION_LISTEN_NAME), current)
+    out = []
+    for event in events[listen:current]:
+        if isinstance(event, BotUttered) and event.text:
+            message: dict[str, Any] = {"text": event.text}
+            if (event.metadata or {}).get(handoff.STAFF_KEY):
+                message[handoff.STAFF_KEY] = event.metadata[handoff.STAFF_KEY]
+            out.append(message)
+    return out

@@ -89,6 +89,12 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         if not await self._append_new_events(lent):
             await super().save(tracker)
 
+    def kept_tracker(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        """The tracker this process saved last for the conversation, without asking the database
+        (None when it is not kept): for reading what the message just handled left in it."""
+        kept = self._kept.get(sender_id)
+        return kept.tracker if kept else None
+
     def _lend(self, tracker: DialogueStateTracker, stored: int, version: Version) -> None:
         if self.event_broker is None:  # streaming events retrieves the stored tracker itself
             self._lent.pop(tracker.sender_id, None)

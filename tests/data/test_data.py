@@ -64,7 +64,7 @@ def test_the_domain_declares_exactly_the_slots_the_conversation_keeps():
     from conversation.advisor import SITUATION_SLOTS
     from conversation.focus import SLOT as FOCUS_SLOT
 
-    assert set(domain()["slots"]) == set(SITUATION_SLOTS) | {FOCUS_SLOT, handoff.SLOT}
+    assert set(domain()["slots"]) == set(SITUATION_SLOTS) | {FOCUS_SLOT, handoff.SLOT, handoff.MISSES_SLOT}
 
 
 def test_heldout_questions_are_not_in_the_training_data(base):

@@ -12,6 +12,7 @@ the order they were sent, each followed by the reply its sender got."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import signal
@@ -150,6 +151,39 @@ def test_bursts_and_conversations_over_both_replicas_lose_and_reorder_nothing(to
     scripts_run = sum(v["calls"] for k, v in stats.items() if k in ("cmdstat_evalsha", "cmdstat_eval"))
     assert scripts_run >= 2 * len(result.sent)  # a ticket issued and a ticket finished per message
     assert time.time() - started < RUN_SECONDS
+
+
+def test_a_taken_conversation_stays_with_the_agent_on_both_replicas(topology):
+    """The staff console's takeover (staff/takeover.py) against the topology: the `taken` state is in
+    PostgreSQL, so neither replica answers while an agent has the conversation; the agent's message
+    reaches a REST seller in the reply to the next message, whichever replica serves it."""
+    from staff.store import Store
+    from staff.takeover import RasaAPI, Takeover
+
+    replicas = topology.env["RASA_URLS"].split()
+    assert len(replicas) == 2
+
+    def say(url: str, text: str) -> list[dict]:
+        request = urllib.request.Request(f"{url}/webhooks/rest/webhook", method="POST", data=json.dumps(
+            {"sender": seller, "message": text}).encode(), headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)
+
+    seller = "topo-takeover-" + uuid.uuid4().hex[:8]
+    store = Store(topology.env["TRACKER_DB_URL"])
+    desk = Takeover(store, RasaAPI(replicas[0], topology.env["RASA_AUTH_TOKEN"]))
+    try:
+        assert "人工" in say(replicas[1], "转人工")[0]["text"]
+        asyncio.run(desk.take(seller, "小王"))
+        assert [m["text"] for m in say(replicas[1], "在吗")][0].startswith("客服小王已接入")
+        assert say(replicas[0], "AWD仓储费多少？") == [] and say(replicas[1], "AWD仓储费多少？") == []
+        asyncio.run(desk.send(seller, "您好，我来帮您看看。", "小王"))
+        assert [(m["text"], m.get("staff")) for m in say(topology.url, "好的")] == [("您好，我来帮您看看。", "小王")]
+        asyncio.run(desk.finish(seller, "小王"))
+        back = say(replicas[1], "AWD仓储费多少？")
+        assert back[0]["text"].startswith("已切回智能助手") and "0.48" in back[-1]["text"], back
+    finally:
+        store.close()
 
 
 def test_socketio_through_nginx_upgrades_to_a_websocket(topology):

@@ -35,7 +35,8 @@ def test_importing_rasa_free_modules_imports_no_rasa():
 
     code = ("import sys; import addons.channels.input_guard, addons.channels.wechat.crypto, "
             "addons.channels.wechat.state, addons.channels.wechat.text, addons.channels.wechat.xml, "
-            "conversation.dialogue, knowledge.kb; print(sorted(m for m in sys.modules if m.split('.')[0] in ('rasa', 'tensorflow')))")
+            "addons.channels.wechat.customer_service, addons.stores.database, conversation.dialogue, knowledge.kb, "
+            "knowledge.grounding, staff.api, staff.takeover; print(sorted(m for m in sys.modules if m.split('.')[0] in ('rasa', 'tensorflow')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=ROOT).stdout.strip()
     assert out == "[]"

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.support.staff import DAY, WINDOW, save, turn
+from tests.support.staff import DAY, WINDOW, append, turn
 
 pytestmark = [pytest.mark.servers, pytest.mark.model]
 
@@ -206,7 +206,7 @@ def test_hand_off_queue_newest_first_then_taken_done_and_reopened(console, seede
     # done, then the seller asks again later: back in the queue as open
     assert console.request(f"/staff/api/handoffs/{seeded.reopen_handoff}", "POST", body={"status": "done"})[2]["status"] == "done"
     again = DAY + 12 * 3600
-    save(seeded.url, seeded.reopen_handoff, seeded.synthetic[seeded.reopen_handoff] + turn(
+    append(seeded.url, seeded.reopen_handoff, turn(
         "还是要人工", again, "request_human", 0.97, "action_handoff", "好的，已为你转接人工客服。",
         slots={"handoff": "requested"}))
     reopened = [q for q in console.get("/staff/api/handoffs", status="open")["handoffs"]
@@ -231,7 +231,8 @@ def test_hand_off_state_is_a_table_in_the_same_database(console, seeded):
 
 
 def test_hand_off_errors(console, seeded):
-    assert console.request(f"/staff/api/handoffs/{seeded.fee_sender}", "POST", body={"status": "taken"})[0] == 404
+    assert console.request(f"/staff/api/handoffs/{seeded.fee_sender}", "POST", body={"status": "taken", "by": "小王"})[0] == 404
+    assert console.request(f"/staff/api/handoffs/{seeded.old_handoff}", "POST", body={"status": "taken"})[0] == 400
     assert console.request(f"/staff/api/handoffs/{seeded.old_handoff}", "POST", body={"status": "closed"})[0] == 400
     assert console.request(f"/staff/api/handoffs/{seeded.old_handoff}", "POST", body=["taken"])[0] == 400
     assert console.request("/staff/api/handoffs", params={"status": "whatever"})[0] == 400

@@ -5,17 +5,22 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 
 import pytest
 
-from tests.support.servers import ROOT
+from tests.support.servers import ROOT, free_port
 from tests.support.staff import WINDOW
 
 pytestmark = [pytest.mark.servers, pytest.mark.model]
 
 
-def staff(seed, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+def staff(seed, *args: str, check: bool = True, rasa=None, **extra_env: str) -> subprocess.CompletedProcess:
+    """`rasa`: the console whose assistant a take-over talks to (its HTTP API and token)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TRACKER_DB_URL": seed.url, "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+    if rasa is not None:
+        env.update(RASA_URL=rasa.assistant.url, RASA_AUTH_TOKEN=rasa.rasa_token)
+    env.update(extra_env)
     env.pop("STAFF_TOKEN", None)  # the command line reads the database itself and needs no token
     done = subprocess.run([sys.executable, "-m", "staff", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120)
@@ -33,7 +38,7 @@ def test_cli_search_words_service_attribute_and_passages(sqlite_seed):
     assert staff(sqlite_seed, "passages", "9.9", check=False).returncode == 1
 
 
-def test_cli_conversations_transcript_handoffs_unanswered(seeded):
+def test_cli_conversations_transcript_handoffs_unanswered(seeded, console_for):
     out = staff(seeded, "conversations", "--sender", seeded.handoff_sender).stdout
     assert seeded.handoff_sender in out and "我要找人工客服" in out
     since, until = WINDOW
@@ -47,10 +52,20 @@ def test_cli_conversations_transcript_handoffs_unanswered(seeded):
 
     queue = staff(seeded, "handoffs").stdout
     assert seeded.handoff_sender in queue and "我要找人工客服" in queue
-    assert "→ taken（命令行）" in staff(seeded, "handoff", seeded.handoff_sender, "taken", "--by", "命令行").stdout
+    rasa = console_for(seeded)
+    asking = f"cli-{uuid.uuid4().hex[:8]}"  # a conversation of its own: the seeded ones are shared
+    rasa.assistant.reply("我要找人工客服", asking)
+    assert "→ taken（命令行）" in staff(seeded, "handoff", asking, "taken", "--by", "命令行", rasa=rasa).stdout
     taken = json.loads(staff(seeded, "handoffs", "--status", "taken", "--json").stdout)
-    assert seeded.handoff_sender in {q["sender_id"] for q in taken}
-    staff(seeded, "handoff", seeded.handoff_sender, "open")
+    assert asking in {q["sender_id"] for q in taken}
+    assert rasa.assistant.send("AWD仓储费多少？", asking) == [{  # the bot stepped aside
+        "recipient_id": asking, "text": "客服命令行已接入，接下来由命令行为你解答。想回到智能助手，发「结束人工」即可。"}]
+    staff(seeded, "handoff", asking, "open", rasa=rasa)
+    unreachable = staff(seeded, "handoff", asking, "taken", "--by", "命令行", check=False,
+                        RASA_URL=f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    assert unreachable.returncode == 1 and "联系不上智能助手" in unreachable.stderr  # and nothing changed:
+    assert asking not in {q["sender_id"] for q in json.loads(
+        staff(seeded, "handoffs", "--status", "taken", "--json").stdout)}
 
     text = staff(seeded, "unanswered", "--since", since, "--until", until, "--csv", "-").stdout
     rows = list(csv.DictReader(io.StringIO(text)))

@@ -46,9 +46,15 @@ def _document_numbers() -> frozenset[str]:
     return frozenset(numbers)
 
 
+# The hand-off's own figures, which come from the service's configuration, not from the document:
+# a place in the queue (「你排在第 3 位」) and the agents' hours (「09:00–18:00」).
+_OPERATIONAL = re.compile(r"排在第 ?\d+ ?位|\d{1,2}:\d{2}")
+
+
 def invented_numbers(reply: str) -> list[str]:
-    """Numbers in the reply that the document does not contain (citations and list markers aside)."""
-    body = _CITATION.sub("", unicodedata.normalize("NFKC", reply))
+    """Numbers in the reply that the document does not contain (citations, list markers and the
+    hand-off's queue place and hours aside)."""
+    body = _OPERATIONAL.sub("", _CITATION.sub("", unicodedata.normalize("NFKC", reply)))
     known = _document_numbers()
     return [n for n in _NUMBER.findall(body) if n not in known and n.replace(",", "") not in known]
 

@@ -16,6 +16,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 
@@ -102,6 +103,22 @@ def save(url: str, sender: str, events: list) -> None:
         store.engine.dispose()
 
 
+def append(url: str, sender: str, events: list) -> None:
+    """Adds events to a stored conversation as Rasa does: its tracker, updated, saved."""
+    store = tracker_store(url)
+
+    async def run():
+        tracker = await store.retrieve(sender)
+        for event in events:
+            tracker.update(event)
+        await store.save(tracker)
+
+    try:
+        asyncio.run(run())
+    finally:
+        store.engine.dispose()
+
+
 FALLBACK_RANKING = [{"name": "nlu_fallback", "confidence": 0.45}, {"name": "ask_service", "confidence": 0.31},
                     {"name": "out_of_scope", "confidence": 0.2}]
 UNANSWERED_A = [  # (minutes after DAY 10:00, text, intent, confidence)
@@ -166,9 +183,11 @@ class Console:
     url: str
     token: str
     process: subprocess.Popen
+    assistant: Any = None  # the assistant started for it, stopped with it
+    rasa_token: str = ""  # its HTTP API's token
 
     def request(self, path: str, method: str = "GET", token: str | None = "", body=None,
-                headers: dict | None = None, params: dict | None = None):
+                headers: dict | None = None, params: dict | None = None, data: bytes | None = None):
         """(status, headers, parsed JSON or text); token "" = the right one, None = no header."""
         from urllib.parse import urlencode
 
@@ -177,9 +196,9 @@ class Console:
         token = self.token if token == "" else token
         if token is not None:
             all_headers["Authorization"] = f"Bearer {token}"
-        data = None
         if body is not None:
             data = json.dumps(body).encode()
+        if data is not None:  # raw bytes: a malformed body as a client might send it
             all_headers["Content-Type"] = "application/json"
         request = urllib.request.Request(url, data=data, method=method, headers=all_headers)
         try:
@@ -203,14 +222,41 @@ class Console:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        if self.assistant is not None:
+            self.assistant.stop()
 
 
 def start_console(seed_: Seed) -> Console:
-    port = free_port()
+    """The console on a seeded store, with an assistant of its own on that store behind it: taking a
+    conversation over goes through Rasa's HTTP API (staff/takeover.py)."""
+    token = secrets.token_urlsafe(16)
+    bot = start_assistant(extra_args=("--enable-api", f"--auth-token={token}"), extra_env=seed_.env,
+                          web_origin=f"http://localhost:{free_port()}")
+    try:
+        console = start_console_for(bot, token)
+    except Exception:
+        bot.stop()
+        raise
+    console.assistant, console.rasa_token = bot, token
+    return console
+
+
+def start_console_for(assistant, token: str) -> Console:
+    """The web server with the console in front of a running assistant: its database, and its HTTP
+    API (started with --enable-api --auth-token=`token`) for taking over conversations."""
+    return start_web({"TRACKER_DB_URL": assistant.env["TRACKER_DB_URL"], "RASA_URL": assistant.url,
+                      "CHAT_SOCKET_URL": assistant.url,
+                      "RASA_AUTH_TOKEN": token, "WEB_ORIGIN": assistant.web_origin,
+                      **{k: v for k, v in assistant.env.items() if k.startswith(("WECHAT_", "HANDOFF_"))}},
+                     f"takeover-{assistant.tag}", port=int(assistant.web_origin.rsplit(":", 1)[1]))
+
+
+def start_web(extra_env: dict, tag: str, port: int | None = None) -> Console:
+    port = port or free_port()
     token = secrets.token_urlsafe(24)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "STAFF_TOKEN": token, "TRACKER_DB_URL": seed_.url,
-           "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
-    log = open(LOGS / f"staff-web-{seed_.backend}-{seed_.tag}.log", "w")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "STAFF_TOKEN": token, "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+           **extra_env}
+    log = open(LOGS / f"staff-web-{tag}.log", "w")
     process = subprocess.Popen([sys.executable, "-m", "web.server", "--port", str(port)], cwd=ROOT, env=env,
                                stdout=log, stderr=subprocess.STDOUT)
     console = Console(f"http://127.0.0.1:{port}", token, process)

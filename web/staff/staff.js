@@ -6,6 +6,14 @@ const TOKEN_KEY = "staffToken";
 const NAME_KEY = "staffName";
 const STATUS_LABELS = { open: "待处理", taken: "处理中", done: "已完成" };
 const REASON_LABELS = { nlu_fallback: "无法识别", out_of_scope: "超出范围", low_confidence: "置信度低" };
+const CLAIM_LABELS = { price: "价格", fee: "费用", percentage: "百分比", duration: "时长", coverage: "覆盖范围" };
+const DELIVERED_LABELS = { socketio: "网页聊天", wechat: "微信", rest: "REST 渠道" };
+const MAX_REPLY = 2000;
+// While a transcript is open it is read again this often, so the seller's messages appear as they come;
+// the queue tab and the tab's counts are refreshed less often.
+const TRANSCRIPT_POLL_MS = 2500;
+const QUEUE_POLL_MS = 4000;
+const COUNT_POLL_MS = 5000;
 
 const $ = (selector, root = document) => root.querySelector(selector);
 
@@ -51,6 +59,15 @@ function localInputToIso(value) {
 
 class Unauthorized extends Error {}
 
+// A refused request: its HTTP status and the JSON body (error, code, claims, actor …).
+class ApiError extends Error {
+  constructor(message, status, data) {
+    super(message);
+    this.status = status;
+    this.data = data || {};
+  }
+}
+
 async function api(path, { method = "GET", body, raw = false } = {}) {
   const token = sessionStorage.getItem(TOKEN_KEY) || "";
   const headers = { Authorization: `Bearer ${token}` };
@@ -64,11 +81,11 @@ async function api(path, { method = "GET", body, raw = false } = {}) {
     throw new Unauthorized(data.error || "令牌无效");
   }
   if (raw) {
-    if (!response.ok) throw new Error(`请求失败（${response.status}）`);
+    if (!response.ok) throw new ApiError(`请求失败（${response.status}）`, response.status, {});
     return response;
   }
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(data.error || `请求失败（${response.status}）`);
+  if (!response.ok) throw new ApiError(data.error || `请求失败（${response.status}）`, response.status, data);
   return data;
 }
 
@@ -93,6 +110,25 @@ async function guarded(statusNode, work) {
   }
 }
 
+// For the periodic refreshes: no "加载中…", a failure is shown but the polling goes on.
+async function quietly(statusNode, work) {
+  try {
+    await work();
+    return true;
+  } catch (error) {
+    if (error instanceof Unauthorized) {
+      logout(error.message);
+      return false;
+    }
+    if (statusNode) statusNode.textContent = `刷新失败：${error.message}`;
+    return false;
+  }
+}
+
+function myName() {
+  return $("#staff-name").value.trim();
+}
+
 // -- log in / out ----------------------------------------------------------------------------------
 
 async function login(token) {
@@ -111,12 +147,14 @@ async function login(token) {
   $("#staff-name").value = sessionStorage.getItem(NAME_KEY) || "";
   showTab("knowledge");
   loadOptions();
-  refreshHandoffCount();
+  startCountPolling();
   return true;
 }
 
 function logout(message) {
   sessionStorage.removeItem(TOKEN_KEY);
+  stopTimers();
+  closeTranscript();
   for (const tab of document.querySelectorAll(".tab")) tab.hidden = true;
   $("#tabs").hidden = true;
   $("#who").hidden = true;
@@ -127,10 +165,49 @@ function logout(message) {
 
 function showTab(name) {
   for (const tab of document.querySelectorAll(".tab")) tab.hidden = tab.id !== name;
-  for (const button of document.querySelectorAll("#tabs button")) button.classList.toggle("active", button.dataset.tab === name);
+  for (const button of document.querySelectorAll("#tabs button")) {
+    button.classList.toggle("active", button.dataset.tab === name);
+    if (button.dataset.tab === name) button.setAttribute("aria-current", "page");
+    else button.removeAttribute("aria-current");
+  }
+  schedule("transcript", name === "conversations" && view.sender ? TRANSCRIPT_POLL_MS : null, pollTranscript);
+  schedule("queue", name === "handoffs" ? QUEUE_POLL_MS : null, pollHandoffs);
   if (name === "handoffs") loadHandoffs();
   if (name === "unanswered") loadUnanswered();
   if (name === "conversations" && !$("#conversation-list tbody").children.length) loadConversations();
+}
+
+// -- polling ---------------------------------------------------------------------------------------
+
+const timers = {};
+
+// Runs `work` every `ms` (after the previous run has finished) until called again with ms = null.
+function schedule(name, ms, work) {
+  clearTimeout(timers[name]?.handle);
+  if (!ms) {
+    delete timers[name];
+    return;
+  }
+  const timer = { handle: null };
+  timers[name] = timer;
+  const tick = async () => {
+    if (timers[name] !== timer) return;
+    try {
+      await work();
+    } finally {
+      if (timers[name] === timer) timer.handle = setTimeout(tick, ms);
+    }
+  };
+  timer.handle = setTimeout(tick, ms);
+}
+
+function stopTimers() {
+  for (const name of Object.keys(timers)) schedule(name, null);
+}
+
+function startCountPolling() {
+  refreshHandoffCount();
+  schedule("count", COUNT_POLL_MS, refreshHandoffCount);
 }
 
 // -- knowledge -------------------------------------------------------------------------------------
@@ -240,87 +317,313 @@ function isHandoffTurn(item) {
   return (item.user && item.user.intent === "request_human") || item.slots.handoff === "requested";
 }
 
+// The open transcript: whose it is, what was last drawn (to redraw only on change), its hand-off.
+const view = { sender: null, signature: "", handoff: null, sellerMessages: 0, pending: null, sending: false };
+
+function renderBot(bot) {
+  if (bot.staff) {  // written by an agent in this console, not by the bot
+    return el("div", { class: "bot staff" },
+      el("span", { class: "staff-label", text: `客服${bot.staff}` }),
+      bot.time_iso || bot.time ? el("span", { class: "time", text: fmtTime(bot.time_iso || bot.time) }) : null,
+      el("p", { class: "bubble staff-text", text: bot.text || "" }));
+  }
+  return el("div", { class: "bot" }, el("p", { class: "bubble bot-text", text: bot.text || "" }),
+    (bot.buttons || []).length ? el("p", { class: "buttons" }, bot.buttons.map((b) => el("span", { class: "button", text: b || "" }))) : null);
+}
+
+function renderItem(item) {
+  if (item.kind === "session") return el("div", { class: "session", text: `— 新会话 ${fmtTime(item.time_iso)} —` });
+  const turn = el("div", { class: `turn${isHandoffTurn(item) ? " handoff" : ""}` });
+  if (item.user) {
+    turn.append(el("div", { class: "user" },
+      el("span", { class: "time", text: fmtTime(item.time_iso) }),
+      el("p", { class: "bubble user-text", text: item.user.text }),
+      el("p", { class: "nlu" }, "意图 ", el("code", { class: "intent", text: item.user.intent || "—" }),
+        " 置信度 ", el("code", { class: "confidence", text: fmtConfidence(item.user.confidence) }),
+        item.user.ranking.length > 1 ? el("span", { class: "ranking", text: `（其次：${item.user.ranking.slice(1).map((r) => `${r.name} ${fmtConfidence(r.confidence)}`).join("，")}）` }) : null)));
+  }
+  if (isHandoffTurn(item)) turn.append(el("p", { class: "handoff-note", text: "⚑ 卖家请求转人工" }));
+  for (const action of item.actions) {
+    turn.append(el("p", { class: "action" }, "动作 ", el("code", { text: action.name }),
+      action.policy ? ` ${action.policy} ${fmtConfidence(action.confidence)}` : ""));
+  }
+  for (const bot of item.bot) turn.append(renderBot(bot));
+  if (item.focus) turn.append(el("p", { class: "focus", text: `话题 ${item.focus}` }));
+  const slots = Object.entries(item.slots).filter(([k]) => k !== "focus");
+  if (slots.length) turn.append(el("p", { class: "slots", text: `槽位 ${slots.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("  ")}` }));
+  return turn;
+}
+
+function drawTranscript(data) {
+  clear($("#transcript-head")).append(el("header", {},
+    el("h3", {}, "会话 ", el("span", { class: "mono", text: data.sender_id })),
+    el("p", { text: `${data.channel || "未知渠道"} · ${fmtTime(data.first_iso)} — ${fmtTime(data.last_iso)}` }),
+    data.handoff ? el("p", {}, handoffBadge(data.handoff), data.handoff.actor ? ` ${data.handoff.actor}` : "") : null));
+  const signature = JSON.stringify(data.items);
+  if (signature !== view.signature) {
+    const items = $("#transcript-items");
+    const first = !view.signature;
+    const atBottom = items.scrollHeight - items.scrollTop - items.clientHeight < 60;
+    clear(items);
+    for (const item of data.items) items.append(renderItem(item));
+    if (first || atBottom) items.scrollTop = items.scrollHeight;
+    const sellerMessages = data.items.filter((i) => i.user).length;
+    if (!first && sellerMessages > view.sellerMessages) {
+      $("#transcript-news").textContent = `卖家发来 ${sellerMessages - view.sellerMessages} 条新消息`;
+    }
+    view.sellerMessages = sellerMessages;
+    view.signature = signature;
+  }
+  view.handoff = data.handoff || null;
+  drawTakeover();
+  // the conversation's row in the list beside it shows the same hand-off status
+  for (const row of document.querySelectorAll("#conversation-list tbody tr")) {
+    if (row.dataset.sender === data.sender_id && row.cells[4]) clear(row.cells[4]).append(handoffBadge(data.handoff));
+  }
+}
+
+function isMine(handoff) {
+  return Boolean(handoff && handoff.status === "taken" && handoff.actor && handoff.actor === myName());
+}
+
+// The take / hand back buttons and the reply box, from the conversation's hand-off and my name.
+function drawTakeover() {
+  const handoff = view.handoff;
+  const panel = $("#takeover");
+  panel.hidden = !handoff;
+  const mine = isMine(handoff);
+  $("#reply-form").hidden = !mine;
+  if (!handoff) return;
+  const state = clear($("#takeover-state"));
+  state.append(el("span", { class: `badge ${handoff.status}`, text: STATUS_LABELS[handoff.status] || handoff.status }), " ");
+  if (mine) {
+    state.append(`你（客服${handoff.actor}）已接入：机器人暂停回答，卖家的消息会自动出现在下面。处理完点「完成」交还给机器人。`);
+  } else if (handoff.status === "taken") {
+    state.append(`客服${handoff.actor || "（未署名）"}已接入这个会话。`);
+  } else if (handoff.status === "open") {
+    const position = handoff.position ? `，排队第 ${handoff.position} 位` : "";
+    state.append(`卖家在等人工客服${position}。接入后机器人暂停回答，由你来回复。`);
+  } else {
+    state.append("已完成：机器人在回答这个会话。需要时可以再次接入。");
+  }
+  $("#take").hidden = handoff.status === "taken";
+  $("#hand-back").hidden = !mine;
+}
+
+function resetComposer() {
+  $("#reply-text").value = "";
+  $("#reply-length").textContent = `0 / ${MAX_REPLY}`;
+  for (const id of ["#reply-status", "#reply-error", "#takeover-error", "#transcript-news"]) $(id).textContent = "";
+  hideClaims();
+}
+
+function closeTranscript() {
+  view.sender = null;
+  view.signature = "";
+  view.handoff = null;
+  schedule("transcript", null);
+  $("#transcript").hidden = true;
+}
+
 async function openTranscript(senderId) {
+  if (senderId !== view.sender) {
+    view.sender = senderId;
+    view.signature = "";
+    view.handoff = null;
+    view.sellerMessages = 0;
+    clear($("#transcript-head"));
+    clear($("#transcript-items"));
+    $("#takeover").hidden = true;
+    $("#reply-form").hidden = true;
+    resetComposer();
+  }
   showTab("conversations");
-  const box = $("#transcript");
   await guarded($("#conversation-status"), async () => {
     const data = await api(`conversations/${encodeURIComponent(senderId)}`);
-    clear(box).hidden = false;
-    box.append(el("header", {},
-      el("h3", {}, "会话 ", el("span", { class: "mono", text: data.sender_id })),
-      el("p", { text: `${data.channel || "未知渠道"} · ${fmtTime(data.first_iso)} — ${fmtTime(data.last_iso)}` }),
-      data.handoff ? el("p", {}, handoffBadge(data.handoff), data.handoff.actor ? ` ${data.handoff.actor}` : "") : null));
-    for (const item of data.items) {
-      if (item.kind === "session") {
-        box.append(el("div", { class: "session", text: `— 新会话 ${fmtTime(item.time_iso)} —` }));
-        continue;
-      }
-      const turn = el("div", { class: `turn${isHandoffTurn(item) ? " handoff" : ""}` });
-      if (item.user) {
-        turn.append(el("div", { class: "user" },
-          el("span", { class: "time", text: fmtTime(item.time_iso) }),
-          el("p", { class: "bubble user-text", text: item.user.text }),
-          el("p", { class: "nlu" }, "意图 ", el("code", { class: "intent", text: item.user.intent || "—" }),
-            " 置信度 ", el("code", { class: "confidence", text: fmtConfidence(item.user.confidence) }),
-            item.user.ranking.length > 1 ? el("span", { class: "ranking", text: `（其次：${item.user.ranking.slice(1).map((r) => `${r.name} ${fmtConfidence(r.confidence)}`).join("，")}）` }) : null)));
-      }
-      if (isHandoffTurn(item)) turn.append(el("p", { class: "handoff-note", text: "⚑ 卖家请求转人工" }));
-      for (const action of item.actions) {
-        turn.append(el("p", { class: "action" }, "动作 ", el("code", { text: action.name }),
-          action.policy ? ` ${action.policy} ${fmtConfidence(action.confidence)}` : ""));
-      }
-      for (const bot of item.bot) {
-        turn.append(el("div", { class: "bot" }, el("p", { class: "bubble bot-text", text: bot.text || "" }),
-          bot.buttons.length ? el("p", { class: "buttons" }, bot.buttons.map((b) => el("span", { class: "button", text: b || "" }))) : null));
-      }
-      if (item.focus) turn.append(el("p", { class: "focus", text: `话题 ${item.focus}` }));
-      const slots = Object.entries(item.slots).filter(([k]) => k !== "focus");
-      if (slots.length) turn.append(el("p", { class: "slots", text: `槽位 ${slots.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("  ")}` }));
-      box.append(turn);
-    }
+    if (view.sender !== senderId) return;
+    $("#transcript").hidden = false;
+    drawTranscript(data);
     $("#conversation-status").textContent = "";
   });
 }
 
+async function refreshTranscript() {
+  const senderId = view.sender;
+  if (!senderId) return;
+  const data = await api(`conversations/${encodeURIComponent(senderId)}`);
+  if (view.sender === senderId) drawTranscript(data);
+}
+
+async function pollTranscript() {
+  if (!view.sender || $("#conversations").hidden) return;
+  if (await quietly($("#conversation-status"), refreshTranscript)) {
+    if ($("#conversation-status").textContent.startsWith("刷新失败")) $("#conversation-status").textContent = "";
+  }
+}
+
+async function takeOver(status) {
+  const senderId = view.sender;
+  const error = $("#takeover-error");
+  error.textContent = "";
+  const by = myName();
+  if (status === "taken" && !by) {
+    error.textContent = "请先在右上角「我的名字」里填写你的名字，卖家会看到「客服＋名字」。";
+    $("#staff-name").focus();
+    return;
+  }
+  for (const button of [$("#take"), $("#hand-back")]) button.disabled = true;
+  try {
+    const result = await api(`handoffs/${encodeURIComponent(senderId)}`, { method: "POST", body: { status, by } });
+    if (view.sender !== senderId) return;
+    view.handoff = { ...(view.handoff || {}), ...result };
+    drawTakeover();
+    $("#reply-status").textContent = status === "done" ? "已交还给机器人" : "";
+    if (status === "taken") $("#reply-text").focus();
+  } catch (failure) {
+    if (failure instanceof Unauthorized) return logout(failure.message);
+    error.textContent = failure.message;
+  } finally {
+    for (const button of [$("#take"), $("#hand-back")]) button.disabled = false;
+  }
+  await quietly(error, refreshTranscript);
+  refreshHandoffCount();
+}
+
+function showClaims(claims) {
+  const list = clear($("#claims-list"));
+  for (const claim of claims) {
+    list.append(el("li", { class: "claim" },
+      el("span", { class: "claim-kind", text: CLAIM_LABELS[claim.kind] || claim.kind || "说法" }), " ",
+      el("q", { class: "claim-text", text: claim.text || "" }), "：",
+      el("span", { class: "claim-reason", text: claim.reason || "资料里没有这个说法" })));
+  }
+  $("#claims").hidden = false;
+}
+
+function hideClaims() {
+  view.pending = null;
+  clear($("#claims-list"));
+  $("#claims").hidden = true;
+}
+
+async function sendReply(text, force = false) {
+  const senderId = view.sender;
+  const error = $("#reply-error");
+  const status = $("#reply-status");
+  error.textContent = "";
+  if (!text) {
+    error.textContent = "请输入要发给卖家的内容。";
+    return;
+  }
+  if (text.length > MAX_REPLY) {
+    error.textContent = `一条最多 ${MAX_REPLY} 字（现在 ${text.length} 字）。`;
+    return;
+  }
+  if (view.sending) return;
+  view.sending = true;
+  for (const button of [$("#reply-send"), $("#force-send")]) button.disabled = true;
+  status.textContent = "发送中…";
+  try {
+    const result = await api(`conversations/${encodeURIComponent(senderId)}/messages`,
+      { method: "POST", body: { text, by: myName(), force } });
+    if (view.sender !== senderId) return;
+    hideClaims();
+    if ($("#reply-text").value.trim() === text) {
+      $("#reply-text").value = "";
+      $("#reply-length").textContent = `0 / ${MAX_REPLY}`;
+    }
+    status.textContent = `已发送（${DELIVERED_LABELS[result.delivered] || result.delivered || "已送出"}）`;
+    await quietly(error, refreshTranscript);
+  } catch (failure) {
+    status.textContent = "";
+    if (failure instanceof Unauthorized) return logout(failure.message);
+    const code = failure.data && failure.data.code;
+    if (failure.status === 409 && code === "unsupported_claims") {
+      view.pending = text;
+      showClaims(failure.data.claims || []);
+    } else {
+      hideClaims();
+      error.textContent = failure.message;
+      if (code === "not_taken") await quietly(null, refreshTranscript);
+    }
+  } finally {
+    view.sending = false;
+    for (const button of [$("#reply-send"), $("#force-send")]) button.disabled = false;
+  }
+  refreshHandoffCount();
+}
+
 // -- hand-offs -------------------------------------------------------------------------------------
 
+let queueSignature = "";
+
+function unreadFor(h) {
+  // the seller's messages waiting for me: in the open requests and in the conversations I took
+  return h.status === "open" || (h.status === "taken" && h.actor && h.actor === myName()) ? Number(h.unread) || 0 : 0;
+}
+
 async function refreshHandoffCount() {
-  await guarded(null, async () => {
-    const data = await api("handoffs?status=open");
-    $("#handoff-count").textContent = data.handoffs.length ? String(data.handoffs.length) : "";
-  }).catch(() => {});
+  await quietly(null, async () => {
+    const data = await api("handoffs?status=open,taken");
+    const open = data.handoffs.filter((h) => h.status === "open").length;
+    const unread = data.handoffs.reduce((sum, h) => sum + unreadFor(h), 0);
+    $("#handoff-count").textContent = open ? String(open) : "";
+    $("#handoff-unread").textContent = unread ? `${unread} 未读` : "";
+  });
 }
 
 async function setHandoff(senderId, status) {
   await guarded($("#handoff-status"), async () => {
-    await api(`handoffs/${encodeURIComponent(senderId)}`, { method: "POST", body: { status, by: $("#staff-name").value.trim() } });
+    await api(`handoffs/${encodeURIComponent(senderId)}`, { method: "POST", body: { status, by: myName() } });
     await loadHandoffs();
   });
 }
 
+function handoffStatuses() {
+  const statuses = [...document.querySelectorAll("#handoff-form input[name=status]:checked")].map((i) => i.value);
+  return statuses.join(",") || "open,taken,done";
+}
+
+function drawHandoffs(handoffs) {
+  const body = clear($("#handoff-list tbody"));
+  for (const h of handoffs) {
+    const actions = el("td", { class: "actions" });
+    if (h.status !== "taken") actions.append(el("button", { type: "button", text: "接手", onclick: () => setHandoff(h.sender_id, "taken") }));
+    if (h.status !== "done") actions.append(el("button", { type: "button", text: "完成", onclick: () => setHandoff(h.sender_id, "done") }));
+    if (h.status === "done") actions.append(el("button", { type: "button", text: "重新打开", onclick: () => setHandoff(h.sender_id, "open") }));
+    actions.append(el("button", { type: "button", class: "link", text: "查看会话", onclick: () => openTranscript(h.sender_id) }));
+    const unread = Number(h.unread) || 0;
+    body.append(el("tr", { class: `status-${h.status}`, dataset: { sender: h.sender_id } },
+      el("td", { text: fmtTime(h.requested_iso) }), el("td", { class: "mono", text: h.sender_id }),
+      el("td", { text: h.channel || "" }), el("td", { text: h.text || "" }),
+      el("td", {}, el("span", { class: `badge ${h.status}`, text: STATUS_LABELS[h.status] || h.status }),
+        h.actor ? ` ${h.actor}` : "", h.reopened ? el("span", { class: "note", text: "（再次请求）" }) : null,
+        h.status === "open" && h.position ? el("span", { class: "position", text: `排队第 ${h.position} 位` }) : null),
+      el("td", {}, unread ? el("span", { class: "unread", text: `${unread} 未读` }) : null),
+      actions));
+  }
+}
+
+async function fetchHandoffs() {
+  const data = await api(`handoffs${query({ status: handoffStatuses() })}`);
+  const signature = JSON.stringify([data.handoffs, myName()]);
+  if (signature !== queueSignature) {
+    drawHandoffs(data.handoffs);
+    queueSignature = signature;
+  }
+  $("#handoff-status").textContent = data.handoffs.length ? `${data.handoffs.length} 个会话` : "队列为空";
+}
+
 async function loadHandoffs(event) {
   if (event) event.preventDefault();
-  const statuses = [...document.querySelectorAll("#handoff-form input[name=status]:checked")].map((i) => i.value);
-  const status = $("#handoff-status");
-  await guarded(status, async () => {
-    const data = await api(`handoffs${query({ status: statuses.join(",") || "open,taken,done" })}`);
-    const body = clear($("#handoff-list tbody"));
-    for (const h of data.handoffs) {
-      const actions = el("td", { class: "actions" });
-      if (h.status !== "taken") actions.append(el("button", { type: "button", text: "接手", onclick: () => setHandoff(h.sender_id, "taken") }));
-      if (h.status !== "done") actions.append(el("button", { type: "button", text: "完成", onclick: () => setHandoff(h.sender_id, "done") }));
-      if (h.status === "done") actions.append(el("button", { type: "button", text: "重新打开", onclick: () => setHandoff(h.sender_id, "open") }));
-      actions.append(el("button", { type: "button", class: "link", text: "查看会话", onclick: () => openTranscript(h.sender_id) }));
-      body.append(el("tr", { class: `status-${h.status}`, dataset: { sender: h.sender_id } },
-        el("td", { text: fmtTime(h.requested_iso) }), el("td", { class: "mono", text: h.sender_id }),
-        el("td", { text: h.channel || "" }), el("td", { text: h.text || "" }),
-        el("td", {}, el("span", { class: `badge ${h.status}`, text: STATUS_LABELS[h.status] || h.status }),
-          h.actor ? ` ${h.actor}` : "", h.reopened ? el("span", { class: "note", text: "（再次请求）" }) : null),
-        actions));
-    }
-    status.textContent = data.handoffs.length ? `${data.handoffs.length} 个会话` : "队列为空";
-  });
+  queueSignature = "";
+  await guarded($("#handoff-status"), fetchHandoffs);
   refreshHandoffCount();
+}
+
+async function pollHandoffs() {
+  if ($("#handoffs").hidden) return;
+  await quietly($("#handoff-status"), fetchHandoffs);
 }
 
 // -- unanswered ------------------------------------------------------------------------------------
@@ -372,6 +675,34 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("#logout").addEventListener("click", () => logout(""));
   $("#staff-name").addEventListener("change", (event) => sessionStorage.setItem(NAME_KEY, event.target.value.trim()));
+  $("#staff-name").addEventListener("input", (event) => {
+    sessionStorage.setItem(NAME_KEY, event.target.value.trim());
+    drawTakeover();
+  });
+  $("#take").addEventListener("click", () => takeOver("taken"));
+  $("#hand-back").addEventListener("click", () => takeOver("done"));
+  $("#reply-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    sendReply($("#reply-text").value.trim());
+  });
+  $("#reply-text").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      $("#reply-form").requestSubmit();
+    }
+  });
+  $("#reply-text").addEventListener("input", (event) => {
+    $("#reply-length").textContent = `${event.target.value.length} / ${MAX_REPLY}`;
+    if (view.pending !== null && event.target.value.trim() !== view.pending) hideClaims();
+  });
+  $("#force-send").addEventListener("click", () => {
+    if (view.pending !== null) sendReply(view.pending, true);
+  });
+  $("#edit-claims").addEventListener("click", () => {
+    hideClaims();
+    $("#reply-error").textContent = "";
+    $("#reply-text").focus();
+  });
   for (const button of document.querySelectorAll("#tabs button")) button.addEventListener("click", () => showTab(button.dataset.tab));
   $("#search-form").addEventListener("submit", search);
   $("#conversation-form").addEventListener("submit", loadConversations);
