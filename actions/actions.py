@@ -54,6 +54,29 @@ def _queue_store():
     return Store()
 
 
+def record_feedback(outcome: Outcome, tracker: Tracker) -> None:
+    """Stores a rating, its reason or note (staff/feedback.py); a failure never costs the reply."""
+    said = outcome.feedback
+    if not said:
+        return
+    try:
+        store = _feedback_store()
+        if "rating" in said:
+            store.rate(tracker.sender_id, said["rating"], tracker.get_latest_input_channel(),
+                       section=said.get("section"))
+        else:
+            store.explain(tracker.sender_id, said.get("reason"), said.get("note"))
+    except Exception:
+        logger.exception("storing feedback failed")
+
+
+@functools.lru_cache(maxsize=1)
+def _feedback_store():
+    from staff.feedback import FeedbackStore  # the tracker store's database
+
+    return FeedbackStore()
+
+
 def send(outcome: Outcome, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
     if outcome.reply.text:  # empty while an agent has the conversation
         buttons = [{"title": title, "payload": payload} for title, payload in outcome.reply.buttons]
@@ -68,7 +91,9 @@ class ActionRespond(Action):
         return ACTION_NAME
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]):
-        return send(respond(kb.load(), turn_from(tracker)), dispatcher, tracker)
+        outcome = respond(kb.load(), turn_from(tracker))
+        record_feedback(outcome, tracker)
+        return send(outcome, dispatcher, tracker)
 
 
 # Load (and verify) the knowledge when the action server starts, not on the first message.

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from conversation import advisor, replies
+from conversation import advisor, feedback, replies
 from conversation import handoff as handoff_record
 from conversation.focus import SLOT, Focus
 from conversation.replies import Context, Reply
@@ -61,12 +61,70 @@ def respond(base: KnowledgeBase, turn: Turn) -> Outcome:
     if state == handoff_record.REQUESTED and base.has_cue("end_human", turn.text):
         return Outcome(replies.handoff_cancelled(), {handoff_record.SLOT: None})
     focus = Focus.from_slot(turn.slot(SLOT))
+    rated = _feedback(base, turn, focus)
+    if rated is not None:
+        return rated
     question = read(base, turn, focus)
     kind = decide(base, question)
     outcome = HANDLERS[kind](base, question)
     logger.debug("%r intent=%s qtype=%s subjects=%s → %s, focus %s", turn.text, turn.intent, question.qtype,
                  question.subjects, kind, outcome.slots.get(SLOT))
-    return _count_misses(turn, outcome)
+    if turn.slot(feedback.PENDING_SLOT):  # asked something else instead: the feedback is left there
+        outcome.slots[feedback.PENDING_SLOT] = None
+    return _with_rating_buttons(_count_misses(turn, outcome))
+
+
+def _with_rating_buttons(outcome: Outcome) -> Outcome:
+    """Every answer that cites the document can be rated."""
+    if outcome.answered and "「来源：" in outcome.reply.text:
+        outcome.reply = Reply(outcome.reply.text, [*outcome.reply.buttons, *replies.feedback_buttons()])
+    return outcome
+
+
+def _feedback(base: KnowledgeBase, turn: Turn, focus: Focus) -> Outcome | None:
+    """A rating, its reason or its note; None for anything else (answered as usual)."""
+    pending = turn.slot(feedback.PENDING_SLOT)
+    rating, reason = turn.first(feedback.RATING), turn.first(feedback.REASON)
+    typed = _whole_cues(base, turn.text)
+    if pending == "reason" and reason is None:
+        reason = next((r for r, cue in feedback.REASON_CUES.items() if cue in typed), None)
+    if reason in feedback.REASONS:
+        if reason == "other":
+            return Outcome(replies.feedback_ask_note(), {feedback.PENDING_SLOT: "note"}, feedback={"reason": reason})
+        return Outcome(replies.feedback_noted(), {feedback.PENDING_SLOT: None}, feedback={"reason": reason})
+    after_answer = bool(focus.source) and not turn.slot("pending_question")
+    if rating is None and after_answer and typed & {"feedback_down", "feedback_up"}:
+        rating = "down" if "feedback_down" in typed else "up"  # 「没用」 typed after an answer
+    if rating is None and after_answer and turn.intent == feedback.INTENT and turn.confidence >= 0.5:
+        rating = _rating_in(base, turn.text)  # 「这个回答没解决我的问题」
+    if rating == "up":
+        return Outcome(replies.feedback_thanks(), {feedback.PENDING_SLOT: None},
+                       feedback={"rating": "up", "section": focus.section})
+    if rating == "down":
+        return Outcome(replies.feedback_ask_reason(), {feedback.PENDING_SLOT: "reason"},
+                       feedback={"rating": "down", "section": focus.section})
+    if pending == "note" and turn.text.strip() and turn.intent in _NOT_A_QUESTION:
+        return Outcome(replies.feedback_noted(), {feedback.PENDING_SLOT: None}, feedback={"note": turn.text.strip()})
+    return None
+
+
+def _rating_in(base: KnowledgeBase, text: str) -> str | None:
+    down = any(base.has_cue(cue, text) for cue in ("feedback_down", *feedback.REASON_CUES.values()))
+    return "down" if down else "up" if base.has_cue("feedback_up", text) else None
+
+
+# After 「其他」, a message the classifier does not take for a question is the seller's note.
+_NOT_A_QUESTION = {feedback.INTENT, "nlu_fallback", "inform", "out_of_scope", *SMALLTALK}
+_FILLERS = re.compile(r"[\s，。！!？?、~～…啊呀吧哦呢嘛了的]+")
+
+
+def _whole_cues(base: KnowledgeBase, text: str) -> set[str]:
+    """The feedback cue groups whose word is the whole message (「没用啊」 is one, 「这个没用在哪」 is not)."""
+    bare = _FILLERS.sub("", base.normalize(text).lower())
+    if not bare or len(bare) > 8:
+        return set()
+    groups = ("feedback_down", "feedback_up", *feedback.REASON_CUES.values())
+    return {g for g in groups if bare in {_FILLERS.sub("", w.lower()) for w in base.cue_words(g)}}
 
 
 def _with_agent(base: KnowledgeBase, turn: Turn) -> Outcome:

@@ -831,6 +831,33 @@ def unsure(base: KnowledgeBase, guesses: list[tuple[str, str]]) -> Reply:
     return Reply(text, buttons + [HANDOFF_BUTTON])
 
 
+# -- feedback on an answer ------------------------------------------------------------------------
+
+FEEDBACK_REASON_LABELS = {"irrelevant": "答非所问", "wrong": "信息不对", "unclear": "看不懂", "other": "其他"}
+
+
+def feedback_buttons() -> list[tuple[str, str]]:
+    return [("👍 有用", payload("feedback", feedback="up")), ("👎 没用", payload("feedback", feedback="down"))]
+
+
+def feedback_thanks() -> Reply:
+    return Reply("谢谢你的反馈！有问题继续问我。")
+
+
+def feedback_ask_reason() -> Reply:
+    return Reply("抱歉没帮上忙。哪里不好？选一个就行（不选也没关系，可以直接接着问）。",
+                 [(label, payload("feedback", feedback_reason=reason))
+                  for reason, label in FEEDBACK_REASON_LABELS.items()])
+
+
+def feedback_ask_note() -> Reply:
+    return Reply("能简单说说哪里不好吗？直接输入就行；不想说也可以直接问下一个问题。")
+
+
+def feedback_noted() -> Reply:
+    return Reply("收到，谢谢！我们会据此改进回答。需要的话也可以说「转人工」。")
+
+
 def handoff(place: int | None, open_now: bool, hours: str) -> Reply:
     """Queued for a human: where the seller is, and that the bot keeps helping meanwhile."""
     queue = f"你排在第 {place} 位，" if place else ""

@@ -36,3 +36,6 @@ class Outcome:
     reply: Reply  # an empty text sends nothing (an agent has the conversation)
     slots: dict = field(default_factory=dict)
     answered: bool = True  # False: out of scope or not understood (counted for the hand-off offer)
+    # What the seller said about an answer, for the action to store: {"rating": "down", "section": …},
+    # {"reason": "wrong"} or {"note": "…"} (conversation/feedback.py).
+    feedback: dict | None = None

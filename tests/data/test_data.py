@@ -60,11 +60,11 @@ def test_the_generated_rule_sends_every_domain_intent_and_the_fallback_to_the_on
 def test_the_domain_declares_exactly_the_slots_the_conversation_keeps():
     """The slot names are the conversation package's (the advisor's situation, the focus, the hand-off); the
     domain must declare each, and nothing else, or Rasa drops a SlotSet or keeps a dead slot."""
-    from conversation import handoff
+    from conversation import feedback, handoff
     from conversation.advisor import SITUATION_SLOTS
     from conversation.focus import SLOT as FOCUS_SLOT
 
-    assert set(domain()["slots"]) == set(SITUATION_SLOTS) | {FOCUS_SLOT, handoff.SLOT, handoff.MISSES_SLOT}
+    assert set(domain()["slots"]) == set(SITUATION_SLOTS) | {FOCUS_SLOT, handoff.SLOT, handoff.MISSES_SLOT, feedback.PENDING_SLOT}
 
 
 def test_heldout_questions_are_not_in_the_training_data(base):

@@ -15,7 +15,10 @@ from tests.support.servers import runtime_config
 # -- the channel, without servers -------------------------------------------------------------------
 
 def _channel(**credentials):
+    from addons import patches
     from addons.channels.socketio import SocketIOInput
+
+    patches.apply()  # as addons/launch.py does before Rasa builds its channels (the websocket shim)
 
     channel = SocketIOInput.from_credentials({"session_persistence": True, **credentials})
 

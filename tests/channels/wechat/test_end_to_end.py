@@ -216,7 +216,7 @@ def test_a_long_answer_is_split_passive_first_then_customer_service(wechat, bot,
     assert wechat_text.byte_len(first) <= 1000 and all(wechat_text.byte_len(m) <= 1000 for m in rest)
     for factor in ("卖哪个站", "急不急", "货量", "0.5KG", "0.1CBM"):
         assert factor in whole, whole
-    assert "回复数字选择" not in first and rest[-1].endswith("回复数字选择：\n1. 帮我选服务")
+    assert "回复数字选择" not in first and rest[-1].endswith("回复数字选择：\n1. 帮我选服务\n2. 👍 有用\n3. 👎 没用")
     assert wechat.reply(xml) == first  # a retry: the same first part ...
     time.sleep(1)
     assert wechat_api.messages_to(user) == rest  # ... and the rest is not sent twice
