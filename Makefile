@@ -14,7 +14,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-fast check install kb train clean webchat topology topology-test bench
+.PHONY: run test test-fast check install kb reload rollback train clean webchat topology topology-test bench
 
 run: install kb train webchat
 	scripts/run.sh
@@ -63,6 +63,14 @@ $(VENV)/.installed: requirements/rasa-deps.lock requirements/project.lock requir
 # Check the knowledge against the document; generate the jieba dictionary and NLU lookups.
 kb: install
 	$(BIN)/python -m knowledge.build
+
+# A new knowledge release into the running assistant without a restart (knowledge/release.py):
+# check and build it, then the action server loads it; `make rollback` serves the one before.
+reload: kb
+	scripts/reload.sh
+
+rollback: install
+	scripts/reload.sh --rollback
 
 # Train only when the inputs' fingerprint has no model yet.
 train: install kb

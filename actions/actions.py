@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from conversation import handoff
 from conversation.dialogue import respond
 from conversation.turn import Outcome, Turn
-from knowledge import kb
+from knowledge import kb, release
 
 logger = logging.getLogger(__name__)
 
@@ -77,10 +77,13 @@ def _feedback_store():
     return FeedbackStore()
 
 
-def send(outcome: Outcome, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+def send(outcome: Outcome, dispatcher: CollectingDispatcher, tracker: Tracker,
+         knowledge_version: str = "") -> List[Dict[Text, Any]]:
     if outcome.reply.text:  # empty while an agent has the conversation
         buttons = [{"title": title, "payload": payload} for title, payload in outcome.reply.buttons]
-        dispatcher.utter_message(text=outcome.reply.text, buttons=buttons or None)
+        # knowledge_version lands in the bot event's metadata: which release answered (transcripts)
+        dispatcher.utter_message(text=outcome.reply.text, buttons=buttons or None,
+                                 knowledge_version=knowledge_version or None)
     return [SlotSet(name, value) for name, value in outcome.slots.items() if tracker.slots.get(name) != value]
 
 
@@ -91,10 +94,13 @@ class ActionRespond(Action):
         return ACTION_NAME
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]):
-        outcome = respond(kb.load(), turn_from(tracker))
+        base = kb.load()  # the version in service for this whole turn, even if a reload comes meanwhile
+        outcome = respond(base, turn_from(tracker))
         record_feedback(outcome, tracker)
-        return send(outcome, dispatcher, tracker)
+        return send(outcome, dispatcher, tracker, base.version)
 
 
-# Load (and verify) the knowledge when the action server starts, not on the first message.
+# Serve knowledge releases (SIGHUP: scripts/reload.sh), then load and verify the knowledge when the
+# action server starts, not on the first message.
+RELEASES = release.serve()
 kb.load().warm_up()

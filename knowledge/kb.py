@@ -13,7 +13,9 @@ No Rasa import here: the actions, the staff console, the tests and the benchmark
 """
 from __future__ import annotations
 
+import hashlib
 import re
+import time
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -107,6 +109,8 @@ class Chapter:
 
 class KnowledgeBase:
     def __init__(self, document: str, services: dict, concepts: dict, vocabulary: dict, routing: dict):
+        self.version = ""  # set by load(): knowledge.kb.version()
+        self.loaded_at = 0.0
         self.document = document
         self.vocabulary = vocabulary
         self.routing_rules = routing
@@ -502,12 +506,33 @@ def read_data(directory: Path = HERE) -> dict:
     return {name: yaml.safe_load((directory / name).read_text(encoding="utf-8")) or {} for name in DATA_FILES}
 
 
-@lru_cache(maxsize=1)
-def load() -> KnowledgeBase:
-    """The knowledge base, loaded once per process. Refuses to start on a quote the document lacks."""
-    data = read_data()
+_directory = [HERE]
+
+
+def directory() -> Path:
+    """Where load() and reload() read the knowledge files: here, unless the action server was told
+    otherwise (knowledge/release.py: KNOWLEDGE_DIR)."""
+    return _directory[0]
+
+
+def read_from(path: Path) -> None:
+    _directory[0] = Path(path)
+
+
+def version(directory: Path = HERE) -> str:
+    """The knowledge's version id: a hash of the document and the data files, so two builds from the
+    same inputs have the same id and any edit gives a new one."""
+    digest = hashlib.sha256()
+    for path in [directory / "source" / SOURCE.name, *(directory / name for name in DATA_FILES)]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def _build(directory: Path = HERE) -> KnowledgeBase:
+    """A knowledge base from the files, verified. Refuses a quote the document lacks."""
+    data = read_data(directory)
     base = KnowledgeBase(
-        SOURCE.read_text(encoding="utf-8"),
+        (directory / "source" / SOURCE.name).read_text(encoding="utf-8"),
         data["services.yml"],
         data["concepts.yml"],
         data["vocabulary.yml"],
@@ -516,4 +541,34 @@ def load() -> KnowledgeBase:
     problems = base.missing_quotes()
     if problems:
         raise KnowledgeError("knowledge does not match the document:\n  " + "\n  ".join(problems))
+    base.version, base.loaded_at = version(directory), time.time()
     return base
+
+
+# The knowledge in service in this process, and the one before it (for a rollback).
+_serving: list[KnowledgeBase] = []
+
+
+def load() -> KnowledgeBase:
+    """The knowledge base in service, loaded once per process."""
+    if not _serving:
+        _serving.append(_build(directory()))
+    return _serving[-1]
+
+
+def reload(source: Path | None = None) -> KnowledgeBase:
+    """Loads the files again and serves them from now on; the one in service stays on any error
+    (a quote the document lacks, bad YAML), and is kept for `rollback`."""
+    new = _build(source or directory())
+    new.warm_up()
+    del _serving[:-1]
+    _serving.append(new)
+    return new
+
+
+def rollback() -> KnowledgeBase:
+    """Serves the version before the last reload again (KnowledgeError when there is none)."""
+    if len(_serving) < 2:
+        raise KnowledgeError("no earlier version to roll back to in this process")
+    _serving.pop()
+    return _serving[-1]

@@ -11,6 +11,7 @@ RASA_PORT=${RASA_PORT:-5005}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
 WEB_PORT=${WEB_PORT:-8080}
 export ACTIONS_URL="http://localhost:$ACTIONS_PORT/webhook" WEB_PORT
+export KNOWLEDGE_STATUS="${KNOWLEDGE_STATUS:-$PWD/.run/knowledge.json}"  # scripts/reload.sh reads it
 # The chat page (web/chat/) and its socket.io: the origin Rasa accepts, the URL the page connects to.
 export WEB_ORIGIN="${WEB_ORIGIN:-http://localhost:$WEB_PORT}" CHAT_SOCKET_URL="${CHAT_SOCKET_URL:-http://localhost:$RASA_PORT}"
 # Credentials and endpoints come from the environment (scripts/runtime_config.py): no secret in git.

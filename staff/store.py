@@ -271,8 +271,9 @@ class Store:
             elif type_name == "bot":
                 turn = turn or new_turn(ts)
                 buttons = [b.get("title") for b in ((data.get("data") or {}).get("buttons") or [])]
-                staff = (data.get("metadata") or {}).get(STAFF_KEY)
-                turn["bot"].append({"text": data.get("text"), "buttons": buttons, "staff": staff})
+                metadata = data.get("metadata") or {}
+                turn["bot"].append({"text": data.get("text"), "buttons": buttons, "staff": metadata.get(STAFF_KEY),
+                                    "knowledge_version": metadata.get("knowledge_version")})
             elif type_name == "slot":
                 turn = turn or new_turn(ts)
                 turn["slots"][data.get("name")] = data.get("value")
