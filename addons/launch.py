@@ -1,8 +1,11 @@
-"""Rasa's command line with the project's patches applied (addons/patches):
+"""Rasa's command line with the project's pieces applied:
 
-    python -m addons.launch run --model … --credentials … --endpoints …
+    python -m addons.launch run --model … --credentials … --endpoints …   Rasa with addons/patches
+    python -m addons.launch run actions --actions actions --port …         the action server with /metrics
 
-The same arguments as `rasa`; scripts/run.sh, scripts/topology.sh and the tests start Rasa this way.
+The same arguments as `rasa`; scripts/run.sh, scripts/topology.sh and the tests start Rasa and the
+action server this way. The action server gets only its metrics (addons/metrics/action_server.py,
+through rasa-sdk's plugin hook), not the patches: those change Rasa's own serving, which it does not run.
 """
 from __future__ import annotations
 
@@ -23,9 +26,14 @@ def quiet_third_party_warnings() -> None:
 
 def main() -> None:
     quiet_third_party_warnings()
-    from addons import patches
+    if sys.argv[1:3] == ["run", "actions"]:
+        from addons.metrics import action_server
 
-    patches.apply()
+        action_server.register()
+    else:
+        from addons import patches
+
+        patches.apply()
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", *sys.argv[1:]]

@@ -939,5 +939,9 @@ def action_unavailable() -> Reply:
     return Reply("抱歉，系统刚才有点忙，这条消息没能回答。请稍后再发一次；着急的话可以说「转人工」联系客服。")
 
 
+def too_many_messages(seconds: float) -> Reply:
+    return Reply(f"消息发得太快了，我先歇一下。请 {max(1, round(seconds))} 秒后再发，我会继续回答。")
+
+
 def message_cut(limit: int) -> Reply:
     return Reply(f"（你的消息很长，我只读了前{limit}个字。问题分开发，我能答得更准。）")

@@ -7,7 +7,9 @@ Checks (any failure exits non-zero, so `make` stops before training or serving):
     `zh` pipeline with the jieba segmenter;
   - every marketplace in a fact's data is named in its quotes; every service id referenced exists;
   - no phrase means two different things (Rasa's synonym mapper ignores the entity type).
-Reports every quantity of the document and how it is answered (a curated fact, or its statement).
+Loading refuses a source document whose checksum knowledge/source/SHA256SUMS does not accept (and says
+how to accept it). Reports each source document with its number of statements, and every quantity of
+the documents and how it is answered (a curated fact, or its statement).
 Generates (from the same data, so each alias lives in one place):
   - knowledge/generated/jieba/userdict.txt — the domain dictionary for Rasa's JiebaTokenizer;
   - data/nlu/generated/lookups.yml — Rasa lookup tables and synonyms;
@@ -223,6 +225,10 @@ def main() -> int:
     coverage = quantity_coverage(base)
     print(f"knowledge ok: {len(base.services)} services, {len(facts)} facts, "
           f"{sum(len(f.quotes) for f in facts)} quotes, {len(base.statements)} statements, {len(base.names)} names")
+    counts = base.statement_counts()
+    print(f"source documents: {len(counts)} (knowledge/source/SHA256SUMS accepts each)")
+    for file, title, statements in counts:
+        print(f"  {file}: {title}, {statements} statements")
     print(f"quantities in the document: {len(coverage['curated']) + len(coverage['statement'])}, "
           f"{len(coverage['curated'])} quoted by curated facts, {len(coverage['statement'])} answered from the "
           f"statements that hold them: " + ", ".join(coverage["statement"]))

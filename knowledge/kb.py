@@ -19,14 +19,16 @@ import time
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import yaml
 
+from knowledge import sources
 from knowledge import text as textnorm
 from knowledge.mentions import Mention, MentionFinder
 from knowledge.passages import BM25, Hit, Passage, split_document
 from knowledge.retrieval import STOPWORDS, StatementHit, StatementIndex, bigrams, quantity_kinds, unigrams
+from knowledge.sources import Document
 from knowledge.statements import Name, Statement
 from knowledge.statements import names as statement_names
 from knowledge.statements import plain as plain_text
@@ -108,10 +110,12 @@ class Chapter:
 
 
 class KnowledgeBase:
-    def __init__(self, document: str, services: dict, concepts: dict, vocabulary: dict, routing: dict):
+    def __init__(self, document: str, services: dict, concepts: dict, vocabulary: dict, routing: dict,
+                 documents: Sequence[Document] = ()):
         self.version = ""  # set by load(): knowledge.kb.version()
         self.loaded_at = 0.0
-        self.document = document
+        self.document = document  # the course chapter, which the curated facts quote
+        self.documents = tuple(documents)  # the further documents of knowledge/source/ (knowledge/sources.py)
         self.vocabulary = vocabulary
         self.routing_rules = routing
         self.services: dict[str, Service] = {s["id"]: _service(s) for s in services["services"]}
@@ -124,6 +128,8 @@ class KnowledgeBase:
         self.chapters = tuple(
             Chapter(c["id"], c["title"], c["summary"], tuple(c.get("keywords", ()))) for c in course["chapters"]
         )
+        # the course map's chapters whose own document is here: answered from it, not "another chapter"
+        self.documented_chapters = {c.id: d for c in self.chapters for d in self.documents if _is_chapter(d, c)}
         self._alias_index = {
             _alias_key(alias): s.id for s in self.services.values() for alias in (s.id, s.short, s.name, *s.aliases)
         }
@@ -175,9 +181,10 @@ class KnowledgeBase:
         return Comparison(services, rows)
 
     def chapter_for(self, text: str) -> Chapter | None:
-        """The course chapter (3.2–3.9) a message is about, by its keywords."""
+        """The course chapter (3.2–3.9) a message is about, by its keywords, when the knowledge does not
+        hold it: a chapter whose document is in knowledge/source/ is answered from its statements."""
         for chapter in self.chapters:
-            if any(k.upper() in text.upper() for k in chapter.keywords):
+            if chapter.id not in self.documented_chapters and any(k.upper() in text.upper() for k in chapter.keywords):
                 return chapter
         return None
 
@@ -217,7 +224,7 @@ class KnowledgeBase:
 
     @cached_property
     def passages(self) -> list[Passage]:
-        return split_document(self.document)
+        return split_document(self.document) + [p for d in self.documents for p in d.passages]
 
     @cached_property
     def _index(self) -> BM25:
@@ -236,7 +243,14 @@ class KnowledgeBase:
 
     @cached_property
     def statements(self) -> list[Statement]:
-        return split_statements(self.document)
+        """The chapter's statements, then each further document's (their sections name the document)."""
+        return split_statements(self.document) + [s for d in self.documents for s in d.statements]
+
+    def statement_counts(self) -> list[tuple[str, str, int]]:
+        """(file, title, statements) of each source document, the chapter first."""
+        further = [(d.file, d.title, len(d.statements)) for d in self.documents]
+        chapter = next((c.title for c in self.chapters if c.id == "3.1"), "")
+        return [(SOURCE.name, f"3.1 {chapter}".strip(), len(self.statements) - sum(n for *_, n in further)), *further]
 
     @cached_property
     def statement_index(self) -> StatementIndex:
@@ -489,6 +503,16 @@ def _alias_key(name: str) -> str:
     return "".join(name.split()).upper()
 
 
+def _is_chapter(document: Document, chapter: Chapter) -> bool:
+    """Whether a further document is this chapter of the course map: its number ("3.5" in its file name
+    or title) or its title ("亚马逊跨境收款解决方案") matches."""
+    if chapter.id == "3.1":
+        return False  # the course's own chapter is the document the curated facts quote
+    if document.number == chapter.id:
+        return True
+    return _alias_key(chapter.title) in _alias_key(document.title)
+
+
 def _fact(owner: str, attribute: str, raw: dict) -> Fact:
     quotes = raw.get("quotes") or ()
     return Fact(owner, attribute, raw["answer"].strip(), str(raw["section"]), tuple(quotes), raw.get("data") or {})
@@ -519,28 +543,73 @@ def read_from(path: Path) -> None:
     _directory[0] = Path(path)
 
 
+def source_files(directory: Path = HERE) -> list[Path]:
+    """The source documents: the chapter first, then every further file of source/ by name."""
+    source = directory / "source"
+    return [source / SOURCE.name, *(p for p in sources.files(source) if p.name != SOURCE.name)]
+
+
 def version(directory: Path = HERE) -> str:
-    """The knowledge's version id: a hash of the document and the data files, so two builds from the
-    same inputs have the same id and any edit gives a new one."""
+    """The knowledge's version id: a hash of every source document and the data files, so two builds
+    from the same inputs have the same id and any edit gives a new one (the chapter alone hashes as it
+    did before further documents could be added)."""
     digest = hashlib.sha256()
-    for path in [directory / "source" / SOURCE.name, *(directory / name for name in DATA_FILES)]:
+    for path in [*source_files(directory), *(directory / name for name in DATA_FILES)]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:12]
 
 
+def serving_version() -> str:
+    """The version in service in this process, or that of the files when none is loaded yet."""
+    return _serving[-1].version if _serving else version(directory())
+
+
+def read_documents(directory: Path = HERE) -> list[Document]:
+    """The further documents, read and split; refuses one whose checksum is not accepted, one that
+    cannot be read or holds no text, and two with the same id."""
+    source = directory / "source"
+    problems = sources.checksum_problems(source)
+    if problems:
+        raise KnowledgeError(sources.checksum_error(source, problems))
+    documents = []
+    for path in source_files(directory)[1:]:
+        try:
+            document = sources.read(path)
+        except sources.SourceError as error:
+            raise KnowledgeError(str(error)) from error
+        if not document.statements:
+            raise KnowledgeError(f"{path.name}: holds no text to answer from (a scanned PDF without a text layer?)")
+        documents.append(document)
+    ids = [d.id for d in documents]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise KnowledgeError(f"two source documents named {', '.join(twice)} (the same name, two formats): remove one")
+    return documents
+
+
 def _build(directory: Path = HERE) -> KnowledgeBase:
-    """A knowledge base from the files, verified. Refuses a quote the document lacks."""
+    """A knowledge base from the files, verified. Refuses a source document whose checksum is not
+    accepted (SHA256SUMS) and a quote the chapter lacks; both are reported together."""
     data = read_data(directory)
+    source = directory / "source"
+    unaccepted = sources.checksum_problems(source)
     base = KnowledgeBase(
-        (directory / "source" / SOURCE.name).read_text(encoding="utf-8"),
+        (source / SOURCE.name).read_text(encoding="utf-8"),
         data["services.yml"],
         data["concepts.yml"],
         data["vocabulary.yml"],
         data["routing.yml"],
+        () if unaccepted else read_documents(directory),
     )
     problems = base.missing_quotes()
+    errors = [sources.checksum_error(source, unaccepted)] if unaccepted else []
+    ids = [s.id for s in base.statements]
+    if len(set(ids)) < len(ids):  # a document named like a part of the chapter ("目录.md")
+        errors.append(f"statement ids repeat: {sorted({i for i in ids if ids.count(i) > 1})[:3]}: rename the document")
     if problems:
-        raise KnowledgeError("knowledge does not match the document:\n  " + "\n  ".join(problems))
+        errors.append("knowledge does not match the document:\n  " + "\n  ".join(problems))
+    if errors:
+        raise KnowledgeError("\n".join(errors))
     base.version, base.loaded_at = version(directory), time.time()
     return base
 

@@ -39,7 +39,7 @@ start() {
 }
 
 echo "[1/3] action server on :$ACTIONS_PORT (log: $logs/actions.log)"
-start actions .venv/bin/rasa run actions --actions actions --port "$ACTIONS_PORT"
+start actions .venv/bin/python -m addons.launch run actions --actions actions --port "$ACTIONS_PORT"
 echo "[2/3] Rasa on :$RASA_PORT with $model (log: $logs/rasa.log)"
 start rasa .venv/bin/python -m addons.launch run --model "$model" --port "$RASA_PORT" --credentials .run/credentials.yml \
   --endpoints .run/endpoints.yml --cors "http://localhost:$WEB_PORT" \
@@ -68,6 +68,7 @@ ready.
   REST            curl -s localhost:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
                     -d '{"sender": "me", "message": "AWD仓储费多少？"}'
   Rasa HTTP API   http://localhost:$RASA_PORT  (token: RASA_AUTH_TOKEN, same file)
+  metrics         http://localhost:$RASA_PORT/metrics  :$ACTIONS_PORT/metrics  :$WEB_PORT/metrics  (docs/metrics.md)
   logs            $logs/{rasa,actions,web}.log
 Ctrl-C stops everything.
 EOF2

@@ -165,7 +165,7 @@ RASA_AUTH_TOKEN=${RASA_AUTH_TOKEN:-$(.venv/bin/python -c 'import secrets; print(
 
 echo "== action server on $HOST:$ACTIONS_PORT"
 start actions "$dir/logs/actions.log" \
-  env SANIC_HOST="$HOST" .venv/bin/rasa run actions --actions actions --port "$ACTIONS_PORT"
+  env SANIC_HOST="$HOST" .venv/bin/python -m addons.launch run actions --actions actions --port "$ACTIONS_PORT"
 actions_pid=${pids[-1]}
 
 upstream=""
@@ -286,6 +286,8 @@ $upstream    }
             proxy_pass http://rasa;
         }
 
+        # Everything else, /metrics included: each replica's metrics are its own (scrape them on
+        # their ports), and through this proxy every client would look local to the replica.
         location / {
             return 404;
         }
@@ -300,6 +302,7 @@ url="http://$HOST:$LB_PORT"
 (umask 077 && cat > "$dir/topology.env" <<EOF
 TOPOLOGY_URL=$url
 RASA_URLS="$(printf "http://$HOST:%s " "${rasa_ports[@]}" | sed 's/ $//')"
+METRICS_URLS="$(printf "http://$HOST:%s/metrics " "${rasa_ports[@]}" "$ACTIONS_PORT" | sed 's/ $//')"
 ACTIONS_URL=$ACTIONS_URL
 TRACKER_DB_URL=$TRACKER_DB_URL
 REDIS_URL=$REDIS_URL
@@ -311,6 +314,7 @@ touch "$dir/ready"
 echo "topology ready: $url"
 echo "  REST:      POST $url/webhooks/rest/webhook {\"sender\": \"me\", \"message\": \"AWD仓储费多少？\"}"
 echo "  socket.io: $url/socket.io/   (the chat page: make run with CHAT_SOCKET_URL=$url)"
+echo "  metrics:   $(printf "http://$HOST:%s/metrics " "${rasa_ports[@]}" "$ACTIONS_PORT")(each replica its own; not through nginx)"
 echo "  ${#rasa_ports[@]} Rasa replicas, action server, PostgreSQL :$PG_PORT, Redis :$REDIS_PORT; logs in $dir/logs; Ctrl-C stops all"
 
 # Run until Ctrl-C / SIGTERM, or until any component exits (then stop the rest).

@@ -1,5 +1,6 @@
 """The web server on :8080: the sellers' chat page (web/chat/) at / and the support staff console
-at /staff (its JSON API under /staff/api/, from the staff package)."""
+at /staff (its JSON API under /staff/api/, from the staff package); /metrics for Prometheus
+(addons/metrics/web.py: this machine or METRICS_TOKEN only)."""
 from __future__ import annotations
 
 import argparse
@@ -9,6 +10,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from addons.metrics import web as web_metrics
 from staff.api import setup as setup_staff
 
 HERE = Path(__file__).resolve().parent
@@ -66,6 +68,7 @@ def add_chat_routes(app: web.Application, socket_url: str) -> None:
 
 def create_app(socket_url: str | None = None) -> web.Application:
     app = web.Application(client_max_size=64 * 1024)
+    web_metrics.setup(app)
     setup_staff(app)
     if CHAT.exists():
         add_chat_routes(app, socket_url or socket_url_from_env())

@@ -3,8 +3,9 @@ every public entry point needs. Rasa's own blueprint and request handling stay; 
 its hooks:
 
 - a request middleware on the blueprint: a 4xx with a JSON error for a wrong content type, an
-  oversized body, invalid JSON or a bad sender, and a polite reply without asking Rasa for an empty
-  message (addons.channels.input_guard);
+  oversized body, invalid JSON or a bad sender, a 429 with Retry-After past the rate limits
+  (addons.channels.rate_limit), and a polite reply without asking Rasa for an empty message
+  (addons.channels.input_guard);
 - the message as the guard cleaned it (`_extract_message`), with the guard's notes ("消息太长，只看了
   前…字") sent before the answer;
 - an apology instead of an empty reply when handling the message fails (Rasa would log it and
@@ -27,6 +28,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from addons.channels.input_guard import MAX_BODY_BYTES, check_message, valid_sender
+from addons.channels.rate_limit import MessageLimits, client_address, retry_after_header
 from conversation import handoff, replies
 
 logger = logging.getLogger(__name__)
@@ -39,6 +41,10 @@ def _error(status: int, message: str):
 
 
 class GuardedRestInput(RestInput):
+    def __init__(self) -> None:
+        super().__init__()
+        self.limits = MessageLimits()
+
     @classmethod
     def name(cls) -> Text:
         return "rest"
@@ -63,6 +69,11 @@ class GuardedRestInput(RestInput):
             sender = body.get("sender") or "default"
             if not valid_sender(sender):
                 return _error(400, "sender must be a printable string of at most 128 characters")
+            verdict = self.limits.check(sender, client_address(request.ip, request.headers.get("x-forwarded-for")))
+            if not verdict.allowed:  # refused before Rasa: nothing of it is stored
+                return response.json({"error": "too many messages", "text": replies.too_many_messages(
+                    verdict.retry_after).text}, status=429,
+                    headers={"Retry-After": retry_after_header(verdict.retry_after)})
             checked = check_message(body.get("message"))
             if checked.text is None:  # empty or nothing but control characters: answered here
                 return response.json([{"recipient_id": sender, "text": checked.reply}])

@@ -40,7 +40,9 @@ from rasa.core.channels.socketio import SocketIOOutput
 from sanic import Blueprint
 
 from addons.channels.input_guard import check_message, valid_sender
+from addons.channels.rate_limit import MessageLimits, client_address
 from addons.patches import socketio_websocket
+from conversation import replies
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +51,13 @@ logger = logging.getLogger(__name__)
 
 
 # -- the channel ------------------------------------------------------------------------------------
+
+def _address(environ: Dict) -> Optional[str]:
+    """The client's address for the limits (addons.channels.rate_limit.client_address)."""
+    request = environ.get("sanic.request")
+    return client_address(getattr(request, "ip", None) or environ.get("REMOTE_ADDR"),
+                          environ.get("HTTP_X_FORWARDED_FOR"))
+
 
 def _origins(value: Any) -> Optional[List[Text]]:
     """None → any origin (the stock channel's behaviour); a string may list several, comma-separated."""
@@ -87,6 +96,7 @@ class SocketIOInput(RasaSocketIOInput):
         super().__init__(*args, **kwargs)
         self.cors_allowed_origins = _origins(cors_allowed_origins)
         self.websockets = websockets
+        self.limits = MessageLimits()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         socketio_webhook = super().blueprint(on_new_message)
@@ -108,7 +118,36 @@ class SocketIOInput(RasaSocketIOInput):
 
         sio.on("session_request", session_request, namespace=self.namespace)
 
-        # 4. a seller's message, checked (replaces the stock handler for the same event).
+        # 5. at most RATE_LIMIT_SOCKETS open sockets per address (wraps the stock connect handler).
+        namespace = self.namespace or "/"
+        stock_connect, stock_disconnect = sio.handlers[namespace]["connect"], sio.handlers[namespace]["disconnect"]
+        open_sockets: Dict[str, int] = {}
+        address_of: Dict[str, str] = {}
+
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            address = _address(environ)
+            if address and open_sockets.get(address, 0) >= self.limits.sockets_per_address > 0:
+                logger.warning("socket.io: refused another socket from %s (%d open)", address, open_sockets[address])
+                return False
+            if not await stock_connect(sid, environ, auth):
+                return False
+            if address:
+                open_sockets[address] = open_sockets.get(address, 0) + 1
+                address_of[sid] = address
+            return True
+
+        async def disconnect(sid: Text) -> None:
+            address = address_of.pop(sid, None)
+            if address and open_sockets.get(address, 0) > 1:
+                open_sockets[address] -= 1
+            elif address:
+                open_sockets.pop(address, None)
+            await stock_disconnect(sid)
+
+        sio.on("connect", connect, namespace=self.namespace)
+        sio.on("disconnect", disconnect, namespace=self.namespace)
+
+        # 4. a seller's message, checked and within the rate limits (replaces the stock handler).
         async def handle_message(sid: Text, data: Any) -> None:
             if not isinstance(data, dict):
                 return
@@ -116,6 +155,11 @@ class SocketIOInput(RasaSocketIOInput):
             if not valid_sender(sender):
                 return
             output = SocketIOOutput(sio, self.bot_message_evt)
+            verdict = self.limits.check(sender, address_of.get(sid))
+            if not verdict.allowed:  # nothing processed; told once, then quiet until it passes again
+                if verdict.first:
+                    await output.send_text_message(sender, replies.too_many_messages(verdict.retry_after).text)
+                return
             checked = check_message(data.get("message"))
             if checked.text is None:
                 await output.send_text_message(sender, checked.reply)

@@ -13,6 +13,8 @@ rule_states         RulePolicy gets only the states its longest rule compares, r
 applied_events      a tracker's applied events continued instead of recomputed
 action_events       custom actions receive the current turn's events (ACTION_EVENTS=all: every one)
 socketio_websocket  Sanic 21.12 websockets on Python 3.11 (the web widget's socket.io upgrade)
+metrics_route       GET /metrics on Rasa's app (addons/metrics; localhost or a bearer token)
+reply_metrics       each handled message counted and timed; LOG_FORMAT=json: one log line
 """
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ from addons.patches import (
     applied_events,
     gc_freeze,
     graph_runner,
+    metrics_route,
+    reply_metrics,
     rule_states,
     socketio_websocket,
     sqlite_wal,
@@ -33,7 +37,7 @@ from addons.patches import (
 
 # In the order they are applied (action_failures wraps the call action_connections made).
 PATCHES = (action_connections, action_failures, action_validation, graph_runner, sqlite_wal, gc_freeze,
-           rule_states, applied_events, action_events, socketio_websocket)
+           rule_states, applied_events, action_events, socketio_websocket, metrics_route, reply_metrics)
 _applied = False
 
 

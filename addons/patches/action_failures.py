@@ -1,7 +1,8 @@
 """Action-server failures: Rasa 3.6 logs an action server that is down, erroring or slow (it waits up
 to 5 minutes) and sends the seller nothing. A custom action that fails, or takes longer than
 ACTION_TIMEOUT_SECONDS (default 4), instead answers with a short apology (conversation.replies), the
-failure is logged, and the conversation goes on normally once the action server is back.
+failure is logged and counted (assistant_action_failures_total, addons/metrics/core.py), and the
+conversation goes on normally once the action server is back.
 
 Applied after action_connections, so the apology wraps the call that keeps connections.
 """
@@ -13,6 +14,8 @@ import os
 
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.shared.core.events import BotUttered
+
+from addons.metrics import core as metrics
 
 WRITTEN_FOR = "3.6.21"
 logger = logging.getLogger(__name__)
@@ -26,6 +29,7 @@ async def _run_or_apologise(self, output_channel, nlg, tracker, domain):
         raise
     except Exception as error:  # down, erroring, too slow or an invalid reply
         logger.error("custom action %s failed for %s: %r", self.name(), tracker.sender_id, error)
+        metrics.action_failed(self.name(), timeout=isinstance(error, asyncio.TimeoutError))
         from conversation import replies
 
         return [BotUttered(replies.action_unavailable().text, metadata={"action_failed": self.name()})]

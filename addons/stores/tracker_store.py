@@ -16,6 +16,8 @@ Only recent conversations are kept (KEPT_CONVERSATIONS, KEPT_SECONDS): an unboun
 grow with every seller ever seen, and every full garbage collection walks each kept tracker's
 objects. A conversation no longer kept is rebuilt from the database, as Rasa does.
 
+Each retrieve and save is timed (assistant_tracker_store_seconds, addons/metrics/core.py).
+
 Configured in endpoints.yml as `type: addons.stores.tracker_store.CachedSQLTrackerStore` with the same keys
 as `type: SQL` (scripts/runtime_config.py).
 """
@@ -24,7 +26,7 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import dataclass
-from time import monotonic
+from time import monotonic, perf_counter
 from typing import Optional
 
 import sqlalchemy as sa
@@ -32,6 +34,8 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+from addons.metrics import core as metrics
 
 _VERSION_QUERY = sa.text("SELECT max(id), count(id) FROM events WHERE sender_id = :sender_id")
 Version = tuple  # (highest event id or None, number of events) of one sender in the database
@@ -65,6 +69,20 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self._lent: dict[str, _Kept] = {}  # trackers handed out by retrieve, expected back in save
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        started = perf_counter()
+        try:
+            return await self._retrieve_kept_or_stored(sender_id)
+        finally:
+            metrics.TRACKER_RETRIEVE.observe(perf_counter() - started)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        started = perf_counter()
+        try:
+            await self._save_new_events(tracker)
+        finally:
+            metrics.TRACKER_SAVE.observe(perf_counter() - started)
+
+    async def _retrieve_kept_or_stored(self, sender_id: str) -> Optional[DialogueStateTracker]:
         kept = self._kept.pop(sender_id, None)
         self._lent.pop(sender_id, None)
         with self.session_scope() as session:
@@ -79,7 +97,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             self._lend(tracker, len(tracker.events), version)
         return tracker
 
-    async def save(self, tracker: DialogueStateTracker) -> None:
+    async def _save_new_events(self, tracker: DialogueStateTracker) -> None:
         sender_id = tracker.sender_id
         lent = self._lent.pop(sender_id, None)
         self._kept.pop(sender_id, None)

@@ -186,6 +186,29 @@ def test_a_taken_conversation_stays_with_the_agent_on_both_replicas(topology):
         store.close()
 
 
+def test_each_replica_answers_metrics_with_its_own_counts(topology):
+    """docs/metrics.md: every replica and the action server answer /metrics on their own port; the
+    replies sent through nginx are the sum of the replicas' counts; nginx does not proxy /metrics."""
+    from tests.support.metrics import fetch, scrape, total
+
+    urls = topology.env["METRICS_URLS"].split()
+    replicas = [f"{u}/metrics" for u in topology.env["RASA_URLS"].split()]
+    assert urls == [*replicas, f"http://127.0.0.1:{topology.ports['ACTIONS_PORT']}/metrics"]
+    before = [scrape(url) for url in replicas]
+    sender = "topo-metrics-" + uuid.uuid4().hex[:8]
+    for text in ["AWD仓储费多少？", "那FBA呢", "谢谢", "AGL是什么", "日本呢", "好的"]:
+        request = urllib.request.Request(f"{topology.url}/webhooks/rest/webhook", method="POST", data=json.dumps(
+            {"sender": sender, "message": text}).encode(), headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert json.load(response)
+    after = [scrape(url) for url in replicas]
+    assert sum(total(a, "assistant_replies_total", channel="rest") - total(b, "assistant_replies_total", channel="rest")
+               for a, b in zip(after, before, strict=True)) == 6
+    assert all(total(a, "assistant_build_info", server="rasa") == 1 for a in after)
+    assert total(scrape(urls[-1]), "assistant_action_requests_total", status="200") > 0
+    assert fetch(f"{topology.url}/metrics")[0] == 404
+
+
 def test_socketio_through_nginx_upgrades_to_a_websocket(topology):
     """The chat widget's transport: a websocket to /socket.io/ through nginx (Engine.IO 4 and
     Socket.IO 5 framing spoken directly, as the widget does)."""

@@ -36,6 +36,8 @@ def test_importing_rasa_free_modules_imports_no_rasa():
     code = ("import sys; import addons.channels.input_guard, addons.channels.wechat.crypto, "
             "addons.channels.wechat.state, addons.channels.wechat.text, addons.channels.wechat.xml, "
             "addons.channels.wechat.customer_service, addons.stores.database, conversation.dialogue, knowledge.kb, "
+            "addons.metrics.core, addons.metrics.exposition, addons.metrics.replylog, addons.metrics.web, "
+            "addons.metrics.wechat, addons.metrics.action_server, "
             "knowledge.grounding, staff.api, staff.takeover; print(sorted(m for m in sys.modules if m.split('.')[0] in ('rasa', 'tensorflow')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=ROOT).stdout.strip()

@@ -75,7 +75,7 @@ class Assistant:
 
 def _start_actions(port: int, env: dict, tag: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [str(ROOT / ".venv/bin/rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
+        [*RASA_PATCHED, "run", "actions", "--actions", "actions", "--port", str(port)],
         cwd=ROOT, env=env, stdout=open(LOGS / f"actions-{tag}.log", "a"), stderr=subprocess.STDOUT)
 
 
@@ -83,7 +83,8 @@ def model_path() -> str:
     return str(ROOT / subprocess.check_output([str(ROOT / "scripts" / "model_path.sh")], text=True).strip())
 
 
-# The project's Rasa runs with its patches (addons/launch.py); the stock comparison without them.
+# The project's Rasa runs with its patches (addons/launch.py), and the action server through the same
+# launcher (`run actions`: rasa-sdk with its /metrics); the stock comparison's Rasa without them.
 RASA_PATCHED = (str(ROOT / ".venv/bin/python"), "-m", "addons.launch")
 RASA_STOCK = (str(ROOT / ".venv/bin/rasa"),)
 

@@ -33,6 +33,7 @@ What a request goes through:
 Replies longer than WeChat's 2048 bytes are split: the first part is the passive reply, the rest
 goes through the customer-service API (without an AppSecret the reply is shortened instead).
 Nothing here answers 500: an unexpected error is logged and answered "success".
+A reply ready only after the budget is counted (assistant_wechat_late_replies_total, addons/metrics/wechat.py).
 """
 from __future__ import annotations
 
@@ -50,11 +51,13 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from addons.channels.input_guard import check_message
+from addons.channels.rate_limit import MessageLimits
 from addons.channels.wechat import text as wechat_text
 from addons.channels.wechat import xml as wechat_xml
 from addons.channels.wechat.crypto import AppIdMismatch, CryptoError, MessageCipher, check_signature, signature
 from addons.channels.wechat.customer_service import DEFAULT_API_BASE, CustomerServiceClient
 from addons.channels.wechat.state import Delivery, ExpiringLRU
+from addons.metrics import wechat as metrics
 from conversation import replies
 
 logger = logging.getLogger(__name__)
@@ -105,6 +108,7 @@ class WeChatInput(InputChannel):
         self.deliveries: ExpiringLRU[Delivery] = ExpiringLRU(ttl=max_clock_skew + 60, max_items=20000)
         self.options: ExpiringLRU[list[tuple[str, str]]] = ExpiringLRU(ttl=48 * 3600, max_items=100000)
         self._background: set[asyncio.Task] = set()
+        self.limits = MessageLimits()
         if not self.cs:
             logger.warning("WeChat channel without an AppSecret: replies slower than %.1f s are lost "
                            "and long replies are shortened (set WECHAT_SECRET)", reply_budget)
@@ -239,9 +243,18 @@ class WeChatInput(InputChannel):
         else:
             msg_id = message.get("MsgId") or f"{created}"
             key = f"msg:{user}:{msg_id}"
-            if msg_type == "text":
+            if msg_type == "text" and self.deliveries.get(key) is None:  # a retry is not another message
+                verdict = self.limits.check(user, None)  # every request comes from WeChat's servers
                 text = message.get("Content", "")
-                job = lambda: self._bot_turn(on_new_message, user, text, message.get("MsgId"), resolve=True)
+                if verdict.allowed:
+                    job = lambda: self._bot_turn(on_new_message, user, text, message.get("MsgId"), resolve=True)
+                elif verdict.first:  # told once, then "success" (nothing processed) until it passes again
+                    job = lambda: self._say(replies.too_many_messages(verdict.retry_after).text)
+                else:
+                    return None
+            elif msg_type == "text":
+                job = lambda: self._bot_turn(on_new_message, user, message.get("Content", ""), message.get("MsgId"),
+                                             resolve=True)
             else:
                 job = lambda: self._non_text(user)
         delivery = self.deliveries.get(key)
@@ -288,9 +301,11 @@ class WeChatInput(InputChannel):
         if task.cancelled() or not task.result():
             return
         if self.cs is None:
+            metrics.late_dropped.inc()
             logger.warning("WeChat reply to %s came after the %.1f s budget and there is no AppSecret "
                            "to send it with the customer-service API: dropped", user, self.reply_budget)
             return
+        metrics.late_sent.inc()
         self._spawn(self._send_later(user, task.result(), 0))
 
     async def _send_later(self, user: str, chunks: list[str], delay: float) -> None:
@@ -329,6 +344,9 @@ class WeChatInput(InputChannel):
         reply, options = wechat_text.render([{"text": note} for note in notes] + collector.messages)
         self.options.put(user, options)
         return self._chunks(reply, options)
+
+    async def _say(self, text: str) -> list[str]:
+        return self._chunks(text, [])
 
     async def _non_text(self, user: str) -> list[str]:
         reply = replies.non_text_message()

@@ -5,6 +5,7 @@ POST {api_base}/cgi-bin/message/custom/send?access_token=TOKEN with
 GET {api_base}/cgi-bin/token?grant_type=client_credential&appid=APPID&secret=SECRET, lasts
 `expires_in` seconds (7200) and is cached until shortly before it expires. WeChat only accepts these
 calls from the IP addresses whitelisted in the admin console, within 48 hours of the user's message.
+Each call, and each that failed, is counted (assistant_wechat_api_calls_total, addons/metrics/wechat.py).
 """
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import logging
 import time
 
 import aiohttp
+
+from addons.metrics import wechat as metrics
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +60,15 @@ class CustomerServiceClient:
         async with self._lock:  # concurrent deliveries fetch the token once
             if self._token and self._token != stale and self._clock() < self._expires:
                 return self._token
-            data = await self._get_json(session, "GET", f"{self.api_base}/cgi-bin/token", params={
-                "grant_type": "client_credential", "appid": self.appid, "secret": self.secret})
-            if not data.get("access_token"):
-                raise WeChatAPIError(data.get("errcode"), str(data.get("errmsg", "no access_token")))
+            metrics.token_calls.inc()
+            try:
+                data = await self._get_json(session, "GET", f"{self.api_base}/cgi-bin/token", params={
+                    "grant_type": "client_credential", "appid": self.appid, "secret": self.secret})
+                if not data.get("access_token"):
+                    raise WeChatAPIError(data.get("errcode"), str(data.get("errmsg", "no access_token")))
+            except Exception:
+                metrics.token_failures.inc()
+                raise
             self._token = str(data["access_token"])
             lifetime = float(data.get("expires_in") or 7200)
             self._expires = self._clock() + max(lifetime - min(300.0, lifetime / 10), 1.0)
@@ -78,13 +86,19 @@ class CustomerServiceClient:
                 token = None
                 for attempt in range(2):
                     token = await self.access_token(session, stale=token)
-                    data = await self._get_json(
-                        session, "POST", f"{self.api_base}/cgi-bin/message/custom/send",
-                        params={"access_token": token}, data=body,
-                        headers={"Content-Type": "application/json; charset=utf-8"})
+                    metrics.send_calls.inc()
+                    try:
+                        data = await self._get_json(
+                            session, "POST", f"{self.api_base}/cgi-bin/message/custom/send",
+                            params={"access_token": token}, data=body,
+                            headers={"Content-Type": "application/json; charset=utf-8"})
+                    except Exception:
+                        metrics.send_failures.inc()
+                        raise
                     errcode = int(data.get("errcode") or 0)
                     if errcode == 0:
                         break
+                    metrics.send_failures.inc()
                     if errcode in TOKEN_ERRORS and attempt == 0:
                         logger.info("WeChat access token refused (%s); fetching a new one", errcode)
                         continue

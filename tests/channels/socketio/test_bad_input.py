@@ -33,3 +33,10 @@ def test_a_long_message_is_cut_with_a_note_and_answered(assistant):
 def test_malformed_events_are_ignored_and_the_channel_keeps_answering(assistant):
     texts = exchange(assistant, ["not an object", ["a", "list"], {"message": "AWD仓储费多少？"}], 1)
     assert len(texts) == 1 and "0.48" in texts[0]
+
+
+def test_a_flood_over_the_socket_is_cut_at_the_limit_with_one_polite_line(assistant):
+    """25 messages at once from one chat session: 20 answered, one line about the rate, nothing more."""
+    texts = exchange(assistant, [{"message": f"你好{i}"} for i in range(25)], 30)
+    told = [t for t in texts if "消息发得太快了" in t]
+    assert len(told) == 1 and len(texts) == 21, texts

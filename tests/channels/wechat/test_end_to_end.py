@@ -207,6 +207,14 @@ def test_unsubscribe_deletes_the_users_conversation(wechat, bot):
     assert len(user_events(bot, other)) == 1
 
 
+def test_a_flood_from_one_openid_is_cut_at_the_limit_told_once_then_success(wechat, bot):
+    user = openid()
+    replies_ = [wechat.reply(text_xml(user, f"你好{i}")) for i in range(24)]
+    assert all(r for r in replies_[:20])
+    assert "消息发得太快了" in replies_[20] and replies_[21:] == [None, None, None]  # "success": nothing processed
+    assert len(user_events(bot, user)) == 20
+
+
 def test_a_long_answer_is_split_passive_first_then_customer_service(wechat, bot, wechat_api):
     user = openid()
     xml = text_xml(user, "我该用AGL还是SEND？")
@@ -273,3 +281,4 @@ def test_a_slow_welcome_keeps_its_numbered_options(wechat_api, slow_bot):
     assert "回复数字选择：" in welcome
     assert wechat.post(text_xml(user, "1")).text == "success"
     assert "0.48" in wechat_api.wait_for(user, 2)[1]
+
