@@ -14,12 +14,12 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-fast check install kb reload rollback train clean webchat topology topology-test bench
+.PHONY: run test test-fast check install kb reload rollback train clean webchat echarts topology topology-test bench
 
-run: install kb train webchat
+run: install kb train webchat echarts
 	scripts/run.sh
 
-test: install kb train webchat
+test: install kb train webchat echarts
 	scripts/test.sh
 
 # Every test that needs no servers, trained model or system package (pytest markers; tests/conftest.py):
@@ -91,6 +91,17 @@ $(WEBCHAT_BUNDLE): web/node_modules/.package-lock.json
 	mkdir -p $(@D)
 	sed -e 's#@import url(https://fonts\.googleapis\.com/[^)]*);##g' web/node_modules/rasa-webchat/lib/index.js > $@.tmp
 	! grep -q 'fonts\.googleapis' $@.tmp
+	mv $@.tmp $@
+
+# The staff console's charts (docs/staff-console.md#dashboard): Apache ECharts from the npm registry,
+# pinned by web/package-lock.json (installed by the rule above); its prebuilt bundle is copied to
+# web/staff/vendor/echarts.min.js (served by web/server.py under /staff/static/vendor/; not in git).
+ECHARTS_BUNDLE := web/staff/vendor/echarts.min.js
+echarts: $(ECHARTS_BUNDLE)
+
+$(ECHARTS_BUNDLE): web/node_modules/.package-lock.json
+	mkdir -p $(@D)
+	cp web/node_modules/echarts/dist/echarts.min.js $@.tmp
 	mv $@.tmp $@
 
 clean:

@@ -14,6 +14,11 @@
     GET  /staff/api/audit?sender=                 takes, hand-backs and messages sent by staff
     GET  /staff/api/unanswered?threshold=0.6&since=&until=
     GET  /staff/api/unanswered.csv?...            the same as CSV
+    GET  /staff/api/analytics?since=&until=&channel=&tz=   the dashboard's figures (staff/analytics.py)
+    GET  /staff/api/analytics.csv?...             one row per day × channel with every figure
+    GET  /staff/api/feedback?handled=false&since=&until=   the 👎 triage list, newest first
+    POST /staff/api/feedback/{id}                 {"handled": true, "by": "小王"}: mark it handled (false: reopen)
+    GET  /staff/api/feedback.csv?kind=training|gap&...     the 👎 questions grouped as the unanswered CSV
 
 Every /staff/api/ request needs `Authorization: Bearer <STAFF_TOKEN>`: none → 401, a wrong one → 403,
 STAFF_TOKEN unset on the server → 503 (there is no default token). The API sends no CORS headers,
@@ -36,6 +41,9 @@ from conversation.handoff import settings as handoff_settings
 from knowledge import grounding, kb
 from staff import search as search_mod
 from staff import unanswered as unanswered_mod
+from staff.analytics import Analytics, tz_offset
+from staff.analytics import to_csv as analytics_to_csv
+from staff.privacy import mask
 from staff.store import HANDOFF_STATUSES, Conflict, NotFound, Store, parse_time
 from staff.takeover import Refused, Takeover
 
@@ -48,7 +56,14 @@ FAILURES = web.AppKey("staff_auth_failures", dict)
 WARM_UP = web.AppKey("staff_warm_up", asyncio.Task)
 TAKEOVER = web.AppKey("staff_takeover", Takeover)
 NOTICES = web.AppKey("staff_wait_notices", asyncio.Task)
+ANALYTICS = web.AppKey("staff_analytics", Analytics)
+ANALYTICS_START = web.AppKey("staff_analytics_start", asyncio.Task)
 NOTICE_EVERY_SECONDS = 15.0
+ADMIN_TOKEN = web.AppKey("staff_admin_token", str)
+SEEN = web.AppKey("staff_views_recorded", dict)
+RETENTION = web.AppKey("staff_retention", asyncio.Task)
+VIEW_RECORD_SECONDS = 600.0
+RETENTION_EVERY_SECONDS = 6 * 3600.0
 # More wrong tokens than this from one address within a minute are answered 429 without checking.
 MAX_FAILURES_PER_MINUTE = 30
 
@@ -88,7 +103,9 @@ def _refusal(request: web.Request) -> web.Response | None:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         return _error(401, "需要令牌：Authorization: Bearer <STAFF_TOKEN>", **{"WWW-Authenticate": 'Bearer realm="staff"'})
-    if not hmac.compare_digest(token.encode(), expected.encode()):
+    admin = request.app[ADMIN_TOKEN]  # the admin token opens everything the staff token does
+    if not hmac.compare_digest(token.encode(), expected.encode()) and not (
+            admin and hmac.compare_digest(token.encode(), admin.encode())):
         failures.append(now)
         return _error(403, "令牌不正确", **{"WWW-Authenticate": 'Bearer realm="staff", error="invalid_token"'})
     return None
@@ -188,7 +205,48 @@ async def conversations(request: web.Request) -> web.Response:
 
 @protected
 async def transcript(request: web.Request) -> web.Response:
-    return _json(await asyncio.to_thread(request.app[STORE].transcript, request.match_info["sender_id"]))
+    """Personal data masked; `?reveal=1` with the admin token shows it, recorded like every view."""
+    sender_id, reveal = request.match_info["sender_id"], request.query.get("reveal") in ("1", "true")
+    if reveal and not _is_admin(request):
+        return _error(403, "查看未遮盖的个人信息需要管理员令牌（STAFF_ADMIN_TOKEN）")
+    found = await asyncio.to_thread(request.app[STORE].transcript, sender_id, reveal)
+    await _record(request, sender_id, "reveal" if reveal else "view")
+    return _json(found)
+
+
+@protected
+async def erase(request: web.Request) -> web.Response:
+    """Everything kept about one seller, deleted on request (PIPL); the erasure is recorded by hash."""
+    sender_id = request.match_info["sender_id"]
+    counts = await asyncio.to_thread(request.app[STORE].erase, sender_id, _staff_name(request))
+    if not any(counts.values()):
+        raise NotFound(f"没有这个会话：{sender_id}")
+    logger.info("erased a conversation on request (%s)", ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+    return _json({"erased": counts})
+
+
+def _is_admin(request: web.Request) -> bool:
+    admin = request.app[ADMIN_TOKEN]
+    _, _, token = request.headers.get("Authorization", "").partition(" ")
+    return bool(admin) and hmac.compare_digest(token.strip().encode(), admin.encode())
+
+
+def _staff_name(request: web.Request) -> str | None:
+    return (request.headers.get("X-Staff-Name") or request.query.get("by") or "").strip()[:64] or None
+
+
+async def _record(request: web.Request, sender_id: str, action: str, text: str | None = None) -> None:
+    """A staff member's view of a transcript, export or reveal: one audit row (a view at most once
+    per conversation and name in VIEW_RECORD_SECONDS, since the page polls an open transcript)."""
+    who = _staff_name(request) or "staff"
+    seen = request.app[SEEN]
+    key, now = (sender_id, who, action), time.monotonic()
+    if action == "view" and now - seen.get(key, -VIEW_RECORD_SECONDS) < VIEW_RECORD_SECONDS:
+        return
+    if len(seen) > 10_000:
+        seen.clear()
+    seen[key] = now
+    await asyncio.to_thread(request.app[STORE].audit, sender_id, action, who, text)
 
 
 @protected
@@ -239,6 +297,8 @@ async def send_message(request: web.Request) -> web.Response:
 
 @protected
 async def audit(request: web.Request) -> web.Response:
+    if not _is_admin(request):
+        return _error(403, "审计记录需要管理员令牌（STAFF_ADMIN_TOKEN）")
     rows = await asyncio.to_thread(request.app[STORE].audit_log, request.query.get("sender") or None,
                                    _int(request, "limit", 200, 1, 1000))
     return _json({"audit": rows})
@@ -261,8 +321,92 @@ async def unanswered(request: web.Request) -> web.Response:
 @protected
 async def unanswered_csv(request: web.Request) -> web.Response:
     body = unanswered_mod.to_csv(await _groups(request))
+    await _record(request, "*", "export", "unanswered.csv")
     return web.Response(text=body, content_type="text/csv", charset="utf-8", headers={
         **API_HEADERS, "Content-Disposition": 'attachment; filename="unanswered.csv"'})
+
+
+def _csv(body: str, filename: str) -> web.Response:
+    return web.Response(text=body, content_type="text/csv", charset="utf-8", headers={
+        **API_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _summary_args(request: web.Request) -> dict:
+    since, until = _range(request)
+    return {"since": since, "until": until, "channel": (request.query.get("channel") or "").strip() or None,
+            "offset": tz_offset(request.query.get("tz")), "threshold": _threshold(request)}
+
+
+@protected
+async def analytics_summary(request: web.Request) -> web.Response:
+    args = _summary_args(request)
+    return _json(await asyncio.to_thread(lambda: request.app[ANALYTICS].summary(**args)))
+
+
+@protected
+async def analytics_csv(request: web.Request) -> web.Response:
+    args = _summary_args(request)
+    summary = await asyncio.to_thread(lambda: request.app[ANALYTICS].summary(**args))
+    await _record(request, "*", "export", "analytics.csv")
+    return _csv(analytics_to_csv(summary), "analytics.csv")
+
+
+def _handled(request: web.Request) -> bool | None:
+    raw = (request.query.get("handled") or "").strip().lower()
+    if raw in ("", "all"):
+        return None
+    if raw in ("true", "1", "yes"):
+        return True
+    if raw in ("false", "0", "no"):
+        return False
+    raise ValueError("handled 应为 true、false 或 all")
+
+
+@protected
+async def feedback_list(request: web.Request) -> web.Response:
+    since, until = _range(request)
+    handled = _handled(request)
+    rows = await asyncio.to_thread(request.app[ANALYTICS].feedback_list, since, until, handled,
+                                   _int(request, "limit", 200, 1, 1000))
+    total = await asyncio.to_thread(request.app[ANALYTICS].feedback_count, since, until, handled)
+    for row in rows:
+        for field in ("question", "answer", "note"):
+            if field in row:
+                row[field] = mask(row[field])
+    return _json({"feedback": rows, "total": total})
+
+
+@protected
+async def feedback_mark(request: web.Request) -> web.Response:
+    body = await _body(request, '{"handled": true, "by": "姓名"}')
+    handled = body.get("handled", True)
+    if not isinstance(handled, bool):
+        raise ValueError("handled 应为 true 或 false")
+    by = body.get("by")
+    if by is not None and not isinstance(by, str):
+        raise ValueError("by 应为字符串")
+    feedback_id = int(request.match_info["feedback_id"])
+    if feedback_id > 2**31 - 1:  # beyond the id column's integers
+        raise NotFound(f"没有这条反馈：{feedback_id}")
+    row = await asyncio.to_thread(request.app[ANALYTICS].mark_handled, feedback_id, by, handled)
+    if row is None:
+        raise NotFound(f"没有这条反馈：{feedback_id}")
+    logger.info("feedback %s marked %s by %s", feedback_id, "handled" if handled else "open", row["handled_by"])
+    return _json(row)
+
+
+@protected
+async def feedback_csv(request: web.Request) -> web.Response:
+    since, until = _range(request)
+    kind = request.query.get("kind") or ""
+    handled = _handled(request)
+    groups = await asyncio.to_thread(request.app[ANALYTICS].feedback_groups, kind, since, until, handled)
+    for group in groups:  # the sellers' words, masked as everywhere the console shows them
+        group["text"] = mask(group.get("text"))
+        for variant in group.get("variants") or []:
+            variant["text"] = mask(variant.get("text"))
+    await _record(request, "*", "export", f"feedback-{kind}.csv")
+    return _csv(unanswered_mod.to_csv(groups), f"feedback-{kind}.csv")
 
 
 # -- mounting ---------------------------------------------------------------------------------------
@@ -278,6 +422,27 @@ async def _warm_up(app: web.Application) -> None:
     app[WARM_UP] = asyncio.get_running_loop().create_task(load())
 
 
+async def _start_retention(app: web.Application) -> None:
+    """Conversations idle longer than RETENTION_DAYS (180; 0 keeps them) are erased: a minute after
+    start, then every six hours (`python -m staff purge` does the same by hand)."""
+    days = float(os.environ.get("RETENTION_DAYS", "180"))
+    if days <= 0:
+        return
+
+    async def loop():
+        await asyncio.sleep(60)
+        while True:
+            try:
+                result = await asyncio.to_thread(app[STORE].purge, days, "retention")
+                if result["conversations"]:
+                    logger.info("retention: erased %d conversations idle for over %g days",
+                                result["conversations"], days)
+            except Exception:  # the database is away for a moment: next round
+                logger.exception("retention purge failed")
+            await asyncio.sleep(RETENTION_EVERY_SECONDS)
+    app[RETENTION] = asyncio.get_running_loop().create_task(loop())
+
+
 async def _start_notices(app: web.Application) -> None:
     every = max(1.0, min(NOTICE_EVERY_SECONDS, handoff_settings().wait_seconds / 4))
 
@@ -291,18 +456,37 @@ async def _start_notices(app: web.Application) -> None:
     app[NOTICES] = asyncio.get_running_loop().create_task(loop())
 
 
+async def _start_analytics(app: web.Application) -> None:
+    """The dashboard's tables and the indexes on `events` (staff/analytics.py), then its ledger
+    brought up to date, in the background: the console answers meanwhile."""
+    async def prepare():
+        try:
+            await asyncio.to_thread(app[ANALYTICS].prepare)
+            await asyncio.to_thread(app[ANALYTICS].refresh)
+        except Exception:  # the database is away for a moment: the dashboard's first view tries again
+            logger.exception("preparing the dashboard's tables failed")
+    app[ANALYTICS_START] = asyncio.get_running_loop().create_task(prepare())
+
+
 async def _close(app: web.Application) -> None:
-    if NOTICES in app:
-        app[NOTICES].cancel()
+    for task in (NOTICES, RETENTION):
+        if task in app:
+            app[task].cancel()
+    app[ANALYTICS].close()
+    if ANALYTICS_START in app:
+        await asyncio.gather(app[ANALYTICS_START], return_exceptions=True)
     app[STORE].close()
 
 
 def setup(app: web.Application, store: Store | None = None, token: str | None = None,
-          takeover: Takeover | None = None) -> None:
+          takeover: Takeover | None = None, analytics: Analytics | None = None) -> None:
     """Adds the console's page and API to an aiohttp application."""
     app[STORE] = store or Store()
     app[TAKEOVER] = takeover or Takeover(app[STORE])
+    app[ANALYTICS] = analytics or Analytics(app[STORE])
     app[TOKEN] = token if token is not None else os.environ.get("STAFF_TOKEN", "").strip()
+    app[ADMIN_TOKEN] = os.environ.get("STAFF_ADMIN_TOKEN", "").strip()
+    app[SEEN] = {}
     app[FAILURES] = defaultdict(deque)
     if not app[TOKEN]:
         logger.warning("STAFF_TOKEN is not set: the staff console API refuses every request")
@@ -316,13 +500,21 @@ def setup(app: web.Application, store: Store | None = None, token: str | None = 
     r.add_get("/staff/api/knowledge/sections/{section}", knowledge_section)
     r.add_get("/staff/api/conversations", conversations)
     r.add_get("/staff/api/conversations/{sender_id}", transcript)
+    r.add_delete("/staff/api/conversations/{sender_id}", erase)
     r.add_get("/staff/api/handoffs", handoffs)
     r.add_post("/staff/api/handoffs/{sender_id}", set_handoff)
     r.add_post("/staff/api/conversations/{sender_id}/messages", send_message)
     r.add_get("/staff/api/audit", audit)
     r.add_get("/staff/api/unanswered", unanswered)
     r.add_get("/staff/api/unanswered.csv", unanswered_csv)
+    r.add_get("/staff/api/analytics", analytics_summary)
+    r.add_get("/staff/api/analytics.csv", analytics_csv)
+    r.add_get("/staff/api/feedback", feedback_list)
+    r.add_post(r"/staff/api/feedback/{feedback_id:\d+}", feedback_mark)
+    r.add_get("/staff/api/feedback.csv", feedback_csv)
     # aiohttp 3.9 declares its signals with aiosignal 1.3's generic, which aiosignal 1.4 redefined.
     app.on_startup.append(_warm_up)  # type: ignore[arg-type]
     app.on_startup.append(_start_notices)  # type: ignore[arg-type]
+    app.on_startup.append(_start_retention)  # type: ignore[arg-type]
+    app.on_startup.append(_start_analytics)  # type: ignore[arg-type]
     app.on_cleanup.append(_close)  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -185,6 +185,7 @@ class Console:
     process: subprocess.Popen
     assistant: Any = None  # the assistant started for it, stopped with it
     rasa_token: str = ""  # its HTTP API's token
+    admin_token: str = ""  # STAFF_ADMIN_TOKEN: the audit, revealing personal data
 
     def request(self, path: str, method: str = "GET", token: str | None = "", body=None,
                 headers: dict | None = None, params: dict | None = None, data: bytes | None = None):
@@ -253,13 +254,13 @@ def start_console_for(assistant, token: str) -> Console:
 
 def start_web(extra_env: dict, tag: str, port: int | None = None) -> Console:
     port = port or free_port()
-    token = secrets.token_urlsafe(24)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "STAFF_TOKEN": token, "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-           **extra_env}
+    token, admin = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "STAFF_TOKEN": token, "STAFF_ADMIN_TOKEN": admin,
+           "SQLALCHEMY_SILENCE_UBER_WARNING": "1", **extra_env}
     log = open(LOGS / f"staff-web-{tag}.log", "w")
     process = subprocess.Popen([sys.executable, "-m", "web.server", "--port", str(port)], cwd=ROOT, env=env,
                                stdout=log, stderr=subprocess.STDOUT)
-    console = Console(f"http://127.0.0.1:{port}", token, process)
+    console = Console(f"http://127.0.0.1:{port}", token, process, admin_token=admin)
     try:
         wait_for(f"{console.url}/staff", timeout=60, process=process)
         deadline = time.time() + 60  # the knowledge base loads in the background at start
@@ -272,3 +273,137 @@ def start_web(extra_env: dict, tag: str, port: int | None = None) -> Console:
         console.stop()
         raise
     return console
+
+
+# -- the dashboard's synthetic conversations (tests/staff/test_analytics*.py) -----------------------
+
+# Three calendar days at UTC+8 (the console's sellers' and agents' time zone), 2024-04-01 … 04-03.
+ANALYTICS_OFFSET = 8 * 3600
+ANALYTICS_DAY = datetime(2024, 4, 1, tzinfo=timezone(timedelta(hours=8))).timestamp()
+ANALYTICS_RANGE = (ANALYTICS_DAY, ANALYTICS_DAY + 3 * 86400)
+ANALYTICS_DATES = ("2024-04-01", "2024-04-02", "2024-04-03")
+
+
+def user_on(text: str, ts: float, intent: str, confidence: float, channel: str, services: tuple = (),
+            ranking: list | None = None):
+    """A seller's message on `channel` with `service` entities, as Rasa records it."""
+    from rasa.shared.core.events import UserUttered
+
+    ranking = ranking or [{"name": intent, "confidence": confidence}]
+    entities = [{"entity": "service", "value": s, "start": 0, "end": len(s), "extractor": "KnowledgeEntityExtractor"}
+                for s in services]
+    parse = {"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": entities,
+             "intent_ranking": ranking}
+    return UserUttered(text, intent={"name": intent, "confidence": confidence}, entities=entities, parse_data=parse,
+                       timestamp=ts, input_channel=channel)
+
+
+def turn_on(text: str, ts: float, intent: str, confidence: float, channel: str, services: tuple = (),
+            slots: dict | None = None, ranking: list | None = None) -> list:
+    """One exchange on `channel`: the message, action_respond and its reply, the slots it set."""
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet
+
+    events = [user_on(text, ts, intent, confidence, channel, services, ranking),
+              ActionExecuted("action_respond", policy="RulePolicy", confidence=1.0, timestamp=ts + 0.1),
+              BotUttered(f"（回复：{text}）", timestamp=ts + 0.2)]
+    events += [SlotSet(k, v, timestamp=ts + 0.3) for k, v in (slots or {}).items()]
+    return events + [ActionExecuted("action_listen", policy="RulePolicy", confidence=1.0, timestamp=ts + 0.4)]
+
+
+def insert_rows(url: str, table, rows: list[dict]) -> None:
+    """Rows straight into one of the console's tables (staff_audit with chosen times)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url, future=True)
+    try:
+        table.metadata.create_all(engine, checkfirst=True)
+        with engine.begin() as conn:
+            conn.execute(sa.insert(table), rows)
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class AnalyticsScenario:
+    """Who is in the synthetic data (sender ids) and the figures it must give (see write_analytics)."""
+    tag: str
+    senders: dict  # name → sender id
+    feedback_ids: dict = field(default_factory=dict)  # name → feedback row id
+
+
+def write_analytics(url: str) -> AnalyticsScenario:
+    """Ten conversations on three channels with known figures, written with Rasa's SQLTrackerStore, the
+    feedback store's own write API and staff_audit rows (the expected figures: tests/staff/test_analytics.py).
+
+    2024-04-01  c1 socketio  07:30 AWD (0.95), AWD+AGL (0.9), 这个怎么退税啊？ (nlu_fallback)
+                c2 socketio  10:00 今天天气怎么样 (out_of_scope), 我要找人工客服 (request_human + slot) → taken 120 s later
+                c3 wechat    11:00 SEND多少钱 (0.5: low), SEND (0.99)
+                c4 rest      12:00 FBA怎么收费 (0.88), then a 👎 rating (intent feedback, not a message): 答非所问
+    2024-04-02  c5 socketio  09:00 客服在吗 (affirm) + slot handoff=requested only → taken 300 s later
+                c6 wechat    10:00 AWD (0.92) 👍, 这个怎么退税 (nlu_fallback) 👎 信息不对 with a note
+                c1 socketio  15:00 AWD vs AGL (compare_services), a new session
+    2024-04-03  c7 rest      10:00 我要人工 (request_human, never taken), MCF (0.9)
+                c8 socketio  23:00 AWD费用呢 (0.55: low) 👎 without a reason
+    outside     c9 socketio  2024-03-31 23:59:59 (before), c10 wechat 2024-04-04 00:00:00 (the range's end)
+    """
+    from staff.feedback import FeedbackStore
+    from staff.store import AUDIT
+
+    tag = uuid.uuid4().hex[:6]
+    names = ("c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9", "c10")
+    senders = {n: (f"o{tag}Wx{n}" if n in ("c3", "c6", "c10") else f"an-{tag}-{n}") for n in names}
+    d1, d2, d3 = (ANALYTICS_DAY + k * 86400 for k in range(3))
+    h = 3600
+    handoff = {"handoff": "requested"}
+    conversations = {
+        "c1": session_start(d1 + 7.5 * h) + turn_on("AWD仓储费多少？", d1 + 7.5 * h + 10, "ask_service", 0.95, "socketio",
+                                                    ("AWD",))
+        + turn_on("AWD和AGL哪个好", d1 + 7.5 * h + 60, "ask_service", 0.9, "socketio", ("AWD", "AGL"))
+        + turn_on("这个怎么退税啊？", d1 + 7.5 * h + 120, "nlu_fallback", 0.3, "socketio", ranking=FALLBACK_RANKING)
+        + session_start(d2 + 15 * h) + turn_on("AWD对比AGL", d2 + 15 * h + 10, "compare_services", 0.95, "socketio",
+                                               ("AWD", "AGL")),
+        "c2": session_start(d1 + 10 * h) + turn_on("今天天气怎么样", d1 + 10 * h + 10, "out_of_scope", 0.8, "socketio")
+        + turn_on("我要找人工客服", d1 + 10 * h + 60, "request_human", 0.97, "socketio", slots=handoff),
+        "c3": session_start(d1 + 11 * h) + turn_on("SEND多少钱", d1 + 11 * h + 10, "ask_service", 0.5, "wechat", ("SEND",))
+        + turn_on("SEND空运到日本几天", d1 + 11 * h + 60, "ask_service", 0.99, "wechat", ("SEND",)),
+        "c4": session_start(d1 + 12 * h) + turn_on("FBA怎么收费", d1 + 12 * h + 10, "ask_service", 0.88, "rest", ("FBA",))
+        + turn_on("👎", d1 + 12 * h + 30, "feedback", 0.99, "rest"),
+        "c5": session_start(d2 + 9 * h) + turn_on("客服在吗", d2 + 9 * h + 10, "affirm", 0.9, "socketio", slots=handoff),
+        "c6": session_start(d2 + 10 * h) + turn_on("AWD能不能上门提货", d2 + 10 * h + 10, "ask_service", 0.92, "wechat",
+                                                   ("AWD",))
+        + turn_on("👍", d2 + 10 * h + 20, "feedback", 0.99, "wechat")
+        + turn_on("这个怎么退税", d2 + 10 * h + 60, "nlu_fallback", 0.2, "wechat", ranking=FALLBACK_RANKING)
+        + turn_on("👎", d2 + 10 * h + 70, "feedback", 0.99, "wechat"),
+        "c7": session_start(d3 + 10 * h) + turn_on("我要人工", d3 + 10 * h + 10, "request_human", 0.99, "rest",
+                                                   slots=handoff)
+        + turn_on("MCF怎么发货", d3 + 10 * h + 60, "ask_service", 0.9, "rest", ("MCF",)),
+        "c8": session_start(d3 + 23 * h) + turn_on("AWD费用呢", d3 + 23 * h + 10, "ask_service", 0.55, "socketio", ("AWD",)),
+        "c9": session_start(d1 - 10) + turn_on("在吗", d1 - 1, "greet", 0.9, "socketio"),
+        "c10": session_start(d3 + 24 * h) + turn_on("AGL呢", d3 + 24 * h, "ask_service", 0.9, "wechat", ("AGL",)),
+    }
+    for name, events in conversations.items():
+        save(url, senders[name], events)
+    insert_rows(url, AUDIT, [
+        {"sender_id": senders["c2"], "action": "take", "actor": "小王", "text": None, "ts": d1 + 10 * h + 60 + 120},
+        {"sender_id": senders["c2"], "action": "take", "actor": "小李", "text": None, "ts": d1 + 10 * h + 60 + 900},
+        {"sender_id": senders["c2"], "action": "send", "actor": "小王", "text": "您好", "ts": d1 + 10 * h + 60 + 130},
+        {"sender_id": senders["c5"], "action": "take", "actor": "小王", "text": None, "ts": d2 + 9 * h + 10.3 + 300},
+    ])
+    store = FeedbackStore(url)
+    try:
+        ids = {
+            "c4": store.rate(senders["c4"], "down", "rest", "FBA怎么收费", "（回复：FBA怎么收费）", "1.6.1",
+                             ts=d1 + 12 * h + 30),
+            "c6_up": store.rate(senders["c6"], "up", "wechat", "AWD能不能上门提货", "（回复：AWD能不能上门提货）", "1.4.1",
+                                ts=d2 + 10 * h + 20),
+            "c6": store.rate(senders["c6"], "down", "wechat", "这个怎么退税", "资料里没有退税的说明", None,
+                             ts=d2 + 10 * h + 70),
+            "c8": store.rate(senders["c8"], "down", "socketio", "AWD费用呢", "（回复：AWD费用呢）", "1.4.1",
+                             ts=d3 + 23 * h + 20),
+            "c10": store.rate(senders["c10"], "up", "wechat", "AGL呢", "（回复：AGL呢）", "1.3.1", ts=d3 + 24 * h + 5),
+        }
+        store.explain(senders["c4"], "irrelevant")
+        store.explain(senders["c6"], "wrong", "价格不对")
+    finally:
+        store.close()
+    return AnalyticsScenario(tag, senders, ids)

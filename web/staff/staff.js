@@ -148,6 +148,7 @@ async function login(token) {
   showTab("knowledge");
   loadOptions();
   startCountPolling();
+  refreshFeedbackCount();
   return true;
 }
 
@@ -174,6 +175,8 @@ function showTab(name) {
   schedule("queue", name === "handoffs" ? QUEUE_POLL_MS : null, pollHandoffs);
   if (name === "handoffs") loadHandoffs();
   if (name === "unanswered") loadUnanswered();
+  if (name === "dashboard") loadDashboard();
+  if (name === "feedback") loadFeedback();
   if (name === "conversations" && !$("#conversation-list tbody").children.length) loadConversations();
 }
 
@@ -654,15 +657,304 @@ async function loadUnanswered(event) {
 }
 
 async function exportCsv() {
-  await guarded($("#unanswered-status"), async () => {
-    const response = await api(`unanswered.csv${unansweredQuery()}`, { raw: true });
+  await downloadCsv(`unanswered.csv${unansweredQuery()}`, "unanswered.csv", $("#unanswered-status"));
+}
+
+// -- dashboard (数据看板) ------------------------------------------------------------------------------
+
+const ECHARTS_SRC = "/staff/static/vendor/echarts.min.js";
+const CHANNEL_LABELS = { rest: "REST 接口", socketio: "网页聊天", wechat: "微信", "": "未知渠道" };
+const FEEDBACK_REASON_LABELS = { irrelevant: "答非所问", wrong: "信息不对", unclear: "看不懂", other: "其他", none: "未选" };
+const charts = {};
+let echartsLoading = null;
+
+// ECharts is loaded the first time the dashboard is opened (the other tabs never need it).
+function loadEcharts() {
+  if (window.echarts) return Promise.resolve(window.echarts);
+  if (!echartsLoading) {
+    echartsLoading = new Promise((resolve, reject) => {
+      const script = el("script", { src: ECHARTS_SRC });
+      script.addEventListener("load", () => (window.echarts ? resolve(window.echarts) : reject(new Error("ECharts 未加载"))));
+      script.addEventListener("error", () => {
+        echartsLoading = null;
+        script.remove();
+        reject(new Error("图表组件没有安装（在服务器上运行 make echarts）"));
+      });
+      document.head.append(script);
+    });
+  }
+  return echartsLoading;
+}
+
+function dateInput(date) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
+// A date input's local midnight as epoch seconds; `next`: the midnight after that day.
+function dayStart(value, next = false) {
+  if (!value) return "";
+  const [y, m, d] = value.split("-").map(Number);
+  const date = new Date(y, m - 1, d + (next ? 1 : 0));
+  return isNaN(date) ? "" : String(date.getTime() / 1000);
+}
+
+function setDefaultDays(sinceInput, untilInput, days) {
+  const today = new Date();
+  if (!untilInput.value) untilInput.value = dateInput(today);
+  if (!sinceInput.value) sinceInput.value = dateInput(new Date(today.getFullYear(), today.getMonth(), today.getDate() - days + 1));
+}
+
+function dashboardQuery() {
+  setDefaultDays($("#d-since"), $("#d-until"), 7);
+  return query({ since: dayStart($("#d-since").value), until: dayStart($("#d-until").value, true),
+    channel: $("#d-channel").value, tz: -new Date().getTimezoneOffset() });
+}
+
+function percent(value) {
+  return value === null || value === undefined ? "—" : `${(value * 100).toFixed(1)}%`;
+}
+
+function duration(seconds) {
+  if (seconds === null || seconds === undefined) return "—";
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} 秒`;
+  if (s < 3600) return `${Math.floor(s / 60)} 分 ${s % 60} 秒`;
+  return `${Math.floor(s / 3600)} 小时 ${Math.round((s % 3600) / 60)} 分`;
+}
+
+function channelLabel(channel) {
+  return CHANNEL_LABELS[channel] !== undefined ? CHANNEL_LABELS[channel] : channel;
+}
+
+function drawKpis(totals) {
+  const kpi = (label, value, note) => el("div", { class: "kpi" }, el("span", { class: "kpi-value", text: value }),
+    el("span", { class: "kpi-label", text: label }), note ? el("span", { class: "kpi-note", text: note }) : null);
+  clear($("#kpis")).append(
+    kpi("会话", String(totals.conversations)),
+    kpi("卖家消息", String(totals.messages)),
+    kpi("回答率", percent(totals.answered_rate), `未回答 ${totals.unanswered}`),
+    kpi("自助解决率", percent(totals.containment), `${totals.contained} / ${totals.conversations} 个会话`),
+    kpi("转人工", String(totals.handoffs), `已接入 ${totals.taken}`),
+    kpi("接入用时中位数", duration(totals.wait_median_s), `平均 ${duration(totals.wait_avg_s)}`),
+    kpi("好评率", percent(totals.feedback_rate), `好评 ${totals.feedback_up} · 差评 ${totals.feedback_down}`));
+}
+
+function drawChannelTable(rows) {
+  const body = clear($("#channel-table tbody"));
+  for (const c of rows) {
+    body.append(el("tr", { dataset: { channel: c.channel } },
+      el("td", { text: channelLabel(c.channel) }), el("td", { text: c.conversations }), el("td", { text: c.messages }),
+      el("td", { text: percent(c.answered_rate) }), el("td", { text: percent(c.containment) }),
+      el("td", { text: c.handoffs }), el("td", { text: c.taken }), el("td", { text: duration(c.wait_median_s) }),
+      el("td", { text: c.feedback_up }), el("td", { text: c.feedback_down }), el("td", { text: percent(c.feedback_rate) })));
+  }
+  if (!rows.length) body.append(el("tr", {}, el("td", { colspan: "11", class: "note", text: "这段时间没有数据" })));
+}
+
+function drawUnansweredGroups(groups, sample) {
+  const body = clear($("#unanswered-groups tbody"));
+  for (const g of groups) {
+    body.append(el("tr", {},
+      el("td", { text: g.count }), el("td", { text: g.text }),
+      el("td", { text: Object.entries(g.reasons).map(([k, v]) => `${REASON_LABELS[k] || k}×${v}`).join("，") }),
+      el("td", { text: Object.keys(g.intents).slice(0, 2).join("，") }),
+      el("td", { text: g.conversations }), el("td", { text: fmtTime(g.last_iso) })));
+  }
+  if (!groups.length) body.append(el("tr", {}, el("td", { colspan: "6", class: "note", text: "没有未解决的问题" })));
+  $("#unanswered-sample").textContent = sample.complete
+    ? `共 ${sample.messages} 条未回答消息，分成 ${sample.groups} 组。`
+    : `只看了最新的 ${sample.limit} 条未回答消息（分成 ${sample.groups} 组）；完整列表见「未解决问题」。`;
+}
+
+function chart(id) {
+  const node = document.getElementById(id);
+  if (!charts[id]) charts[id] = window.echarts.init(node, null, { renderer: "canvas" });
+  return charts[id];
+}
+
+// Every chart: canvas only, tooltips drawn on the canvas too (richText): no HTML from the data.
+function baseOption(extra) {
+  return {
+    animation: false,
+    grid: { left: 48, right: 48, top: 36, bottom: 28, containLabel: true },
+    tooltip: { trigger: "axis", renderMode: "richText" },
+    legend: { top: 0, type: "scroll" },
+    ...extra,
+  };
+}
+
+function timeChart(id, days, series, axes) {
+  chart(id).setOption(baseOption({
+    xAxis: { type: "category", data: days.map((d) => d.date.slice(5)) },
+    yAxis: axes || [{ type: "value", minInterval: 1 }],
+    series,
+  }), { notMerge: true });
+}
+
+function barList(id, items, label, name) {
+  const top = items.slice().reverse();
+  chart(id).setOption(baseOption({
+    tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, renderMode: "richText" },
+    legend: { show: false },
+    grid: { left: 8, right: 32, top: 8, bottom: 8, containLabel: true },
+    xAxis: { type: "value", minInterval: 1 },
+    yAxis: { type: "category", data: top.map(label) },
+    series: [{ type: "bar", name, data: top.map((x) => x.messages), label: { show: true, position: "right" } }],
+  }), { notMerge: true });
+}
+
+function drawCharts(data) {
+  const days = data.days;
+  const rate = (key) => days.map((d) => (d[key] === null ? null : Math.round(d[key] * 1000) / 10));
+  const pct = { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } };
+  timeChart("chart-volume", days, [
+    { name: "会话", type: "bar", data: days.map((d) => d.conversations) },
+    { name: "卖家消息", type: "line", data: days.map((d) => d.messages) },
+  ]);
+  timeChart("chart-answered", days, [
+    { name: "已回答", type: "bar", stack: "m", data: days.map((d) => d.answered) },
+    { name: "无法识别", type: "bar", stack: "m", data: days.map((d) => d.fallback) },
+    { name: "超出范围", type: "bar", stack: "m", data: days.map((d) => d.out_of_scope) },
+    { name: "置信度低", type: "bar", stack: "m", data: days.map((d) => d.low_confidence) },
+    { name: "回答率", type: "line", yAxisIndex: 1, data: rate("answered_rate") },
+  ], [{ type: "value", minInterval: 1 }, pct]);
+  timeChart("chart-containment", days, [
+    { name: "自助解决率", type: "line", data: rate("containment"), areaStyle: { opacity: 0.15 } },
+  ], [pct]);
+  timeChart("chart-handoffs", days, [
+    { name: "转人工", type: "bar", data: days.map((d) => d.handoffs) },
+    { name: "已接入", type: "bar", data: days.map((d) => d.taken) },
+    { name: "接入用时中位数（分钟）", type: "line", yAxisIndex: 1,
+      data: days.map((d) => (d.wait_median_s === null ? null : Math.round(d.wait_median_s / 6) / 10)) },
+  ], [{ type: "value", minInterval: 1 }, { type: "value", name: "分钟" }]);
+  timeChart("chart-feedback", days, [
+    { name: "好评 👍", type: "bar", stack: "f", data: days.map((d) => d.feedback_up) },
+    { name: "差评 👎", type: "bar", stack: "f", data: days.map((d) => d.feedback_down) },
+    { name: "好评率", type: "line", yAxisIndex: 1, data: rate("feedback_rate") },
+  ], [{ type: "value", minInterval: 1 }, pct]);
+  chart("chart-reasons").setOption(baseOption({
+    tooltip: { trigger: "item", renderMode: "richText" },
+    series: [{ type: "pie", name: "👎 的原因", radius: ["35%", "65%"], top: 24,
+      data: Object.entries(data.totals.reasons).map(([k, v]) => ({ name: FEEDBACK_REASON_LABELS[k] || k, value: v })),
+      label: { formatter: "{b} {c}" } }],
+  }), { notMerge: true });
+  barList("chart-services", data.top_services, (s) => s.service, "消息数");
+  barList("chart-intents", data.top_intents, (i) => i.intent || "（无）", "消息数");
+}
+
+function drawDefinitions(definitions) {
+  for (const node of document.querySelectorAll("#dashboard [data-definition]")) {
+    node.textContent = definitions[node.dataset.definition] || "";
+  }
+}
+
+function fillChannels(channels) {
+  const select = $("#d-channel");
+  const chosen = select.value;
+  while (select.options.length > 1) select.remove(1);
+  for (const c of channels) select.append(el("option", { value: c, text: channelLabel(c) }));
+  select.value = chosen;
+}
+
+let dashboardRequest = 0;
+
+async function loadDashboard(event) {
+  if (event) event.preventDefault();
+  const status = $("#dashboard-status");
+  const request = ++dashboardRequest;  // only the latest request draws
+  await guarded(status, async () => {
+    const q = dashboardQuery();
+    const range = `${$("#d-since").value} 至 ${$("#d-until").value}`;
+    const data = await api(`analytics${q}`);
+    if (request !== dashboardRequest) return;
+    fillChannels(data.channels);
+    drawDefinitions(data.definitions);
+    drawKpis(data.totals);
+    drawChannelTable(data.by_channel);
+    drawUnansweredGroups(data.unanswered_groups, data.unanswered_sample);
+    try {
+      await loadEcharts();
+      if (request !== dashboardRequest) return;
+      drawCharts(data);
+      status.textContent = `${range}：${data.totals.conversations} 个会话，${data.totals.messages} 条卖家消息（${data.computed_ms} 毫秒）`;
+    } catch (error) {
+      status.textContent = `${range}：数字已更新，但图表画不出来：${error.message}`;
+    }
+  });
+}
+
+async function downloadCsv(path, filename, statusNode) {
+  await guarded(statusNode, async () => {
+    const response = await api(path, { raw: true });
     const url = URL.createObjectURL(await response.blob());
-    const link = el("a", { href: url, download: "unanswered.csv" });
+    const link = el("a", { href: url, download: filename });
     document.body.append(link);
     link.click();
     link.remove();
     setTimeout(() => URL.revokeObjectURL(url), 1000);
-    $("#unanswered-status").textContent = "已导出 unanswered.csv";
+    statusNode.textContent = `已导出 ${filename}`;
+  });
+}
+
+// -- feedback triage (反馈) --------------------------------------------------------------------------
+
+function feedbackQuery(extra = {}) {
+  return query({ handled: $("#f-handled").value, since: dayStart($("#f-since").value),
+    until: dayStart($("#f-until").value, true), ...extra });
+}
+
+function drawFeedback(rows) {
+  const body = clear($("#feedback-list tbody"));
+  for (const f of rows) {
+    const actions = el("td", { class: "actions" });
+    if (f.handled_at) actions.append(el("button", { type: "button", class: "secondary", text: "重新打开", onclick: () => markFeedback(f.id, false) }));
+    else actions.append(el("button", { type: "button", class: "mark-handled", text: "标记已处理", onclick: () => markFeedback(f.id, true) }));
+    actions.append(el("button", { type: "button", class: "link", text: "查看会话", onclick: () => openTranscript(f.sender_id) }));
+    body.append(el("tr", { dataset: { feedback: String(f.id) } },
+      el("td", { text: fmtTime(f.ts_iso) }), el("td", { text: channelLabel(f.channel || "") }),
+      el("td", { class: "question", text: f.question || "" }),
+      el("td", {}, el("div", { class: "answer-text", text: f.answer || "" }), f.section ? el("span", { class: "note", text: `来源：${f.section}` }) : null),
+      el("td", { class: "reason", text: FEEDBACK_REASON_LABELS[f.reason || "none"] || f.reason }),
+      el("td", { class: "feedback-note", text: f.note || "" }),
+      el("td", { class: "handled" }, f.handled_at
+        ? el("span", { class: "badge done", text: `已处理${f.handled_by ? ` · ${f.handled_by}` : ""}` })
+        : el("span", { class: "badge open", text: "未处理" }),
+      f.handled_at ? el("span", { class: "position", text: fmtTime(f.handled_iso) }) : null),
+      actions));
+  }
+}
+
+async function loadFeedback(event) {
+  if (event) event.preventDefault();
+  const status = $("#feedback-status");
+  await guarded(status, async () => {
+    const data = await api(`feedback${feedbackQuery()}`);
+    drawFeedback(data.feedback);
+    const shown = data.feedback.length < data.total ? `（显示最新的 ${data.feedback.length} 条）` : "";
+    status.textContent = data.total ? `${data.total} 条 👎${shown}` : "没有符合条件的 👎";
+  });
+}
+
+async function refreshFeedbackCount() {
+  await quietly(null, async () => {
+    const data = await api("feedback?handled=false&limit=1");
+    $("#feedback-count").textContent = data.total ? String(data.total) : "";
+  });
+}
+
+async function markFeedback(id, handled) {
+  const status = $("#feedback-status");
+  if (handled && !myName()) {
+    status.textContent = "请先在右上角「我的名字」里填写你的名字，记录是谁处理的。";
+    $("#staff-name").focus();
+    return;
+  }
+  await guarded(status, async () => {
+    await api(`feedback/${encodeURIComponent(id)}`, { method: "POST", body: { handled, by: myName() } });
+    await loadFeedback();
+    status.textContent = handled ? "已标记为已处理" : "已重新打开";
+    refreshFeedbackCount();
   });
 }
 
@@ -709,6 +1001,14 @@ document.addEventListener("DOMContentLoaded", () => {
   $("#handoff-form").addEventListener("submit", loadHandoffs);
   $("#unanswered-form").addEventListener("submit", loadUnanswered);
   $("#export-csv").addEventListener("click", exportCsv);
+  $("#dashboard-form").addEventListener("submit", loadDashboard);
+  $("#d-channel").addEventListener("change", () => loadDashboard());
+  $("#export-analytics").addEventListener("click", () => downloadCsv(`analytics.csv${dashboardQuery()}`, "analytics.csv", $("#dashboard-status")));
+  $("#feedback-form").addEventListener("submit", loadFeedback);
+  $("#f-handled").addEventListener("change", () => loadFeedback());
+  $("#export-training").addEventListener("click", () => downloadCsv(`feedback.csv${feedbackQuery({ kind: "training" })}`, "feedback-training.csv", $("#feedback-status")));
+  $("#export-gaps").addEventListener("click", () => downloadCsv(`feedback.csv${feedbackQuery({ kind: "gap" })}`, "feedback-gap.csv", $("#feedback-status")));
+  window.addEventListener("resize", () => { for (const c of Object.values(charts)) c.resize(); });
   const saved = sessionStorage.getItem(TOKEN_KEY);
   if (saved) login(saved);
 });
