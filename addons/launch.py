@@ -27,8 +27,10 @@ def quiet_third_party_warnings() -> None:
 def main() -> None:
     quiet_third_party_warnings()
     if sys.argv[1:3] == ["run", "actions"]:
+        from addons.action_server import guard
         from addons.metrics import action_server
 
+        guard.register()
         action_server.register()
     else:
         from addons import patches

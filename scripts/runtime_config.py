@@ -94,7 +94,9 @@ def endpoints(env: dict) -> dict:
         # The actions read the latest message and slots only: Rasa need not send the whole domain
         # with every call (it does unless selective domain is on).
         "action_endpoint": {"url": env.get("ACTIONS_URL", "http://localhost:5055/webhook"),
-                            "enable_selective_domain": True},
+                            "enable_selective_domain": True,
+                            # the shared secret of an exposed action server (addons/action_server/guard.py)
+                            **({"token": env["ACTIONS_SECRET"]} if env.get("ACTIONS_SECRET") else {})},
         "tracker_store": tracker_store(env),
     }
     if env.get("REDIS_URL"):

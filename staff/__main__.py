@@ -8,6 +8,8 @@
     python -m staff handoffs [--status open,taken]    the hand-off queue, newest first
     python -m staff handoff <sender_id> taken --by 小王   (taken | done | open)
     python -m staff unanswered [--threshold 0.6] [--csv unanswered.csv]
+    python -m staff erase <sender_id> [--by 小王]    everything kept about one seller, on request
+    python -m staff purge --older-than 180            conversations past the retention period
 
 The database is TRACKER_DB_URL (default: the SQLite file .run/tracker.db), or --db URL. The command
 line reads the database directly and needs no token. --json prints the API's JSON.
@@ -138,6 +140,27 @@ def cmd_handoff(args) -> int:
     return 0
 
 
+def cmd_erase(args) -> int:
+    counts = Store(args.db).erase(args.sender_id, args.by or "命令行")
+    if args.json:
+        _print_json(counts)
+    elif not any(counts.values()):
+        print(f"没有这个卖家的数据：{args.sender_id}", file=sys.stderr)
+        return 1
+    else:
+        print("已删除：" + "，".join(f"{table} {n} 行" for table, n in counts.items() if n))
+    return 0
+
+
+def cmd_purge(args) -> int:
+    result = Store(args.db).purge(args.older_than, args.by or "命令行")
+    if args.json:
+        _print_json(result)
+    else:
+        print(f"已删除 {result['conversations']} 个超过 {args.older_than:g} 天没有活动的会话")
+    return 0
+
+
 def cmd_unanswered(args) -> int:
     from staff import unanswered
 
@@ -207,6 +230,16 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("status", choices=("taken", "done", "open"))
     s.add_argument("--by", help="who takes it")
     s.set_defaults(run=cmd_handoff)
+
+    s = command("erase", help="erase everything kept about one seller (tracker, hand-offs, feedback)")
+    s.add_argument("sender_id")
+    s.add_argument("--by", help="who asks for it (recorded)")
+    s.set_defaults(run=cmd_erase)
+
+    s = command("purge", help="erase conversations with no activity for longer than the retention period")
+    s.add_argument("--older-than", type=float, required=True, metavar="DAYS")
+    s.add_argument("--by", help="who runs it (recorded)")
+    s.set_defaults(run=cmd_purge)
 
     s = command("unanswered", help="unanswered questions grouped by wording")
     s.add_argument("--threshold", type=float, default=0.6, help="confidence below this counts (default 0.6)")

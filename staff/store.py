@@ -6,7 +6,7 @@ What the console itself writes — who took which hand-off — lives in its own 
 `staff_handoff` in the same database, created on first use:
 
     staff_handoff(sender_id PK, status open|taken|done, request_ts, actor, updated_at)
-    staff_audit(id, sender_id, action take|release|done|send|notice, actor, text, ts)
+    staff_audit(id, sender_id, action take|release|done|send|notice|erase, actor, text, ts)
 
 `request_ts` is the time of the hand-off request the status was set for: when the seller asks for a
 human again later, the conversation is back in the queue as "open".
@@ -30,6 +30,7 @@ from addons.stores.database import tracker_db_url
 from conversation import handoff as handoff_record
 from conversation.focus import SLOT as FOCUS_SLOT
 from conversation.focus import Focus
+from staff.privacy import mask
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,7 +67,7 @@ AUDIT = sa.Table(  # every take, hand-back and message sent by staff
     "staff_audit", _staff_meta,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("sender_id", sa.String(255), nullable=False, index=True),
-    sa.Column("action", sa.String(16), nullable=False),  # take | release | done | send | notice
+    sa.Column("action", sa.String(16), nullable=False),  # take | release | done | send | notice | erase
     sa.Column("actor", sa.String(64)),
     sa.Column("text", sa.Text),
     sa.Column("ts", sa.Float, nullable=False),
@@ -217,15 +218,18 @@ class Store:
                 "first": r.first, "first_iso": iso(r.first),
                 "last": r.last, "last_iso": iso(r.last),
                 "messages": int(r.messages or 0),
-                "last_message": text,
+                "last_message": mask(text),
                 "handoff": _status(request, states.get(r.sender_id)) if request else None,
             })
         return out
 
-    def transcript(self, sender_id: str) -> dict:
+    def transcript(self, sender_id: str, reveal: bool = False) -> dict:
         """Every event of one conversation (all sessions) as turns: the seller's message with its
         intent and confidence, the actions the bot took (policy, confidence), what it said, the slots
         it set."""
+        def shown(text):  # personal data masked unless an admin revealed this conversation
+            return text if reveal else mask(text)
+
         e = EVENTS
         with self.engine.connect() as conn:
             if not self._has_events(conn):
@@ -256,7 +260,7 @@ class Store:
                 message = _user_message(sender_id, ts, data)
                 channel = message.channel or channel
                 turn = new_turn(ts, {
-                    "text": message.text, "intent": message.intent, "confidence": message.confidence,
+                    "text": shown(message.text), "intent": message.intent, "confidence": message.confidence,
                     "ranking": message.ranking[:3], "channel": message.channel,
                     "entities": [{"entity": x.get("entity"), "value": x.get("value")}
                                  for x in (data.get("parse_data") or {}).get("entities") or []],
@@ -272,7 +276,7 @@ class Store:
                 turn = turn or new_turn(ts)
                 buttons = [b.get("title") for b in ((data.get("data") or {}).get("buttons") or [])]
                 metadata = data.get("metadata") or {}
-                turn["bot"].append({"text": data.get("text"), "buttons": buttons, "staff": metadata.get(STAFF_KEY),
+                turn["bot"].append({"text": shown(data.get("text")), "buttons": buttons, "staff": metadata.get(STAFF_KEY),
                                     "knowledge_version": metadata.get("knowledge_version")})
             elif type_name == "slot":
                 turn = turn or new_turn(ts)
@@ -378,7 +382,7 @@ class Store:
             if status["status"] not in wanted:
                 continue
             last, messages = activity.get(sender_id, (request["requested_at"], 0))
-            queue.append({"sender_id": sender_id, "channel": request["channel"], "text": request["text"],
+            queue.append({"sender_id": sender_id, "channel": request["channel"], "text": mask(request["text"]),
                           "requested_at": request["requested_at"], "requested_iso": iso(request["requested_at"]),
                           "requests": request["requests"], "last": last, "last_iso": iso(last),
                           "messages": messages, "position": None, "unread": 0, **status})
@@ -471,6 +475,37 @@ class Store:
         """Other conversations waiting for a human (open requests)."""
         return sum(1 for h in self.handoffs(["open"], limit=1000) if h["sender_id"] != sender_id)
 
+    # -- retention and erasure (PIPL: a stated retention period, deletion on request) --------------
+
+    def erase(self, sender_id: str, actor: str | None = None) -> dict[str, int]:
+        """Deletes everything kept about one seller: Rasa's events, the hand-off state and audit,
+        feedback. The erasure itself is recorded under a hash of the sender id, never the id."""
+        counts: dict[str, int] = {}
+        with self.engine.begin() as conn:
+            inspector = sa.inspect(conn)
+            # every table of the database that keeps a sender: Rasa's events, the console's hand-off,
+            # audit, feedback and dashboard tables, and any added later
+            for name in sorted(inspector.get_table_names()):
+                if "sender_id" in {c["name"] for c in inspector.get_columns(name)}:
+                    table = sa.table(name, sa.column("sender_id"))
+                    counts[name] = conn.execute(sa.delete(table).where(table.c.sender_id == sender_id)).rowcount
+        if any(counts.values()):
+            self.audit(erased_id(sender_id), "erase", actor, ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+        return counts
+
+    def purge(self, older_than_days: float, actor: str | None = None) -> dict:
+        """Erases every conversation whose latest event is older than the retention period."""
+        cutoff = time.time() - older_than_days * 86400
+        e = EVENTS
+        with self.engine.connect() as conn:
+            if not self._has_events(conn):
+                return {"conversations": 0, "cutoff": cutoff}
+            senders = [r.sender_id for r in conn.execute(
+                sa.select(e.c.sender_id).group_by(e.c.sender_id).having(sa.func.max(e.c.timestamp) < cutoff))]
+        for sender_id in senders:
+            self.erase(sender_id, actor or "retention")
+        return {"conversations": len(senders), "cutoff": cutoff}
+
     # -- messages for the unanswered report --------------------------------------------------------
 
     def user_messages(self, since: float | None = None, until: float | None = None) -> Iterator[UserMessage]:
@@ -484,7 +519,16 @@ class Store:
             if until is not None:
                 query = query.where(e.c.timestamp <= until)
             for row in conn.execution_options(stream_results=True).execute(query.order_by(e.c.id)):
-                yield _user_message(row.sender_id, row.timestamp, json.loads(row.data or "{}"))
+                message = _user_message(row.sender_id, row.timestamp, json.loads(row.data or "{}"))
+                message.text = mask(message.text) or ""  # the unanswered report and its CSV
+                yield message
+
+
+def erased_id(sender_id: str) -> str:
+    """How an erased seller appears in the audit: enough to answer "was it done", nothing to identify."""
+    import hashlib
+
+    return "erased:" + hashlib.sha256(sender_id.encode()).hexdigest()[:16]
 
 
 def _user_message(sender_id: str, ts: float, data: dict) -> UserMessage:

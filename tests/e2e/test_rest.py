@@ -166,3 +166,14 @@ def test_a_streamed_reply_carries_the_same_messages_one_json_line_each(assistant
     assert "event-stream" in content_type
     assert [m.get("text") for m in lines] == [m.get("text") for m in json.loads(whole)]
     assert "0.48" in " ".join(m.get("text", "") for m in lines)
+
+
+def test_personal_data_in_a_message_is_not_written_to_the_logs(assistant):
+    """At the servers' log level no message text is logged; the JSON reply log hashes the sender."""
+    from tests.support.servers import LOGS
+
+    secret_phone, secret_order = "13912345678", "114-7654321-1234567"
+    assistant.reply(f"我的订单{secret_order}还没到，电话{secret_phone}")
+    for name in (f"rasa-{assistant.tag}.log", f"actions-{assistant.tag}.log"):
+        text = (LOGS / name).read_text(encoding="utf-8", errors="replace")
+        assert secret_phone not in text and secret_order not in text, name

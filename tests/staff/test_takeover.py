@@ -44,6 +44,12 @@ class Desk:
     def write(self, sender: str, text: str, agent: str, force: bool = False):
         return self.post(f"/staff/api/conversations/{sender}/messages", {"text": text, "by": agent, "force": force})
 
+    def audit(self, sender: str) -> list[dict]:
+        status, _, body = self.console.request("/staff/api/audit", token=self.console.admin_token,
+                                               params={"sender": sender})
+        assert status == 200, body
+        return body["audit"]
+
     def queue_entry(self, sender: str) -> dict:
         return next(h for h in self.console.get("/staff/api/handoffs")["handoffs"] if h["sender_id"] == sender)
 
@@ -94,8 +100,8 @@ def test_the_whole_takeover_over_rest_and_the_console(desk):
     assert back[0]["text"].startswith("已切回智能助手"), back
     assert "0.48" in " ".join(m["text"] for m in back[1:])
 
-    actions = [(row["action"], row["actor"]) for row in desk.console.get("/staff/api/audit", sender=me)["audit"]]
-    assert actions[::-1] == [("take", "小王"), ("send", "小王"), ("done", "小王")]
+    actions = [(row["action"], row["actor"]) for row in desk.audit(me)]
+    assert actions[::-1] == [("take", "小王"), ("send", "小王"), ("view", "staff"), ("done", "小王")]
 
 
 def test_a_staff_reply_with_a_fee_the_document_lacks_is_held_back_until_forced(desk):
@@ -129,7 +135,7 @@ def test_only_the_agent_who_took_it_can_write_and_bad_requests_change_nothing(de
                                         data=b'{"text": "hi", "by": "x"}', token="wrong")
     assert status == 403
     assert desk.take("nobody-" + uuid.uuid4().hex, "小赵")[0] == 404
-    assert [row["action"] for row in desk.console.get("/staff/api/audit", sender=me)["audit"]] == ["take"]
+    assert [row["action"] for row in desk.audit(me)] == ["take"]
     markup = "<script>alert(1)</script>客服稍后联系"
     assert desk.write(me, markup, "小赵")[0] == 200
     pushed = desk.bot.send("好", me)
@@ -244,3 +250,42 @@ def test_past_wechats_48_hour_window_the_agents_message_is_refused_with_the_reas
     said = [b["text"] for item in desk.console.get(f"/staff/api/conversations/{user}")["items"]
             if item["kind"] == "turn" for b in item["bot"]]
     assert "你好，还需要帮助吗？" not in said
+
+
+# -- privacy: erasure on request, masked personal data, the audit of views --------------------------
+
+
+def test_a_seller_erased_on_request_is_gone_from_every_table_and_the_transcript_is_404(desk):
+    me = seller()
+    desk.bot.reply("转人工，我的电话13812345678", me)
+    desk.take(me, "小王")
+    desk.write(me, "您好", "小王")
+    status, _, erased = desk.console.request(f"/staff/api/conversations/{me}", method="DELETE")
+    assert status == 200 and erased["erased"]["events"] > 0, erased
+    assert desk.console.request(f"/staff/api/conversations/{me}")[0] == 404
+    assert desk.console.request(f"/staff/api/conversations/{me}", method="DELETE")[0] == 404
+    engine = sa.create_engine(desk.bot.env["TRACKER_DB_URL"])
+    try:
+        with engine.connect() as conn:
+            for table in sa.inspect(conn).get_table_names():
+                columns = {c["name"] for c in sa.inspect(conn).get_columns(table)}
+                if "sender_id" in columns:
+                    n = conn.execute(sa.text(f"select count(*) from {table} where sender_id = :s"), {"s": me}).scalar()
+                    assert n == 0, table
+    finally:
+        engine.dispose()
+    assert desk.console.request(f"/staff/api/conversations/{me}", method="DELETE", token="wrong")[0] == 403
+
+
+def test_the_console_shows_personal_data_masked_and_an_admin_reveal_is_recorded(desk):
+    me = seller()
+    desk.bot.reply("订单113-1234567-7654321还没到，电话13812345678", me)
+    masked = json.dumps(desk.console.get(f"/staff/api/conversations/{me}"), ensure_ascii=False)
+    assert "13812345678" not in masked and "113-1234567-7654321" not in masked and "*******5678" in masked
+    refused = desk.console.request(f"/staff/api/conversations/{me}", params={"reveal": "1"})
+    assert refused[0] == 403
+    status, _, shown = desk.console.request(f"/staff/api/conversations/{me}", token=desk.console.admin_token,
+                                            params={"reveal": "1", "by": "主管"})
+    assert status == 200 and "13812345678" in json.dumps(shown, ensure_ascii=False)
+    assert ("reveal", "主管") in [(r["action"], r["actor"]) for r in desk.audit(me)]
+    assert desk.console.request("/staff/api/audit")[0] == 403  # the staff token does not read the audit
