@@ -274,3 +274,33 @@ def test_an_agent_takes_over_a_web_chat_and_hands_it_back(stack, pages):
     expect(reply).to_contain_text("1.4.1")
     expect(transcript.locator(".bot:not(.staff) .bot-text", has_text="0.48").last).to_be_visible(timeout=ARRIVES)
     shoot("7-bot-again", seller=seller, agent=agent)
+
+
+def test_a_thumbs_down_in_the_widget_reaches_the_consoles_triage_list(stack, pages):
+    """Feedback end to end: the seller clicks 👎 under an answer and picks a reason in the widget; the
+    agent finds it, with the question and the reason, in the console's 反馈 tab."""
+    console, _ = stack
+    seller, agent = pages
+    seller.goto(console.url + "/")
+    expect(seller.locator(BOT_MESSAGE, has_text=GREETING).first).to_be_visible(timeout=REPLY_TIMEOUT)
+    question = "SEND空运到日本最快几天？"
+    before = say(seller, question)
+    next_bot_message(seller, before, "4天")
+    before = bot_messages(seller).count()
+    seller.locator(".rw-message:not(.rw-typing-indication)").last.locator(".rw-replies .rw-reply",
+                                                                          has_text="👎 没用").click()
+    next_bot_message(seller, before, "哪里不好")
+    before = bot_messages(seller).count()
+    seller.locator(".rw-message:not(.rw-typing-indication)").last.locator(".rw-replies .rw-reply",
+                                                                          has_text="信息不对").click()
+    next_bot_message(seller, before, "收到")
+
+    agent.goto(console.url + "/staff")
+    if agent.locator("#token").is_visible():
+        agent.fill("#token", console.token)
+        agent.click("#login-form button[type=submit]")
+    agent.click("#tabs button[data-tab=feedback]")
+    row = agent.locator("#feedback-list tbody tr", has_text=question)
+    expect(row).to_be_visible(timeout=ARRIVES)
+    expect(row).to_contain_text("信息不对")
+    shoot("feedback", seller=seller, agent=agent)
