@@ -67,13 +67,35 @@ class Releases:
     def reload(self) -> None:
         with self._lock:
             try:
+                before = kb.load()
                 base = kb.reload()
                 self.error = None
                 logger.info("knowledge %s loaded", base.version)
+                if base.document != before.document:
+                    self._report_impact(before, base)
             except Exception as error:  # the version in service stays
                 self.error = f"{type(error).__name__}: {error}"
                 logger.error("knowledge reload failed, %s stays in service: %s", kb.load().version, self.error)
             self.write_status()
+
+    def _report_impact(self, before: kb.KnowledgeBase, after: kb.KnowledgeBase) -> None:
+        """What the new document changed for the facts written for the old one (knowledge/diff.py), kept
+        beside the status for the staff console's 知识版本 page."""
+        if self.status_path is None:
+            return
+        from knowledge import diff
+
+        try:
+            report = diff.impact(before.document, after.document, base=before, old_label=before.version,
+                                 new_label=after.version)
+            self.impact_path.write_text(report.markdown(), encoding="utf-8")
+        except Exception:  # a report is for reading: it never holds a release back
+            logger.exception("the impact report of knowledge %s could not be written", after.version)
+
+    @property
+    def impact_path(self) -> Path:
+        assert self.status_path is not None
+        return self.status_path.with_name(self.status_path.stem + "-impact.md")
 
     def rollback(self) -> None:
         with self._lock:

@@ -31,6 +31,7 @@ import hmac
 import json
 import logging
 import os
+import signal
 import time
 from collections import defaultdict, deque
 from pathlib import Path
@@ -44,7 +45,7 @@ from staff import unanswered as unanswered_mod
 from staff.analytics import Analytics, tz_offset
 from staff.analytics import to_csv as analytics_to_csv
 from staff.privacy import mask
-from staff.store import HANDOFF_STATUSES, Conflict, NotFound, Store, parse_time
+from staff.store import HANDOFF_STATUSES, Conflict, NotFound, Store, iso, parse_time
 from staff.takeover import Refused, Takeover
 
 logger = logging.getLogger(__name__)
@@ -223,6 +224,63 @@ async def erase(request: web.Request) -> web.Response:
         raise NotFound(f"没有这个会话：{sender_id}")
     logger.info("erased a conversation on request (%s)", ", ".join(f"{k} {v}" for k, v in counts.items() if v))
     return _json({"erased": counts})
+
+
+# -- 知识版本: the knowledge release the action server serves (knowledge/release.py) ------------------
+
+
+def _release_status_path() -> Path:
+    return Path(os.environ.get("KNOWLEDGE_STATUS") or Path(__file__).resolve().parents[1] / ".run" / "knowledge.json")
+
+
+def _release_view() -> dict:
+    from knowledge import kb
+
+    path = _release_status_path()
+    directory = Path(os.environ.get("KNOWLEDGE_DIR") or kb.HERE)  # where the action server reads releases
+    status = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    impact = path.with_name(path.stem + "-impact.md")
+    return {
+        "status": status,  # None: no action server has written one (not started by make run)
+        "loaded_iso": iso(status["loaded_at"]) if status else None,
+        "sources": [{"name": p.name, "bytes": p.stat().st_size} for p in kb.source_files(directory)],
+        "files_version": kb.version(directory),  # what `make kb` built; ≠ status.version: not reloaded yet
+        "impact": impact.read_text(encoding="utf-8") if impact.exists() else None,
+    }
+
+
+@protected
+async def release(request: web.Request) -> web.Response:
+    return _json(await asyncio.to_thread(_release_view))
+
+
+@protected
+async def release_action(request: web.Request) -> web.Response:
+    """{"action": "reload" | "rollback"} with the admin token: signals the action server, as
+    scripts/reload.sh does, and answers with the status it then writes."""
+    if not _is_admin(request):
+        return _error(403, "发布或回滚知识需要管理员令牌（STAFF_ADMIN_TOKEN）")
+    body = await _body(request, '{"action": "reload"}')
+    signals = {"reload": signal.SIGHUP, "rollback": signal.SIGUSR1}
+    if body.get("action") not in signals:
+        raise ValueError("action 应为 reload 或 rollback")
+    path = _release_status_path()
+    if not path.exists():
+        return _error(503, "没有在运行的动作服务器状态（请用 make run 启动）")
+    before = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        os.kill(int(before["pid"]), signals[body["action"]])
+    except (ProcessLookupError, PermissionError, KeyError, ValueError):
+        return _error(503, "动作服务器没有在运行")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.3)
+        now = json.loads(path.read_text(encoding="utf-8"))
+        if now.get("updated_at") != before.get("updated_at"):
+            await _record(request, "*", "release", f"{body['action']}: {before.get('version')} → {now.get('version')}")
+            view = await asyncio.to_thread(_release_view)
+            return _json(view, status=409 if now.get("error") else 200)
+    return _error(504, "动作服务器 60 秒内没有回应")
 
 
 def _is_admin(request: web.Request) -> bool:
@@ -499,6 +557,8 @@ def setup(app: web.Application, store: Store | None = None, token: str | None = 
     r.add_get("/staff/api/knowledge/search", knowledge_search)
     r.add_get("/staff/api/knowledge/sections/{section}", knowledge_section)
     r.add_get("/staff/api/conversations", conversations)
+    r.add_get("/staff/api/knowledge/release", release)
+    r.add_post("/staff/api/knowledge/release", release_action)
     r.add_get("/staff/api/conversations/{sender_id}", transcript)
     r.add_delete("/staff/api/conversations/{sender_id}", erase)
     r.add_get("/staff/api/handoffs", handoffs)

@@ -88,3 +88,30 @@ def test_a_broken_release_is_refused_and_the_old_one_keeps_answering(release_bot
     refused = reload(status)
     assert refused.returncode == 1 and "does not match the document" in refused.stderr
     assert "0.48" in bot.reply("AWD仓储费多少？")
+
+
+def test_the_consoles_release_page_shows_the_version_reloads_with_the_admin_token_and_reports_the_impact(release_bot):
+    """知识版本 in the staff console: the version in service, the sources; a reload there (admin token
+    only) serves the changed fee and leaves the impact report of the change."""
+    from knowledge import kb
+    from tests.support.staff import start_web
+
+    bot, knowledge, status = release_bot
+    console = start_web({"TRACKER_DB_URL": bot.env["TRACKER_DB_URL"], "KNOWLEDGE_STATUS": str(status),
+                         "KNOWLEDGE_DIR": str(knowledge)}, f"release-{bot.tag}")
+    try:
+        seen = console.get("/staff/api/knowledge/release")
+        assert seen["status"]["version"] == seen["files_version"] == kb.version(knowledge) and seen["impact"] is None
+        assert [s["name"] for s in seen["sources"]] == ["amazon_3_1_supply_chain.txt"]
+        change_everywhere(knowledge, "$0.48", "$0.52")
+        assert console.request("/staff/api/knowledge/release", method="POST", body={"action": "reload"})[0] == 403
+        code, _, after = console.request("/staff/api/knowledge/release", method="POST", body={"action": "reload"},
+                                         token=console.admin_token)
+        assert code == 200 and after["status"]["version"] == kb.version(knowledge), after
+        assert "AWD.fee" in after["impact"] and "0.52" in after["impact"]
+        assert "0.52" in bot.reply("AWD仓储费多少？")
+        code, _, back = console.request("/staff/api/knowledge/release", method="POST", body={"action": "rollback"},
+                                        token=console.admin_token)
+        assert code == 200 and back["status"]["version"] == seen["status"]["version"]
+    finally:
+        console.stop()

@@ -177,6 +177,7 @@ function showTab(name) {
   if (name === "unanswered") loadUnanswered();
   if (name === "dashboard") loadDashboard();
   if (name === "feedback") loadFeedback();
+  if (name === "release") loadRelease();
   if (name === "conversations" && !$("#conversation-list tbody").children.length) loadConversations();
 }
 
@@ -1012,3 +1013,48 @@ document.addEventListener("DOMContentLoaded", () => {
   const saved = sessionStorage.getItem(TOKEN_KEY);
   if (saved) login(saved);
 });
+
+// -- 知识版本 ----------------------------------------------------------------------------------------
+
+function showRelease(data) {
+  const facts = clear($("#release-facts"));
+  const status = data.status;
+  const rows = status ? [
+    ["使用中的版本", status.version],
+    ["加载时间", data.loaded_iso || ""],
+    ["上一个版本", status.previous || "（无）"],
+    ["资料文件的版本", data.files_version + (data.files_version === status.version ? "（已在使用）" : "（尚未加载）")],
+    ["需要重新训练", status.retrain_needed ? "是：别名或词表变了，新词要 make train 并重启 Rasa 后才能识别" : "否"],
+    ["上次加载出错", status.error || "无"],
+  ] : [["状态", "没有找到动作服务器的状态（请用 make run 启动）"], ["资料文件的版本", data.files_version]];
+  for (const [term, value] of rows) facts.append(el("dt", { text: term }), el("dd", { text: value }));
+  const sources = clear($("#release-sources"));
+  for (const source of data.sources) sources.append(el("li", { text: `${source.name}（${source.bytes} 字节）` }));
+  $("#release-impact").textContent = data.impact || "（还没有：资料文件变更并重新加载后生成）";
+}
+
+async function loadRelease() {
+  await guarded($("#release-status"), async () => {
+    showRelease(await api("knowledge/release"));
+    $("#release-status").textContent = "";
+  });
+}
+
+// Admin only: a 403 here means "not the admin token", not a logged-out console.
+async function releaseAction(action) {
+  const status = $("#release-status");
+  status.textContent = action === "reload" ? "正在加载新版本…" : "正在回滚…";
+  const response = await fetch("/staff/api/knowledge/release", {
+    method: "POST", credentials: "same-origin", cache: "no-store",
+    headers: { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) || ""}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ action }),
+  });
+  const data = await response.json().catch(() => ({}));
+  if (response.ok || response.status === 409) showRelease(data);
+  if (response.ok) status.textContent = action === "reload" ? "已加载新版本。" : "已回滚。";
+  else if (response.status === 409) status.textContent = `没有换版本：${data.status?.error || "加载失败"}`;
+  else status.textContent = `没有执行：${data.error || response.status}`;
+}
+
+$("#release-reload").addEventListener("click", () => releaseAction("reload"));
+$("#release-rollback").addEventListener("click", () => releaseAction("rollback"));
