@@ -184,6 +184,8 @@ def test_an_agent_takes_over_a_web_chat_and_hands_it_back(stack, pages):
     transcript = agent.locator("#transcript")
     expect(transcript.locator("#transcript-head")).to_contain_text(sender)
     expect(transcript.locator(".user-text").last).to_have_text("转人工")
+    from knowledge import kb
+    expect(transcript.locator(".knowledge-version").first).to_have_text(f"知识版本 {kb.version()}")  # who answered
     panel = agent.locator("#takeover")
     expect(panel.locator("#takeover-state")).to_contain_text("待处理")
     expect(agent.locator("#reply-form")).to_be_hidden()  # no reply box before taking it

@@ -332,7 +332,8 @@ function renderBot(bot) {
       el("p", { class: "bubble staff-text", text: bot.text || "" }));
   }
   return el("div", { class: "bot" }, el("p", { class: "bubble bot-text", text: bot.text || "" }),
-    (bot.buttons || []).length ? el("p", { class: "buttons" }, bot.buttons.map((b) => el("span", { class: "button", text: b || "" }))) : null);
+    (bot.buttons || []).length ? el("p", { class: "buttons" }, bot.buttons.map((b) => el("span", { class: "button", text: b || "" }))) : null,
+    bot.knowledge_version ? el("p", { class: "knowledge-version", text: `知识版本 ${bot.knowledge_version}` }) : null);
 }
 
 function renderItem(item) {
