@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import sqlalchemy as sa
 
 from addons.stores.database import tracker_db_url
 from conversation import feedback as feedback_record
+from staff.store import console_engine
 
 RATINGS = ("up", "down")
 REASONS = feedback_record.REASONS  # in the order the seller sees them (labels: conversation/replies.py)
@@ -45,15 +45,7 @@ FEEDBACK = sa.Table(
 class FeedbackStore:
     def __init__(self, url: str | None = None, engine: sa.engine.Engine | None = None) -> None:
         self.url = tracker_db_url(url=url)
-        if engine is None:
-            args: dict = {"pool_pre_ping": True, "future": True}
-            if self.url.startswith("sqlite"):
-                path = self.url.split("sqlite:///", 1)[-1]
-                if path and not path.startswith(":memory:"):
-                    Path(path).parent.mkdir(parents=True, exist_ok=True)
-                args["connect_args"] = {"timeout": 15}
-            engine = sa.create_engine(self.url, **args)
-        self.engine = engine
+        self.engine = engine or console_engine(self.url)
         self._ready = False
 
     def _ensure(self) -> None:

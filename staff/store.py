@@ -128,18 +128,24 @@ class UserMessage:
     channel: str | None
 
 
+def console_engine(url: str) -> sa.engine.Engine:
+    """An engine on the tracker store's database for the console's readers and writers: a SQLite
+    file's folder created, its lock waited for; a small pool elsewhere."""
+    engine_args: dict = {"pool_pre_ping": True, "future": True}
+    if url.startswith("sqlite"):
+        path = url.split("sqlite:///", 1)[-1]
+        if path and not path.startswith(":memory:"):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine_args["connect_args"] = {"timeout": 15}
+    else:
+        engine_args.update(pool_size=4, max_overflow=4)
+    return sa.create_engine(url, **engine_args)
+
+
 class Store:
     def __init__(self, url: str | None = None):
         self.url = database_url(url)
-        engine_args: dict = {"pool_pre_ping": True, "future": True}
-        if self.url.startswith("sqlite"):
-            path = self.url.split("sqlite:///", 1)[-1]
-            if path and not path.startswith(":memory:"):
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            engine_args["connect_args"] = {"timeout": 15}
-        else:
-            engine_args.update(pool_size=4, max_overflow=4)
-        self.engine = sa.create_engine(self.url, **engine_args)
+        self.engine = console_engine(self.url)
         self._state_ready = False
 
     def close(self) -> None:
