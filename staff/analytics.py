@@ -73,7 +73,7 @@ import sqlalchemy as sa
 from conversation import feedback as feedback_record
 from conversation.replies import FEEDBACK_REASON_LABELS
 from staff import unanswered as unanswered_mod
-from staff.feedback import FEEDBACK, REASONS, FeedbackStore
+from staff.feedback import FEEDBACK, REASONS, FeedbackStore, negative_where
 from staff.privacy import mask
 from staff.store import (
     _SAME_REQUEST_SECONDS,
@@ -817,13 +817,7 @@ class Analytics:
                        handled: bool | None = None) -> int:
         """How many 👎 rows the triage list's filters match (the list itself is limited)."""
         f = FEEDBACK
-        query = sa.select(sa.func.count()).select_from(f).where(f.c.rating == "down")
-        if since is not None:
-            query = query.where(f.c.ts >= since)
-        if until is not None:
-            query = query.where(f.c.ts <= until)
-        if handled is not None:
-            query = query.where(f.c.handled_at.isnot(None) if handled else f.c.handled_at.is_(None))
+        query = negative_where(sa.select(sa.func.count()).select_from(f), since, until, handled)
         with self.engine.connect() as conn:
             if not sa.inspect(conn).has_table(f.name):
                 return 0
@@ -854,7 +848,7 @@ class Analytics:
                 message = found or UserMessage(r["sender_id"], r["ts"], r["question"], None, None, [], r["channel"])
                 items.append((UserMessage(r["sender_id"], r["ts"], r["question"], message.intent, message.confidence,
                                           message.ranking, r["channel"]), r["reason"] or NO_REASON))
-        return group_by_wording(items)
+        return unanswered_mod.group_by_wording(items)
 
 
 def _feedback_item(row: dict) -> dict:
@@ -874,36 +868,6 @@ def _rated_message(conn, row: dict) -> UserMessage | None:
         if message.text.strip() == wanted:
             return message
     return None
-
-
-def group_by_wording(items: list[tuple[UserMessage, str]],
-                     similarity: float = unanswered_mod.SIMILARITY) -> list[dict]:
-    """Messages each with its reason, grouped exactly as staff/unanswered.py groups the unanswered
-    ones (the same normal form, variants and near-duplicates), in the same shape."""
-    variants: dict[str, unanswered_mod.Variant] = {}
-    for message, why in items:
-        if not message.text:
-            continue
-        form = unanswered_mod.normal_form(message.text)
-        variants.setdefault(form, unanswered_mod.Variant(form)).add(message, why)
-    ordered = sorted(variants.values(), key=lambda v: (-v.count, -(v.last or 0), v.form))
-    clusters: list[tuple[frozenset, list[unanswered_mod.Variant]]] = []
-    for variant in ordered:
-        grams = unanswered_mod.bigrams(variant.form)
-        best, best_score = None, similarity
-        for cluster in clusters:
-            score = unanswered_mod.jaccard(grams, cluster[0])
-            if score >= best_score:
-                best, best_score = cluster, score
-        if best is None:
-            clusters.append((grams, [variant]))
-        else:
-            best[1].append(variant)
-    groups = [unanswered_mod._group(n, members) for n, (_, members) in enumerate(clusters, 1)]
-    groups.sort(key=lambda g: (-g["count"], -(g["last"] or 0)))
-    for n, g in enumerate(groups, 1):
-        g["id"] = n
-    return groups
 
 
 def _unanswered_groups(rows, threshold: float) -> tuple[list[dict], dict]:

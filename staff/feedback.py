@@ -42,6 +42,19 @@ FEEDBACK = sa.Table(
 )
 
 
+def negative_where(query, since: float | None, until: float | None, handled: bool | None):
+    """The triage list's filters on a query of the feedback table: 👎 only, a time range, handled or not."""
+    f = FEEDBACK
+    query = query.where(f.c.rating == "down")
+    if since is not None:
+        query = query.where(f.c.ts >= since)
+    if until is not None:
+        query = query.where(f.c.ts <= until)
+    if handled is not None:
+        query = query.where(f.c.handled_at.isnot(None) if handled else f.c.handled_at.is_(None))
+    return query
+
+
 class FeedbackStore:
     def __init__(self, url: str | None = None, engine: sa.engine.Engine | None = None) -> None:
         self.url = tracker_db_url(url=url)
@@ -105,18 +118,11 @@ class FeedbackStore:
     def negative(self, since: float | None = None, until: float | None = None, handled: bool | None = None,
                  limit: int = 200) -> list[dict]:
         """The 👎 rows, newest first: for the console's triage list."""
-        f = FEEDBACK
         with self.engine.connect() as conn:
             if not sa.inspect(conn).has_table("feedback"):
                 return []
-            query = sa.select(f).where(f.c.rating == "down")
-            if since is not None:
-                query = query.where(f.c.ts >= since)
-            if until is not None:
-                query = query.where(f.c.ts <= until)
-            if handled is not None:
-                query = query.where(f.c.handled_at.isnot(None) if handled else f.c.handled_at.is_(None))
-            return [dict(r._mapping) for r in conn.execute(query.order_by(f.c.id.desc()).limit(limit))]
+            query = negative_where(sa.select(FEEDBACK), since, until, handled)
+            return [dict(r._mapping) for r in conn.execute(query.order_by(FEEDBACK.c.id.desc()).limit(limit))]
 
     def mark_handled(self, feedback_id: int, by: str | None, handled: bool = True) -> bool:
         self._ensure()

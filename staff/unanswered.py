@@ -123,12 +123,16 @@ class Variant:
 def group(messages: Iterable[UserMessage], threshold: float = DEFAULT_THRESHOLD,
           similarity: float = SIMILARITY) -> list[dict]:
     """The unanswered messages grouped by similar wording, the biggest group first."""
+    return group_by_wording(((m, why) for m in messages if m.text and (why := reason(m, threshold)) is not None),
+                            similarity)
+
+
+def group_by_wording(items: Iterable[tuple[UserMessage, str]], similarity: float = SIMILARITY) -> list[dict]:
+    """Messages, each with its reason, grouped by the normal form of their text, near-duplicates
+    (bigram Jaccard ≥ similarity) joining a group; the biggest group first (also the 👎 exports)."""
     variants: dict[str, Variant] = {}
-    for message in messages:
+    for message, why in items:
         if not message.text:
-            continue
-        why = reason(message, threshold)
-        if why is None:
             continue
         form = normal_form(message.text)
         variants.setdefault(form, Variant(form)).add(message, why)
