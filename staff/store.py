@@ -147,6 +147,7 @@ class Store:
         self.url = database_url(url)
         self.engine = console_engine(self.url)
         self._state_ready = False
+        self._indexes_ready = False
 
     def close(self) -> None:
         self.engine.dispose()
@@ -159,6 +160,24 @@ class Store:
 
     def _has_events(self, conn) -> bool:
         return sa.inspect(conn).has_table("events")
+
+    def _ensure_event_indexes(self) -> None:
+        """Indexes on Rasa's events table for the hand-off queue, which the action server reads on
+        every request for a human: without them each request scanned every event ever stored, and
+        a 30-minute soak's replies slowed from 60 ms to over 500 ms (bench/soak.py). Rasa itself
+        indexes only sender_id. Created once per store; another process creating them at the same
+        moment is fine."""
+        if self._indexes_ready:
+            return
+        for column in ("intent_name", "action_name"):
+            try:
+                with self.engine.begin() as ddl:
+                    if not self._has_events(ddl):
+                        return  # Rasa has not created its table yet: next time
+                    ddl.execute(sa.text(f"CREATE INDEX IF NOT EXISTS ix_events_{column} ON events ({column})"))
+            except sa.exc.DBAPIError:  # created concurrently by another replica (PostgreSQL)
+                pass
+        self._indexes_ready = True
 
     def _ensure_state_table(self) -> None:
         if not self._state_ready:
@@ -309,23 +328,30 @@ class Store:
 
     # -- hand-off queue ----------------------------------------------------------------------------
 
-    def _requests(self, conn, senders: list[str] | None = None) -> dict[str, dict]:
+    def _requests(self, conn, senders: list[str] | None = None, since: float | None = None,
+                  quote: bool = True) -> dict[str, dict]:
         """Each conversation's hand-off requests: a message with intent request_human, or the slot
-        handoff=requested (whichever comes; one request when both come together)."""
+        handoff=requested (whichever comes; one request when both come together). `since`: only
+        events from then on; quote=False leaves out the seller's words (a count needs none)."""
         e = EVENTS
         if senders is not None and not senders:
             return {}
         query = sa.select(e.c.id, e.c.sender_id, e.c.type_name, e.c.timestamp, e.c.data).where(
             sa.or_(
                 sa.and_(e.c.type_name == "user", e.c.intent_name == HANDOFF_INTENT),
-                sa.and_(e.c.type_name == "slot", e.c.data.like(f"%{HANDOFF_SLOT}%")),
+                sa.and_(e.c.type_name == "slot", e.c.action_name == HANDOFF_SLOT),  # Rasa keeps a slot's name there
             )
         )
         if senders is not None:
             query = query.where(e.c.sender_id.in_(senders))
+        if since is not None:
+            query = query.where(e.c.timestamp >= since)
         found: dict[str, list] = {}
         ended: dict[str, tuple[int, float]] = {}  # the latest unset of the slot (id, time): handed back, cancelled
         for row in conn.execute(query.order_by(e.c.id)):
+            if row.type_name == "user" and not quote:
+                found.setdefault(row.sender_id, []).append((row.timestamp or 0.0, row.id, "", None))
+                continue
             data = json.loads(row.data or "{}")
             if row.type_name == "slot":
                 if data.get("name") == HANDOFF_SLOT and data.get("value") is None:
@@ -348,7 +374,7 @@ class Store:
                 requests.append({"ts": ts, "last_ts": ts, "id": event_id, "last_id": event_id, "text": text,
                                  "channel": channel})
             latest = requests[-1]
-            if latest["text"] is None:  # set by the slot alone: quote the seller's message before it
+            if quote and latest["text"] is None:  # set by the slot alone: quote the seller's message before it
                 row = conn.execute(
                     sa.select(e.c.data).where(e.c.sender_id == sender_id, e.c.type_name == "user",
                                               e.c.id < latest["id"]).order_by(e.c.id.desc()).limit(1)
@@ -369,6 +395,7 @@ class Store:
         if unknown:
             raise ValueError(f"未知状态 {sorted(unknown)}；可用：{', '.join(HANDOFF_STATUSES)}")
         e = EVENTS
+        self._ensure_event_indexes()
         with self.engine.connect() as conn:
             if not self._has_events(conn):
                 return []
@@ -477,9 +504,24 @@ class Store:
             return None, None
         return json.loads(row.data or "{}").get("input_channel"), row.timestamp
 
+    def waiting(self, within_hours: float = 24.0) -> list[str]:
+        """The conversations whose request for a human, made in the last `within_hours`, is open,
+        the longest waiting first: the queue a seller asking now joins. Older open requests stay
+        in the console's list, but a seller who asked days ago is not waiting in front of one
+        asking now. Reads only the hand-off events (indexed) and their states."""
+        self._ensure_event_indexes()
+        with self.engine.connect() as conn:
+            if not self._has_events(conn):
+                return []
+            requests = self._requests(conn, since=time.time() - within_hours * 3600, quote=False)
+            states = self._states(conn, list(requests))
+        open_ = [(r["requested_at"], sender_id) for sender_id, r in requests.items()
+                 if _status(r, states.get(sender_id))["status"] == "open"]
+        return [sender_id for _, sender_id in sorted(open_)]
+
     def queue_ahead(self, sender_id: str) -> int:
-        """Other conversations waiting for a human (open requests)."""
-        return sum(1 for h in self.handoffs(["open"], limit=1000) if h["sender_id"] != sender_id)
+        """Other conversations waiting for a human (open requests of the last day)."""
+        return sum(1 for waiting in self.waiting() if waiting != sender_id)
 
     # -- retention and erasure (PIPL: a stated retention period, deletion on request) --------------
 
