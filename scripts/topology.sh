@@ -3,7 +3,9 @@
 # Redis (lock store), one action server, `rasa run` replicas sharing them, and nginx in front
 # (round-robin for REST; sticky for socket.io, with websocket upgrade, and for WeChat). Everything
 # listens on 127.0.0.1 only.
-# Ctrl-C (or SIGTERM, or any component exiting) stops all of it.
+# supervisord (PyPI `supervisor`) runs every component and restarts one that exits, as Kubernetes
+# restarts a pod: one dead component is not a dead topology (docs/deployment.md#failures). nginx sends
+# the traffic of a replica that is down to the other one. Ctrl-C (or SIGTERM) stops all of it.
 #
 #   scripts/topology.sh            (make topology)
 #
@@ -17,8 +19,11 @@
 #   PG_PORT          PostgreSQL (default 55432)
 #   REDIS_PORT       Redis (default 56379)
 #   WEB_ORIGIN, ACTION_TIMEOUT_SECONDS, SANIC_WORKERS ...   passed on to Rasa as with `make run`
+#   TICKET_LOCK_LIFETIME   seconds a replica may hold a conversation's lock (default 10 here; Rasa's
+#                    60): how long the conversations of a replica that died mid-message wait
 # When everything answers it prints "topology ready: http://127.0.0.1:PORT" and writes
-# TOPOLOGY_DIR/topology.env (the URLs, including the tracker store's, mode 600).
+# TOPOLOGY_DIR/topology.env (the URLs, including the tracker store's, and SUPERVISORCTL, the command
+# that shows and restarts the components; mode 600).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD" RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1
@@ -49,36 +54,26 @@ pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 mkdir -p "$dir/logs" "$dir/redis" "$dir/nginx"
 rm -f "$dir/ready" "$dir/topology.env"
 
-# -- teardown: outside in; safe to run at any point -------------------------------------------------
-pids=()      # children of this script (nginx, Rasa replicas, action server, Redis)
-names=()
+# -- teardown: supervisord stops its programs, the last started first; safe to run at any point ------
+sup_pid=""
 pg_data=""
 pg_temp=""   # a PostgreSQL directory outside TOPOLOGY_DIR (see below), deleted at exit
 as_pg=()
-stop_where() {  # stop_where PATTERN SIGNAL: signal the children whose name matches, wait (≤ 20 s each)
-  local i
-  for i in "${!pids[@]}"; do
-    [[ ${names[$i]} == $1 ]] && kill "-$2" "${pids[$i]}" 2>/dev/null
-  done
-  for i in "${!pids[@]}"; do
-    [[ ${names[$i]} == $1 ]] || continue
-    for _ in $(seq 1 100); do kill -0 "${pids[$i]}" 2>/dev/null || break; sleep 0.2; done
-    kill -KILL "${pids[$i]}" 2>/dev/null
-    wait "${pids[$i]}" 2>/dev/null
-  done
-  return 0
-}
+sup_conf="$dir/supervisord.conf"
+ctl() { .venv/bin/supervisorctl -c "$sup_conf" "$@"; }
 stop() {
   local status=$?
   trap - INT TERM EXIT
   set +e
   echo "stopping the topology ..."
-  # outside in: nginx finishes the requests in flight (QUIT), then the replicas, then what they use
-  stop_where nginx QUIT
-  stop_where 'rasa-*' TERM
-  stop_where '*' TERM
+  if [[ -n $sup_pid ]] && kill -0 "$sup_pid" 2>/dev/null; then
+    # nginx first (QUIT: it finishes the requests in flight), then the replicas, then what they use
+    kill -TERM "$sup_pid"
+    wait "$sup_pid" 2>/dev/null
+  fi
+  # a PostgreSQL left running (the supervisor itself was killed): stop it by its data directory
   if [[ -n $pg_data && -f $pg_data/postmaster.pid ]]; then
-    "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_data" -m fast -w -t 60 stop >/dev/null || true
+    "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_data" -m fast -w -t 60 stop >/dev/null 2>&1 || true
   fi
   [[ -n $pg_temp ]] && rm -rf "$pg_temp"
   rm -f "$dir/ready"
@@ -89,19 +84,13 @@ trap stop EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-start() {  # start NAME LOGFILE COMMAND...: a child in the background, remembered for teardown
-  local name=$1 log=$2
-  shift 2
-  "$@" >"$log" 2>&1 &
-  pids+=($!)
-  names+=("$name")
-}
-
-wait_http() {  # wait_http NAME URL PID: until URL answers, failing if the process died
-  local name=$1 url=$2 pid=$3
+wait_http() {  # wait_http NAME URL: until URL answers, failing if the supervisor gave the program up
+  local name=$1 url=$2
   for _ in $(seq 1 600); do
     curl -fs -o /dev/null "$url" && return 0
-    kill -0 "$pid" 2>/dev/null || { echo "$name exited; see $dir/logs/$name.log" >&2; tail -n 20 "$dir/logs/$name.log" >&2; return 1; }
+    if ctl status "$name" | grep -qE 'FATAL|EXITED|STOPPED'; then
+      echo "$name did not start; see $dir/logs/$name.log" >&2; tail -n 20 "$dir/logs/$name.log" >&2; return 1
+    fi
     sleep 0.5
   done
   echo "$name did not answer $url within 300s" >&2
@@ -136,66 +125,89 @@ if [[ ! -f $pg_data/PG_VERSION ]]; then
   rm -f "$pg_dir/pw"
 fi
 PG_PASSWORD=$(cat "$pw_file")
-echo "== PostgreSQL on $HOST:$PG_PORT ($pg_data)"
-[[ ${#as_pg[@]} -gt 0 ]] && { touch "$dir/logs/postgres.log"; chown postgres: "$dir/logs/postgres.log" 2>/dev/null || true; }
-pg_log="$dir/logs/postgres.log"
-[[ ${#as_pg[@]} -gt 0 ]] && ! runuser -u postgres -- test -w "$pg_log" && pg_log="$pg_dir/postgres.log"
-"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_data" -l "$pg_log" -w -t 60 \
-  -o "-p $PG_PORT -c listen_addresses=$HOST -c unix_socket_directories='' -c max_connections=100" start >/dev/null \
-  || { cat "$pg_log" >&2; exit 1; }
-export PGPASSWORD=$PG_PASSWORD
-if [[ -z $("$pg_bin/psql" -h "$HOST" -p "$PG_PORT" -U rasa -d postgres -Atc "SELECT 1 FROM pg_database WHERE datname = 'rasa'") ]]; then
-  "$pg_bin/psql" -h "$HOST" -p "$PG_PORT" -U rasa -d postgres -qc "CREATE DATABASE rasa" >/dev/null
-fi
-unset PGPASSWORD
 
-# -- Redis: the lock store (nothing to keep on disk) ------------------------------------------------
-echo "== Redis on $HOST:$REDIS_PORT"
-start redis "$dir/logs/redis.log" redis-server --bind "$HOST" --port "$REDIS_PORT" --dir "$dir/redis" \
-  --save "" --appendonly no --protected-mode yes --daemonize no
-for _ in $(seq 1 50); do redis-cli -h "$HOST" -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.2; done
-redis-cli -h "$HOST" -p "$REDIS_PORT" ping >/dev/null || { echo "Redis did not start; see $dir/logs/redis.log" >&2; exit 1; }
-
-# -- the action server and the Rasa replicas --------------------------------------------------------
+# -- what the replicas and the action server read ----------------------------------------------------
 export TRACKER_DB_URL="postgresql://rasa:$PG_PASSWORD@$HOST:$PG_PORT/rasa"
 export REDIS_URL="redis://$HOST:$REDIS_PORT/0"
 export ACTIONS_URL="http://$HOST:$ACTIONS_PORT/webhook"
+# A replica killed while it handles a message leaves that conversation's ticket in Redis: the next
+# message waits until it expires. A turn takes milliseconds (ACTION_TIMEOUT_SECONDS bounds a slow
+# action), so 10 s is ample for the holder and short for those waiting behind a dead one.
+export TICKET_LOCK_LIFETIME=${TICKET_LOCK_LIFETIME:-10}
+# Sanic waits this long for kept-alive connections when a server stops (its default, 15 s, kept a
+# restarting action server refusing work for 16 s); requests in flight take milliseconds. The
+# action server gets 1 s: Rasa's calls wait for it meanwhile (addons/patches/action_failures.py).
+export SANIC_GRACEFUL_SHUTDOWN_TIMEOUT=${SANIC_GRACEFUL_SHUTDOWN_TIMEOUT:-3}
 # Each replica's HTTP API (not behind nginx): the staff console takes conversations over through it.
 RASA_AUTH_TOKEN=${RASA_AUTH_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')}
+export RASA_AUTH_TOKEN
 
-echo "== action server on $HOST:$ACTIONS_PORT"
-start actions "$dir/logs/actions.log" \
-  env SANIC_HOST="$HOST" .venv/bin/python -m addons.launch run actions --actions actions --port "$ACTIONS_PORT"
-actions_pid=${pids[-1]}
+# -- the supervisor's programs ------------------------------------------------------------------------
+# Started one by one below (autostart=false: PostgreSQL must take connections before a replica opens
+# its tables); once running, each is restarted whenever it exits (autorestart). Priorities give the
+# stopping order: the highest first.
+pg_log="$dir/logs/postgres.log"
+pg_user=""
+[[ ${#as_pg[@]} -gt 0 ]] && pg_user="user=postgres"
+program() {  # program NAME PRIORITY STOPSIGNAL STOPWAITSECS COMMAND [EXTRA-LINES]: one [program:] section
+  cat <<EOF
 
-upstream=""
-for i in "${!rasa_ports[@]}"; do
-  n=$((i + 1)) port=${rasa_ports[$i]}
-  .venv/bin/python scripts/runtime_config.py "$dir/rasa-$n"   # credentials.yml, endpoints.yml
-  chmod 600 "$dir/rasa-$n/endpoints.yml"                      # it holds the database password
-  echo "== Rasa replica $n on $HOST:$port"
-  start "rasa-$n" "$dir/logs/rasa-$n.log" .venv/bin/python -m addons.launch run --model "$model" --interface "$HOST" --port "$port" \
-    --credentials "$dir/rasa-$n/credentials.yml" --endpoints "$dir/rasa-$n/endpoints.yml" \
-    --enable-api --auth-token="$RASA_AUTH_TOKEN"
-  upstream+="    server $HOST:$port max_fails=3 fail_timeout=10s;"$'\n'
-  if [[ $n -eq 1 ]]; then
-    # The first replica creates the tracker store's tables; the others start once they exist
-    # (Rasa tolerates a race there, but logs errors for it).
-    export PGPASSWORD=$PG_PASSWORD
-    for _ in $(seq 1 240); do
-      [[ $("$pg_bin/psql" -h "$HOST" -p "$PG_PORT" -U rasa -d rasa -Atc "SELECT to_regclass('public.events') IS NOT NULL") == t ]] && break
-      kill -0 "${pids[-1]}" 2>/dev/null || break
-      sleep 0.5
-    done
-    unset PGPASSWORD
-  fi
-done
-wait_http actions "http://$HOST:$ACTIONS_PORT/health" "$actions_pid"
-for i in "${!rasa_ports[@]}"; do
-  wait_http "rasa-$((i + 1))" "http://$HOST:${rasa_ports[$i]}/" "${pids[$((i + 2))]}"
-done
+[program:$1]
+command=$5
+priority=$2
+autostart=false
+autorestart=true
+startsecs=2
+startretries=5
+stopsignal=$3
+stopwaitsecs=$4
+stopasgroup=true
+killasgroup=true
+redirect_stderr=true
+stdout_logfile=$dir/logs/$1.log
+stdout_logfile_maxbytes=50MB
+stdout_logfile_backups=2
+${6:-}
+EOF
+}
+{
+  cat <<EOF
+; Generated by scripts/topology.sh — edit the script, not this file.
+[unix_http_server]
+file=$dir/supervisor.sock
+chmod=0700
 
-# -- nginx: the load balancer -----------------------------------------------------------------------
+[supervisord]
+nodaemon=true
+logfile=$dir/logs/supervisord.log
+pidfile=$dir/supervisord.pid
+childlogdir=$dir/logs
+$( [[ $(id -u) -eq 0 ]] && echo "user=root" )
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisorctl]
+serverurl=unix://$dir/supervisor.sock
+EOF
+  program postgres 10 INT 60 "$pg_bin/postgres -D $pg_data -p $PG_PORT -c listen_addresses=$HOST -c unix_socket_directories= -c max_connections=100" "$pg_user"
+  program redis 10 TERM 20 "redis-server --bind $HOST --port $REDIS_PORT --dir $dir/redis --save \"\" --appendonly no --protected-mode yes --daemonize no"
+  program actions 20 TERM 20 "$PWD/.venv/bin/python -m addons.launch run actions --actions actions --port $ACTIONS_PORT" \
+    "environment=SANIC_HOST=\"$HOST\",SANIC_GRACEFUL_SHUTDOWN_TIMEOUT=\"1\""$'\n'"directory=$PWD"
+  upstream=""
+  for i in "${!rasa_ports[@]}"; do
+    n=$((i + 1)) port=${rasa_ports[$i]}
+    # passive health check: after one failed connection nginx leaves the replica alone for 5 s
+    upstream+="    server $HOST:$port max_fails=1 fail_timeout=5s;"$'\n'
+    .venv/bin/python scripts/runtime_config.py "$dir/rasa-$n"   # credentials.yml, endpoints.yml
+    chmod 600 "$dir/rasa-$n/endpoints.yml"                      # it holds the database password
+    program "rasa-$n" 30 TERM 30 "$PWD/.venv/bin/python -m addons.launch run --model $model --interface $HOST --port $port --credentials $dir/rasa-$n/credentials.yml --endpoints $dir/rasa-$n/endpoints.yml --enable-api --auth-token=$RASA_AUTH_TOKEN" \
+      "directory=$PWD"
+  done
+  program nginx 40 QUIT 30 "/usr/sbin/nginx -p $dir/nginx -e $dir/logs/nginx-error.log -c $dir/nginx/nginx.conf"
+} > "$sup_conf"
+chmod 600 "$sup_conf"  # the replicas' command lines hold the API token
+# -- nginx: the load balancer (its configuration; the supervisor starts it last) -----------------------------------------------------------------------
 echo "== nginx on $HOST:$LB_PORT"
 mkdir -p "$dir/nginx/scratch"
 cat > "$dir/nginx/nginx.conf" <<EOF
@@ -255,8 +267,12 @@ $upstream    }
             proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto \$scheme;
             proxy_read_timeout 120s;
-            # a replica that is down or restarting: try the next one (only before it got the request)
-            proxy_next_upstream error timeout;
+            # A replica that is down or restarting refuses the connection: the next one gets the
+            # request. A POST that reached a replica is never sent twice (nginx's default for
+            # non-idempotent requests): the first replica may have stored the turn already.
+            proxy_next_upstream error timeout http_502 http_503;
+            proxy_next_upstream_tries 2;
+            proxy_connect_timeout 2s;
         }
 
         location /webhooks/wechat/ {
@@ -295,8 +311,54 @@ $upstream    }
 }
 EOF
 /usr/sbin/nginx -t -q -p "$dir/nginx" -e "$dir/logs/nginx-error.log" -c "$dir/nginx/nginx.conf"
-start nginx "$dir/logs/nginx.log" /usr/sbin/nginx -p "$dir/nginx" -e "$dir/logs/nginx-error.log" -c "$dir/nginx/nginx.conf"
-wait_http nginx "http://$HOST:$LB_PORT/" "${pids[-1]}"
+
+# -- start: the supervisor, then each component once what it needs answers ------------------------------
+rm -f "$dir/supervisor.sock"
+.venv/bin/supervisord -c "$sup_conf" &
+sup_pid=$!
+for _ in $(seq 1 100); do ctl pid >/dev/null 2>&1 && break; sleep 0.1; done
+ctl pid >/dev/null 2>&1 || { echo "supervisord did not start; see $dir/logs/supervisord.log" >&2; exit 1; }
+
+echo "== PostgreSQL on $HOST:$PG_PORT ($pg_data)"
+ctl start postgres >/dev/null || { tail -n 20 "$pg_log" >&2; exit 1; }
+export PGPASSWORD=$PG_PASSWORD
+for _ in $(seq 1 120); do "$pg_bin/pg_isready" -q -h "$HOST" -p "$PG_PORT" && break; sleep 0.5; done
+if [[ -z $("$pg_bin/psql" -h "$HOST" -p "$PG_PORT" -U rasa -d postgres -Atc "SELECT 1 FROM pg_database WHERE datname = 'rasa'") ]]; then
+  "$pg_bin/psql" -h "$HOST" -p "$PG_PORT" -U rasa -d postgres -qc "CREATE DATABASE rasa" >/dev/null
+fi
+unset PGPASSWORD
+
+echo "== Redis on $HOST:$REDIS_PORT"
+ctl start redis >/dev/null || { tail -n 20 "$dir/logs/redis.log" >&2; exit 1; }
+for _ in $(seq 1 50); do redis-cli -h "$HOST" -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.2; done
+redis-cli -h "$HOST" -p "$REDIS_PORT" ping >/dev/null || { echo "Redis did not start; see $dir/logs/redis.log" >&2; exit 1; }
+
+echo "== action server on $HOST:$ACTIONS_PORT"
+ctl start actions >/dev/null || { tail -n 20 "$dir/logs/actions.log" >&2; exit 1; }
+for i in "${!rasa_ports[@]}"; do
+  n=$((i + 1))
+  echo "== Rasa replica $n on $HOST:${rasa_ports[$i]}"
+  ctl start "rasa-$n" >/dev/null || { tail -n 20 "$dir/logs/rasa-$n.log" >&2; exit 1; }
+  if [[ $n -eq 1 ]]; then
+    # The first replica creates the tracker store's tables; the others start once they exist
+    # (Rasa tolerates a race there, but logs errors for it).
+    export PGPASSWORD=$PG_PASSWORD
+    for _ in $(seq 1 240); do
+      [[ $("$pg_bin/psql" -h "$HOST" -p "$PG_PORT" -U rasa -d rasa -Atc "SELECT to_regclass('public.events') IS NOT NULL") == t ]] && break
+      ctl status rasa-1 | grep -q RUNNING || break
+      sleep 0.5
+    done
+    unset PGPASSWORD
+  fi
+done
+wait_http actions "http://$HOST:$ACTIONS_PORT/health"
+for i in "${!rasa_ports[@]}"; do
+  wait_http "rasa-$((i + 1))" "http://$HOST:${rasa_ports[$i]}/"
+done
+
+echo "== nginx on $HOST:$LB_PORT"
+ctl start nginx >/dev/null || { tail -n 20 "$dir/logs/nginx-error.log" >&2; exit 1; }
+wait_http nginx "http://$HOST:$LB_PORT/"
 
 url="http://$HOST:$LB_PORT"
 (umask 077 && cat > "$dir/topology.env" <<EOF
@@ -308,6 +370,7 @@ TRACKER_DB_URL=$TRACKER_DB_URL
 REDIS_URL=$REDIS_URL
 RASA_AUTH_TOKEN=$RASA_AUTH_TOKEN
 NGINX_ACCESS_LOG=$dir/logs/nginx-access.log
+SUPERVISORCTL="$PWD/.venv/bin/supervisorctl -c $sup_conf"
 EOF
 )
 touch "$dir/ready"
@@ -315,13 +378,13 @@ echo "topology ready: $url"
 echo "  REST:      POST $url/webhooks/rest/webhook {\"sender\": \"me\", \"message\": \"AWD仓储费多少？\"}"
 echo "  socket.io: $url/socket.io/   (the chat page: make run with CHAT_SOCKET_URL=$url)"
 echo "  metrics:   $(printf "http://$HOST:%s/metrics " "${rasa_ports[@]}" "$ACTIONS_PORT")(each replica its own; not through nginx)"
-echo "  ${#rasa_ports[@]} Rasa replicas, action server, PostgreSQL :$PG_PORT, Redis :$REDIS_PORT; logs in $dir/logs; Ctrl-C stops all"
+echo "  ${#rasa_ports[@]} Rasa replicas, action server, PostgreSQL :$PG_PORT, Redis :$REDIS_PORT; logs in $dir/logs"
+echo "  components: .venv/bin/supervisorctl -c $sup_conf status   (each restarted when it exits); Ctrl-C stops all"
 
-# Run until Ctrl-C / SIGTERM, or until any component exits (then stop the rest).
+# Run until Ctrl-C / SIGTERM (the supervisor restarts what exits meanwhile), or until the supervisor
+# itself exits.
 set +e
-wait -n "${pids[@]}"
-code=$?
-for i in "${!pids[@]}"; do
-  kill -0 "${pids[$i]}" 2>/dev/null || echo "${names[$i]} exited (status $code); see $dir/logs/${names[$i]}.log" >&2
-done
+wait "$sup_pid"
+echo "the supervisor exited (status $?); see $dir/logs/supervisord.log" >&2
+sup_pid=""
 exit 1

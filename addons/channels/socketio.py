@@ -25,7 +25,9 @@ What it fixes (docs/web-chat.md):
    do not apply CORS to websockets). Sanic-CORS (`rasa run --cors`) is told to leave those responses
    alone so a browser never sees a doubled Access-Control-Allow-Origin header.
 4. Messages go through addons.channels.input_guard like every public channel's: control characters out, very
-   long messages cut with a note, empty ones answered politely; malformed events are ignored.
+   long messages cut with a note, empty ones answered politely; malformed events are ignored. A message
+   whose handling fails (the tracker store or lock store unreachable) gets the apology REST gives,
+   where the stock channel left the seller waiting for a reply that never came.
 """
 from __future__ import annotations
 
@@ -167,8 +169,12 @@ class SocketIOInput(RasaSocketIOInput):
             for note in checked.notes:
                 await output.send_text_message(sender, note)
             metadata = data.get(self.metadata_key)
-            await on_new_message(UserMessage(checked.text, output, sender, input_channel=self.name(),
-                                             metadata=metadata if isinstance(metadata, dict) else None))
+            try:
+                await on_new_message(UserMessage(checked.text, output, sender, input_channel=self.name(),
+                                                 metadata=metadata if isinstance(metadata, dict) else None))
+            except Exception:  # the database or lock store down: an apology rather than silence
+                logger.exception("socket.io: message from %s failed", sender)
+                await output.send_text_message(sender, replies.action_unavailable().text)
 
         sio.on(self.user_message_evt, handle_message, namespace=self.namespace)
 

@@ -8,6 +8,8 @@ action_failures     a failed or slow custom action answers with an apology inste
 action_validation   action results validated with validators built once, per event type
 graph_runner        serving runs the model's graph in a planned loop instead of dask's scheduler
 sqlite_wal          SQLite tracker store in WAL mode with synchronous=NORMAL
+tracker_store_failures  a tracker store that cannot be read or written fails the message (an apology)
+                    instead of answering from an empty conversation and keeping the turn in memory
 gc_freeze           the heap after loading the model moved out of the garbage collector's reach
 rule_states         RulePolicy gets only the states its longest rule compares, replayed incrementally
 applied_events      a tracker's applied events continued instead of recomputed
@@ -33,11 +35,13 @@ from addons.patches import (
     rule_states,
     socketio_websocket,
     sqlite_wal,
+    tracker_store_failures,
 )
 
 # In the order they are applied (action_failures wraps the call action_connections made).
 PATCHES = (action_connections, action_failures, action_validation, graph_runner, sqlite_wal, gc_freeze,
-           rule_states, applied_events, action_events, socketio_websocket, metrics_route, reply_metrics)
+           rule_states, applied_events, action_events, socketio_websocket, metrics_route, reply_metrics,
+           tracker_store_failures)
 _applied = False
 
 

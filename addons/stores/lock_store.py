@@ -11,9 +11,21 @@ The topology's burst test (tests/e2e/test_topology.py) met these within a few ru
 87 s, got a 503 and was never stored. Rasa Plus added a separate "concurrent" Redis lock store for
 this (RasaHQ/rasa#11256); Rasa Open Source 3.6 has none.
 
-`AtomicRedisLockStore` keeps Rasa's ticket lock exactly — the same keys (`lock:<sender_id>`), the
-same JSON value, the same ticket numbers and lifetimes, the same `lock()` and waiting — but every
-change to a lock is one Lua script that Redis runs atomically. Reads (`get_lock`) are Rasa's own.
+`AtomicRedisLockStore` keeps Rasa's ticket lock — the same keys (`lock:<sender_id>`), the same JSON
+value, the same ticket numbers and lifetimes — but every change to a lock is one Lua script that
+Redis runs atomically. Reads (`get_lock`) are Rasa's own. Waiting differs in three ways, each found
+by the failure drills (bench/drills.py) when a replica was killed mid-message:
+  * a waiting message renews its own ticket each time it looks: in Rasa a ticket's lifetime runs
+    from the moment it is issued, so a message queued behind a dead replica's ticket could see its
+    own expire in the same second as that one (it looks once a second) and then wait forever —
+    the seller's next message hung for Sanic's 60 s and failed. Lifetimes now bound only how long
+    a holder may take (TICKET_LOCK_LIFETIME; the topology sets 10 s);
+  * it looks every WAIT_SECONDS (50 ms) instead of every second, so a message typed while the
+    previous one is being answered starts as soon as that one finishes;
+  * a lock that vanished while waiting (Redis restarted; nothing is kept on disk) is joined again
+    at the end of the queue, where Rasa failed the message with a LockError;
+  * Redis refusing connections (restarting) is waited out for up to LOCK_STORE_RETRY_SECONDS
+    (default 3) before the message fails with that LockError (and the seller's apology).
 
 endpoints.yml (scripts/runtime_config.py writes it when REDIS_URL is set):
 
@@ -26,10 +38,16 @@ endpoints.yml (scripts/runtime_config.py writes it when REDIS_URL is set):
 """
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import os
 import time
-from typing import Any, Optional, Text
+from contextlib import asynccontextmanager
+from typing import Any, AsyncGenerator, Optional, Text
 
+import redis
+from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
@@ -95,6 +113,46 @@ return #kept
 """
 
 
+# KEYS[1] lock key; ARGV: conversation id, now, ticket number, its new expiry. A waiting message's
+# look: drops expired tickets, renews this one (or queues it again, last, when it is gone) and
+# returns {its number, the number now served}.
+_WAIT = _LUA_COMMON + """
+local tickets = live_tickets(redis.call('GET', KEYS[1]), tonumber(ARGV[2]))
+local number = tonumber(ARGV[3])
+local mine = nil
+for i, t in ipairs(tickets) do
+  if t.number == number then mine = i end
+end
+if mine == nil then
+  number = 0
+  if #tickets > 0 then number = tickets[#tickets].number + 1 end
+  table.insert(tickets, {number = number})
+  mine = #tickets
+end
+tickets[mine].raw = '{"number": ' .. number .. ', "expires": ' .. ARGV[4] .. '}'
+redis.call('SET', KEYS[1], encode(ARGV[1], tickets))
+return {number, tickets[1].number}
+"""
+
+WAIT_SECONDS = 0.05
+logger = logging.getLogger(__name__)
+
+
+class _Outage:
+    """Waits out Redis refusing connections, up to `seconds` in all; re-raises anything else."""
+
+    def __init__(self, seconds: float) -> None:
+        self.give_up, self.delay = time.monotonic() + seconds, 0.1
+
+    async def wait_out(self, error: LockError, cause: Optional[BaseException] = None) -> None:
+        cause = cause or error.__cause__
+        if not isinstance(cause, redis.exceptions.ConnectionError) or time.monotonic() + self.delay > self.give_up:
+            raise error
+        logger.warning("lock store: Redis unreachable (%s); trying again in %.1f s", cause, self.delay)
+        await asyncio.sleep(self.delay)
+        self.delay = min(self.delay * 2, 1.0)
+
+
 class AtomicRedisLockStore(RedisLockStore):
     """`RedisLockStore` whose lock changes are atomic across processes (see the module docstring)."""
 
@@ -106,6 +164,7 @@ class AtomicRedisLockStore(RedisLockStore):
         self._issue = self.red.register_script(_ISSUE)
         self._finish = self.red.register_script(_FINISH)
         self._expire = self.red.register_script(_EXPIRE)
+        self._wait = self.red.register_script(_WAIT)
 
     def _key(self, conversation_id: Text) -> Text:
         return self.key_prefix + conversation_id
@@ -117,6 +176,41 @@ class AtomicRedisLockStore(RedisLockStore):
                                    args=[conversation_id, repr(now), json.dumps(now + lock_lifetime)]))
         except Exception as e:
             raise LockError(f"Error while acquiring lock. Error:\n{e}") from e
+
+    @asynccontextmanager
+    async def lock(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME,
+                   wait_time_in_seconds: float = WAIT_SECONDS) -> AsyncGenerator[TicketLock, None]:
+        """Rasa's `lock()`: a ticket, then the wait for its turn (renewing it), then the ticket
+        finished, whatever happens in between."""
+        outage = _Outage(float(os.environ.get("LOCK_STORE_RETRY_SECONDS", "3")))
+        while True:
+            try:
+                held = [self.issue_ticket(conversation_id, lock_lifetime)]
+                break
+            except LockError as e:
+                await outage.wait_out(e)
+        try:
+            while True:
+                now = time.time()
+                try:
+                    ticket, serving = self._wait(keys=[self._key(conversation_id)],
+                                                 args=[conversation_id, repr(now), held[0], json.dumps(now + lock_lifetime)])
+                    held[0] = int(ticket)
+                    if int(serving) != held[0]:
+                        await asyncio.sleep(wait_time_in_seconds)
+                        continue
+                    lock = self.get_lock(conversation_id)
+                except redis.exceptions.ConnectionError as e:
+                    await outage.wait_out(LockError(f"Error while waiting for the lock. Error:\n{e}"), e)
+                    continue
+                if lock is not None:  # else it vanished in between: join it again
+                    break
+            yield lock
+        finally:
+            try:
+                self.cleanup(conversation_id, held[0])
+            except Exception as e:  # Redis gone: the message was answered; its ticket expires by itself
+                logger.warning("lock store: could not finish ticket %s of %s: %r", held[0], conversation_id, e)
 
     def update_lock(self, conversation_id: Text) -> None:
         self._expire(keys=[self._key(conversation_id)], args=[conversation_id, repr(time.time())])

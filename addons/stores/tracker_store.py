@@ -18,19 +18,29 @@ objects. A conversation no longer kept is rebuilt from the database, as Rasa doe
 
 Each retrieve and save is timed (assistant_tracker_store_seconds, addons/metrics/core.py).
 
+A database that is briefly unreachable (PostgreSQL restarting, a failover) is waited out: a retrieve
+or save that fails to connect is tried again for up to TRACKER_STORE_RETRY_SECONDS (default 3),
+sleeping without blocking the other conversations; then it raises, and the message fails with an
+apology (addons/patches/tracker_store_failures.py) instead of a reply that was never stored.
+Connections are checked before use (pool_pre_ping), so those a restarted server dropped are replaced
+instead of failing the next message.
+
 Configured in endpoints.yml as `type: addons.stores.tracker_store.CachedSQLTrackerStore` with the same keys
 as `type: SQL` (scripts/runtime_config.py).
 """
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+import logging
+import os
 from dataclasses import dataclass
 from time import monotonic, perf_counter
 from typing import Optional
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
@@ -45,6 +55,7 @@ Version = tuple  # (highest event id or None, number of events) of one sender in
 # minute at 16 concurrent sellers.
 KEPT_CONVERSATIONS = 200
 KEPT_SECONDS = 300.0
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -64,6 +75,12 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             self.engine = sa.create_engine(self.engine.url, poolclass=sa.pool.QueuePool, pool_size=2,
                                            connect_args={"check_same_thread": False})
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        else:
+            rasas = self.engine
+            self.engine = sa.create_engine(rasas.url, pool_pre_ping=True, **create_engine_kwargs(rasas.url))
+            rasas.dispose()
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        self.retry_seconds = float(os.environ.get("TRACKER_STORE_RETRY_SECONDS", "3"))
         # Both in the order they were kept or lent, oldest first (an entry is removed before it is set).
         self._kept: dict[str, _Kept] = {}  # saved trackers, waiting for their conversation's next message
         self._lent: dict[str, _Kept] = {}  # trackers handed out by retrieve, expected back in save
@@ -71,16 +88,31 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
         started = perf_counter()
         try:
-            return await self._retrieve_kept_or_stored(sender_id)
+            return await self._waiting_out_outages(lambda: self._retrieve_kept_or_stored(sender_id), "retrieve")
         finally:
             metrics.TRACKER_RETRIEVE.observe(perf_counter() - started)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         started = perf_counter()
         try:
-            await self._save_new_events(tracker)
+            await self._waiting_out_outages(lambda: self._save_new_events(tracker), "save")
         finally:
             metrics.TRACKER_SAVE.observe(perf_counter() - started)
+
+    async def _waiting_out_outages(self, work, what: str):
+        """`work()`, tried again while the database refuses connections, up to retry_seconds. A save
+        tried again stores each event once: the version check sees what an attempt wrote."""
+        deadline, delay = monotonic() + self.retry_seconds, 0.1
+        while True:
+            try:
+                return await work()
+            except (sa.exc.OperationalError, sa.exc.InterfaceError) as error:
+                if monotonic() + delay > deadline:
+                    raise
+                logger.warning("tracker store: %s failed (%s), trying again in %.1f s", what,
+                               str(error).splitlines()[0][:120], delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
 
     async def _retrieve_kept_or_stored(self, sender_id: str) -> Optional[DialogueStateTracker]:
         kept = self._kept.pop(sender_id, None)

@@ -8,7 +8,11 @@ The load (bench/topology_load.py): 30 sellers' conversations at once plus 10 bur
 waiting for replies — so a conversation's messages are queued on both replicas at the same time.
 Then, from nginx's access log and the PostgreSQL tracker store: both replicas served, bursts were
 split across them, no request failed, and every conversation's user turns are all stored, once, in
-the order they were sent, each followed by the reply its sender got."""
+the order they were sent, each followed by the reply its sender got.
+
+Then the failure drills (bench/drills.py) under a steady load: a replica killed, PostgreSQL, Redis
+and the action server restarted — the supervisor brings each back, no acknowledged turn is lost or
+stored twice, and the assistant answers every message again afterwards."""
 from __future__ import annotations
 
 import asyncio
@@ -27,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import topology_load
+from bench import drills, topology_load
 from tests.support.servers import LOGS, ROOT, free_port
 
 pytestmark = [pytest.mark.servers, pytest.mark.model, pytest.mark.system]
@@ -52,12 +56,15 @@ class Topology:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
     def stop(self, sig=signal.SIGINT, timeout: float = 90) -> int | None:
-        """Ctrl-C for the script; if it does not finish, kill its process group and PostgreSQL."""
+        """Ctrl-C for the script; if it does not finish, the supervisor's shutdown (its programs run
+        in process groups of their own), then kill the script's group and PostgreSQL."""
         if self.process.poll() is None:
             self.process.send_signal(sig)
             try:
                 self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
+                if self.env.get("SUPERVISORCTL"):
+                    subprocess.run([*self.env["SUPERVISORCTL"].split(), "shutdown"], capture_output=True, timeout=60)
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
                 pg_data = self.dir / "postgres" / "data"
@@ -223,6 +230,35 @@ def test_socketio_through_nginx_upgrades_to_a_websocket(topology):
             break
         time.sleep(0.1)
     assert upgraded  # the upgrade went through nginx
+
+
+def test_a_supervisor_runs_every_component_and_restarts_one_that_exits(topology):
+    status = subprocess.run([*topology.env["SUPERVISORCTL"].split(), "status"], capture_output=True, text=True).stdout
+    programs = {line.split()[0]: line.split()[1] for line in status.splitlines()}
+    assert programs == {name: "RUNNING" for name in ("actions", "nginx", "postgres", "rasa-1", "rasa-2", "redis")}
+    conf = (topology.dir / "nginx" / "nginx.conf").read_text()
+    assert "max_fails=1 fail_timeout=5s" in conf  # a replica that is down is left alone for a while
+
+
+@pytest.mark.parametrize("drill", [d.name for d in drills.DRILLS])
+def test_a_component_failing_under_load_loses_no_acknowledged_turn(topology, drill):
+    result = drills.run_drill(drills.Topology(topology.url, topology.env), drill, sellers=12, before=3, after=6)
+    print({k: v for k, v in result.items() if k != "failed_turns"}, *result["failed_turns"], sep="\n")
+    assert result["failures_before_fault"] == 0 and result["requests"] > 100
+    assert result["back_s"] is not None, f"{drill}: the component did not come back"
+    # every turn a seller was answered is in PostgreSQL, once, in the order it was sent
+    assert result["lost"] == [] and result["duplicated"] == []
+    # and the assistant answers every message again
+    assert result["failures_in_last_5s"] == 0
+    if drill == "rasa-killed":
+        # only messages already on their way to the killed replica failed: nginx sent the rest to
+        # the other one, and the restarted replica took its share again
+        assert result["failures_sent_1s_after_the_fault"] == 0, result["failed_turns"]
+        assert result["served_by_restarted_replica_after_back"] > 0
+    else:
+        # the outage is waited out (tracker store, lock store, action calls): at most a few apologies
+        assert result["errors"] == 0
+        assert result["apologies"] <= 3, result["failed_turns"]
 
 
 def test_ctrl_c_stops_every_component(topology):

@@ -107,6 +107,7 @@ def test_messages_through_the_trained_model_get_rasas_replies_and_are_counted_on
     log.propagate = False
     log.setLevel(logging.INFO)
     monkeypatch.setattr(reply_metrics, "_log", log)
+    monkeypatch.setenv("ACTION_RETRY_SECONDS", "0")  # no action server at all: apologise at once
     agent = Agent.load(model_path())
     texts = ["AWD仓储费多少？", "今天天气怎么样", "转人工", "那FBA呢"]
 

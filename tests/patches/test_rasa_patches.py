@@ -398,3 +398,115 @@ def test_a_custom_action_gets_the_whole_state_with_this_turns_events(monkeypatch
     assert turn_from(Tracker.from_dict(ours["tracker"])) == turn_from(Tracker.from_dict(rasas["tracker"]))
     monkeypatch.setenv("ACTION_EVENTS", "all")
     assert action._action_call_format(tracker, domain) == rasas
+
+
+class _DatabaseDown:
+    """A tracker store whose database cannot be reached."""
+
+    domain = None
+    event_broker = None
+
+    async def retrieve(self, sender_id):
+        raise ConnectionError("database unreachable")
+
+    retrieve_full_tracker = retrieve
+
+    async def save(self, tracker):
+        raise ConnectionError("database unreachable")
+
+
+def _tracker():
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    return DialogueStateTracker.from_events("seller", [UserUttered("AWD仓储费多少？")])
+
+
+def test_a_working_tracker_store_gives_what_rasas_fail_safe_store_gives():
+    from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore
+    from rasa.shared.core.domain import Domain
+
+    from addons.patches import tracker_store_failures as patch
+
+    ours, rasas = (FailSafeTrackerStore(InMemoryTrackerStore(Domain.empty())) for _ in range(2))
+    tracker = _tracker()
+    asyncio.run(ours.save(tracker))
+    asyncio.run(patch.RASAS["save"](rasas, tracker))
+    for name in ("retrieve", "retrieve_full_tracker"):
+        mine = asyncio.run(getattr(ours, name)("seller"))
+        stock = asyncio.run(patch.RASAS[name](rasas, "seller"))
+        assert [e.as_dict() for e in mine.events] == [e.as_dict() for e in stock.events]
+        assert asyncio.run(getattr(ours, name)("nobody")) is None is asyncio.run(patch.RASAS[name](rasas, "nobody"))
+
+
+def test_a_tracker_store_that_cannot_be_reached_fails_the_message_where_rasa_answered_from_nothing():
+    from rasa.core.tracker_store import FailSafeTrackerStore
+
+    from addons.patches import tracker_store_failures as patch
+
+    rasas = FailSafeTrackerStore(_DatabaseDown())
+    # Rasa: no tracker (the message is answered as a new conversation), the turn kept in memory only
+    assert asyncio.run(patch.RASAS["retrieve"](rasas, "seller")) is None
+    asyncio.run(patch.RASAS["save"](rasas, _tracker()))
+    assert asyncio.run(rasas.fallback_tracker_store.retrieve("seller")) is not None
+    # here: the failure reaches the channel, which apologises; nothing is kept anywhere
+    ours = FailSafeTrackerStore(_DatabaseDown())
+    for call in (lambda: ours.retrieve("seller"), lambda: ours.retrieve_full_tracker("seller"),
+                 lambda: ours.save(_tracker())):
+        with pytest.raises(ConnectionError):
+            asyncio.run(call())
+    assert ours._fallback_tracker_store is None
+
+
+def test_an_action_server_that_refuses_while_restarting_is_tried_again_where_rasa_gave_up(monkeypatch):
+    """Nothing listens on the action server's port for a moment (a restart): Rasa's RemoteAction
+    fails at once; here the call is tried again and gets the server's answer once it is up."""
+    from aiohttp import web
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.shared.exceptions import RasaException
+    from rasa.utils.endpoints import EndpointConfig
+
+    from addons.patches import action_failures
+    from tests.support.servers import free_port
+
+    monkeypatch.setenv("ACTION_TIMEOUT_SECONDS", "5")
+    monkeypatch.setenv("ACTION_RETRY_SECONDS", "3")
+    port = free_port()
+    endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+
+    async def webhook(request):
+        return web.json_response({"events": [{"event": "slot", "name": "focus", "value": None}],
+                                  "responses": [{"text": "答案「来源：1.4.1」"}]})
+
+    async def server_up_after(seconds: float):
+        await asyncio.sleep(seconds)
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        return runner
+
+    async def call(run):
+        from rasa.core.channels.channel import CollectingOutputChannel
+        from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+
+        action = RemoteAction("action_respond", endpoint)
+        return await run(action, CollectingOutputChannel(), TemplatedNaturalLanguageGenerator({}),
+                         DialogueStateTracker("seller", []), Domain.empty())
+
+    async def rasa_then_ours():
+        with pytest.raises(RasaException):  # Rasa: refused, failed
+            await call(action_failures._run_or_apologise.rasas)
+        starting = asyncio.create_task(server_up_after(0.6))
+        events = await call(RemoteAction.run)  # ours: tried again until the server answered
+        runner = await starting
+        stock = await call(action_failures._run_or_apologise.rasas)  # now up: Rasa's own answer
+        await runner.cleanup()
+        return events, stock
+
+    events, stock = asyncio.run(rasa_then_ours())
+    assert [e.as_dict() | {"timestamp": 0} for e in events] == [e.as_dict() | {"timestamp": 0} for e in stock]
+    assert events[0].text == "答案「来源：1.4.1」" and not events[0].metadata.get("action_failed")

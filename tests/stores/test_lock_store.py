@@ -162,3 +162,88 @@ def test_processes_never_hold_one_conversation_at_once(redis_port):
     assert [r["errors"] for r in results] == [0, 0, 0, 0], results
     assert sum(r["rounds"] for r in results) == 400
     assert atomic(redis_port).get_lock(conversation) is None
+
+
+def test_a_message_queued_behind_a_dead_holder_is_served_where_rasas_waits_forever(redis_port):
+    """A replica killed mid-message leaves its ticket. Rasa's waiter looks once per interval, and its
+    own ticket's lifetime runs from when it was issued: when both expire between two looks, it waits
+    until the web server gives up. Here the waiter renews its ticket and is served."""
+    from rasa.core.lock_store import RedisLockStore
+
+    async def behind_a_dead_holder(store) -> bool:
+        conversation = uuid.uuid4().hex
+        store.issue_ticket(conversation, lock_lifetime=0.5)  # the dead holder's, never finished
+        try:
+            async with asyncio.timeout(3):
+                async with store.lock(conversation, lock_lifetime=0.5, wait_time_in_seconds=0.4):
+                    return True
+        except TimeoutError:
+            return False
+
+    assert asyncio.run(behind_a_dead_holder(atomic(redis_port)))
+    assert not asyncio.run(behind_a_dead_holder(RedisLockStore(host="127.0.0.1", port=redis_port, db=0)))
+
+
+def test_a_lock_lost_while_waiting_is_joined_again(redis_port):
+    """Redis restarted (nothing on disk): the waiting message queues again instead of failing."""
+    store = atomic(redis_port)
+    conversation = uuid.uuid4().hex
+    holder = store.issue_ticket(conversation)
+
+    async def main():
+        async def lose_the_lock():
+            await asyncio.sleep(0.1)
+            store.red.delete("lock:" + conversation)
+
+        loser = asyncio.create_task(lose_the_lock())
+        async with store.lock(conversation, wait_time_in_seconds=0.02) as lock:
+            assert lock.now_serving is not None
+        await loser
+
+    asyncio.run(main())
+    assert holder == 0 and store.get_lock(conversation) is None
+
+
+def test_redis_restarting_is_waited_out_then_the_lock_is_taken(monkeypatch, tmp_path):
+    """Nothing listens on Redis's port for a moment: the message waits (Rasa's store fails it with a
+    LockError at once, and so does this one when the outage outlasts LOCK_STORE_RETRY_SECONDS)."""
+    from rasa.core.lock_store import LockError, RedisLockStore
+
+    port = free_port()
+    monkeypatch.setenv("LOCK_STORE_RETRY_SECONDS", "3")
+
+    def start_redis():
+        return subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--dir", str(tmp_path),
+                                 "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+
+    async def take(store) -> bool:
+        async with store.lock("seller", wait_time_in_seconds=0.02):
+            return True
+
+    with pytest.raises(LockError):
+        asyncio.run(take(RedisLockStore(host="127.0.0.1", port=port, db=0)))
+    server = None
+
+    async def redis_comes_back():
+        nonlocal server
+        await asyncio.sleep(0.5)
+        server = start_redis()
+
+    async def main():
+        back = asyncio.create_task(redis_comes_back())
+        taken = await take(atomic(port))
+        await back
+        return taken
+
+    try:
+        assert asyncio.run(main())
+        monkeypatch.setenv("LOCK_STORE_RETRY_SECONDS", "0")
+        server.terminate()
+        server.wait(timeout=10)
+        server = None
+        with pytest.raises(LockError):
+            asyncio.run(take(atomic(port)))
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)

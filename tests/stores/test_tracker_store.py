@@ -184,3 +184,43 @@ def test_idle_conversations_are_not_kept(stores, monkeypatch):
 
     old, again = asyncio.run(run())
     assert again is not old and again.get_slot("focus")["services"] == ["AWD"]
+
+
+def _unreachable() -> sa.exc.OperationalError:
+    return sa.exc.OperationalError("SELECT max(id)", {}, Exception("server closed the connection unexpectedly"))
+
+
+def test_a_brief_outage_is_waited_out_and_the_turn_stored_once(stores, monkeypatch):
+    cached, _, tmp_path = stores
+    conversation(cached)
+    before = rows(tmp_path / "cached.db")
+    version, failures = cached._version, []
+
+    def flaky(session, sender_id):
+        if len(failures) < 2:  # the first two attempts find the database gone
+            failures.append(sender_id)
+            raise _unreachable()
+        return version(session, sender_id)
+
+    monkeypatch.setattr(cached, "_version", flaky)
+    tracker = asyncio.run(handle(cached, "seller", "第5个问题", "AWD"))
+    assert len(failures) == 2
+    after = rows(tmp_path / "cached.db")
+    assert after[:len(before)] == before
+    assert [r[4] for r in after[len(before):] if r[1] == "user"] == [r[4] for r in after if r[1] == "user"][-1:]
+    assert sum(1 for r in after if r[1] == "user") == 6 and len(tracker.events) >= 6
+
+
+def test_an_outage_longer_than_the_budget_raises(stores, monkeypatch):
+    cached, _, tmp_path = stores
+    conversation(cached)
+    stored = rows(tmp_path / "cached.db")
+    cached.retry_seconds = 0.3
+
+    def gone(session, sender_id):
+        raise _unreachable()
+
+    monkeypatch.setattr(cached, "_version", gone)
+    with pytest.raises(sa.exc.OperationalError):
+        asyncio.run(handle(cached, "seller", "第5个问题", "AWD"))
+    assert rows(tmp_path / "cached.db") == stored
