@@ -304,17 +304,10 @@ def report(topo: Topology, drill: Drill, run: dict) -> dict:
     if drill.name == "rasa-killed" and back_at is not None:
         # the restarted replica takes its share again (nginx's access log: which replica served what)
         replica = topo.replica_urls()[0].split("//", 1)[1]
-        served = served_by(Path(topo.env["NGINX_ACCESS_LOG"]), _RequestIds(turns))
+        served = served_by(Path(topo.env["NGINX_ACCESS_LOG"]), {t.request_id for t in turns})
         out["served_by_restarted_replica_after_back"] = sum(
             1 for t in turns if t.sent_at > back_at and served.get(t.request_id) == replica)
     return out
-
-
-class _RequestIds:
-    """What bench.topology_load.served_by reads of a load: the requests' ids."""
-
-    def __init__(self, turns: list[Turn]):
-        self.sent = turns
 
 
 def run_drill(topo: Topology, name: str, sellers: int = 16, before: float = 5, after: float = 10) -> dict:

@@ -231,9 +231,9 @@ def check_tracker_store(db_url: str, result: LoadResult) -> list[str]:
 # -- the load balancer's access log --------------------------------------------------------------
 
 
-def served_by(access_log: Path, result: LoadResult) -> dict[str, str]:
+def served_by(access_log: Path, request_ids: set[str]) -> dict[str, str]:
     """request id → the replica ($upstream_addr) nginx sent it to."""
-    wanted = {s.request_id for s in result.sent}
+    wanted = request_ids
     replica = {}
     for line in access_log.read_text(encoding="utf-8", errors="replace").splitlines():
         parts = shlex.split(line)  # msec addr request status upstream time upstream_time request_id
@@ -243,7 +243,7 @@ def served_by(access_log: Path, result: LoadResult) -> dict[str, str]:
 
 
 def spread_report(access_log: Path, result: LoadResult) -> dict:
-    replica = served_by(access_log, result)
+    replica = served_by(access_log, {s.request_id for s in result.sent})
     per_replica = collections.Counter(replica.values())
     bursts = [v for v in result.senders().values() if v[0].kind == "burst"]
     split = sum(1 for b in bursts if len({replica.get(s.request_id) for s in b}) > 1)
