@@ -25,7 +25,10 @@ def quiet_third_party_warnings() -> None:
 
 
 def main() -> None:
+    from addons.privacy import mask_logs
+
     quiet_third_party_warnings()
+    mask_logs()  # no phone or order number of a seller in Rasa's or the action server's log
     if sys.argv[1:3] == ["run", "actions"]:
         from addons.action_server import guard
         from addons.metrics import action_server

@@ -70,11 +70,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from addons.privacy import mask
 from conversation import feedback as feedback_record
 from conversation.replies import FEEDBACK_REASON_LABELS
 from staff import unanswered as unanswered_mod
 from staff.feedback import FEEDBACK, REASONS, FeedbackStore, negative_where
-from staff.privacy import mask
 from staff.store import (
     _SAME_REQUEST_SECONDS,
     AUDIT,

@@ -38,13 +38,13 @@ from pathlib import Path
 
 from aiohttp import web
 
+from addons.privacy import mask
 from conversation.handoff import settings as handoff_settings
 from knowledge import grounding, kb
 from staff import search as search_mod
 from staff import unanswered as unanswered_mod
 from staff.analytics import Analytics, tz_offset
 from staff.analytics import to_csv as analytics_to_csv
-from staff.privacy import mask
 from staff.store import HANDOFF_STATUSES, Conflict, NotFound, Store, iso, parse_time
 from staff.takeover import Refused, Takeover
 

@@ -26,11 +26,11 @@ from typing import Iterable, Iterator
 
 import sqlalchemy as sa
 
-from addons.stores.database import tracker_db_url
+from addons.privacy import mask
+from addons.stores.database import erase_sender, tracker_db_url
 from conversation import handoff as handoff_record
 from conversation.focus import SLOT as FOCUS_SLOT
 from conversation.focus import Focus
-from staff.privacy import mask
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -528,15 +528,8 @@ class Store:
     def erase(self, sender_id: str, actor: str | None = None) -> dict[str, int]:
         """Deletes everything kept about one seller: Rasa's events, the hand-off state and audit,
         feedback. The erasure itself is recorded under a hash of the sender id, never the id."""
-        counts: dict[str, int] = {}
         with self.engine.begin() as conn:
-            inspector = sa.inspect(conn)
-            # every table of the database that keeps a sender: Rasa's events, the console's hand-off,
-            # audit, feedback and dashboard tables, and any added later
-            for name in sorted(inspector.get_table_names()):
-                if "sender_id" in {c["name"] for c in inspector.get_columns(name)}:
-                    table = sa.table(name, sa.column("sender_id"))
-                    counts[name] = conn.execute(sa.delete(table).where(table.c.sender_id == sender_id)).rowcount
+            counts = erase_sender(conn, sender_id)
         if any(counts.values()):
             self.audit(erased_id(sender_id), "erase", actor, ", ".join(f"{k} {v}" for k, v in counts.items() if v))
         return counts

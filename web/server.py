@@ -83,6 +83,9 @@ def main() -> None:
                         help="Rasa's socket.io URL for the chat page (default: $CHAT_SOCKET_URL or "
                              "http://localhost:$RASA_PORT, i.e. http://localhost:5005)")
     args = parser.parse_args()
+    from addons.privacy import mask_logs
+
+    mask_logs()  # the console's own lines and aiohttp's access log
     web.run_app(create_app(args.socket_url), host=args.host, port=args.port, print=None)
 
 

@@ -1,13 +1,16 @@
-"""Personal data masked in what staff see and export (staff/privacy.py, staff/store.py): generated
-phone numbers, e-mails, ID-card, bank-card and Amazon order numbers never come out; the document's
-own figures are never touched."""
+"""Personal data masked in what staff see and export and in the servers' logs (addons/privacy.py,
+staff/store.py): generated phone numbers, e-mails, ID-card, bank-card and Amazon order numbers never
+come out; the document's own figures are never touched."""
+import io
+import json
+import logging
 import uuid
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from addons.privacy import found, mask, mask_logs
 from staff import unanswered
-from staff.privacy import found, mask
 from staff.store import Store
 from tests.support.staff import save, session_start, turn
 
@@ -63,3 +66,33 @@ def test_the_transcript_the_queue_and_the_unanswered_csv_show_it_masked(tmp_path
         assert text in [i["user"]["text"] for i in revealed["items"] if i["kind"] == "turn" and i["user"]]
     finally:
         store.close()
+
+
+@settings(max_examples=200, deadline=None)
+@given(personal, around)
+def test_generated_personal_data_never_reaches_a_log(value, before):
+    """Whatever logs it (a message of ours with %-arguments, Rasa's structlog JSON line, a handler set
+    up after the masking was installed), the log holds the masked value."""
+    mask_logs()
+    written = io.StringIO()
+    handler = logging.StreamHandler(written)
+    log = logging.getLogger("tests.privacy." + uuid.uuid4().hex[:6])
+    log.addHandler(handler)
+    log.propagate = False
+    log.setLevel(logging.INFO)
+    try:
+        log.info("rest: message from %s failed: %r", "seller", f"{before}{value}")
+        log.error(json.dumps({"text": f"{before}{value}", "event": "rest.message.received.timeout"}))
+    finally:
+        log.removeHandler(handler)
+    assert value not in written.getvalue() and written.getvalue().count("\n") == 2
+    assert not found(written.getvalue()), written.getvalue()
+
+
+def test_every_server_masks_its_logs():
+    """Rasa and the action server start through addons/launch.py, the web server through web/server.py:
+    each installs the masking before anything logs."""
+    from tests.support import ROOT
+
+    assert "mask_logs()" in (ROOT / "addons" / "launch.py").read_text().split("def main", 1)[1].split("rasa_main()")[0]
+    assert "mask_logs()" in (ROOT / "web" / "server.py").read_text().split("def main", 1)[1]

@@ -58,6 +58,7 @@ from addons.channels.wechat.crypto import AppIdMismatch, CryptoError, MessageCip
 from addons.channels.wechat.customer_service import DEFAULT_API_BASE, CustomerServiceClient
 from addons.channels.wechat.state import Delivery, ExpiringLRU
 from addons.metrics import wechat as metrics
+from addons.stores.database import erase_sender
 from conversation import replies
 
 logger = logging.getLogger(__name__)
@@ -367,8 +368,9 @@ class WeChatInput(InputChannel):
 
 
 async def forget_conversation(tracker_store: Any, sender_id: str) -> bool:
-    """Deletes every stored event of `sender_id`; Rasa 3.6's TrackerStore has no delete, so this
-    reaches the concrete store behind Rasa's wrappers. Returns whether anything was deleted."""
+    """Erases everything the database keeps of `sender_id` (addons.stores.database.erase_sender);
+    Rasa 3.6's TrackerStore has no delete, so this reaches the concrete store behind Rasa's
+    wrappers. Returns whether anything was deleted."""
     stores, store = [], tracker_store
     while store is not None and store not in stores:
         stores.append(store)
@@ -380,11 +382,9 @@ async def forget_conversation(tracker_store: Any, sender_id: str) -> bool:
     for store in stores:
         kind = type(store).__name__
         if isinstance(store, SQLTrackerStore):
-            with store.session_scope() as session:
-                count = session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == sender_id).delete(
-                    synchronize_session=False)
-                session.commit()
-            deleted |= bool(count)
+            # all of it, as an erasure from the console: events, hand-off, feedback, audit rows
+            with store.engine.begin() as connection:
+                deleted |= any(erase_sender(connection, sender_id).values())
         elif kind == "InMemoryTrackerStore":
             deleted |= store.store.pop(sender_id, None) is not None
         elif kind in ("FailSafeTrackerStore", "AwaitableTrackerStore"):

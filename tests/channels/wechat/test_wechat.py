@@ -280,3 +280,46 @@ def test_runtime_config_enables_the_channel_from_the_environment():
 
     channel = WeChatInput.from_credentials(wechat)
     assert channel.name() == "wechat" and channel.reply_budget == 0.5 and channel.cipher and channel.cs
+
+
+def test_unsubscribing_erases_everything_kept_of_the_user(tmp_path):
+    """Like an erasure from the console: events, hand-off state, feedback — the other user's stay."""
+    import sqlalchemy as sa
+    from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from addons.channels.wechat.channel import forget_conversation
+    from staff.feedback import FeedbackStore
+    from staff.store import Store
+
+    db = tmp_path / "t.db"
+    tracker_store = FailSafeTrackerStore(SQLTrackerStore(Domain.empty(), db=str(db)))
+
+    async def save(sender):
+        tracker = DialogueStateTracker(sender, [])
+        tracker.update(UserUttered("转人工", intent={"name": "request_human", "confidence": 0.9}))
+        await tracker_store.save(tracker)
+
+    staff, feedback = Store(f"sqlite:///{db}"), FeedbackStore(f"sqlite:///{db}")
+    try:
+        for sender in ("oGone", "oKept"):
+            asyncio.run(save(sender))
+            staff.set_handoff(sender, "taken", "小王")
+            feedback.rate(sender, "down", "wechat", "AWD是什么", "AWD是……")
+        assert asyncio.run(forget_conversation(tracker_store, "oGone"))
+        engine = sa.create_engine(f"sqlite:///{db}")
+        with engine.connect() as conn:
+            tables = [t for t in sa.inspect(conn).get_table_names()
+                      if "sender_id" in {c["name"] for c in sa.inspect(conn).get_columns(t)}]
+            assert {"events", "staff_handoff", "feedback"} <= set(tables)
+            for table in tables:
+                senders = {r[0] for r in conn.execute(sa.text(f"SELECT sender_id FROM {table}"))}
+                assert "oGone" not in senders, table
+            assert all("oKept" in {r[0] for r in conn.execute(sa.text(f"SELECT sender_id FROM {t}"))}
+                       for t in ("events", "staff_handoff", "feedback"))
+        engine.dispose()
+    finally:
+        staff.close()
+        feedback.close()
