@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 import time
 from typing import Any, Dict, List, Text
 
@@ -41,17 +42,51 @@ def turn_from(tracker: Tracker) -> Turn:
 def _queue_ahead(sender_id: str) -> int | None:
     """How many other sellers wait for a human (the staff console's queue); None when it cannot be read."""
     try:
-        return _queue_store().queue_ahead(sender_id)
+        return _queue_view().ahead(sender_id)
     except Exception:  # the place in the queue is a courtesy: never fail the reply for it
         logger.exception("reading the hand-off queue failed")
         return None
 
 
+class QueueView:
+    """The hand-off queue as this action server last read it (staff.store.Store.waiting), read again
+    in a worker thread once it is REFRESH_SECONDS old. Reading it is a query over the day's requests
+    for a human: with thousands waiting it took tens of milliseconds, and run on the event loop for
+    every such request it held up every other reply (bench/soak.py: p99 rising for 30 minutes). A
+    place may miss the requests of the last couple of seconds."""
+
+    REFRESH_SECONDS = 2.0
+
+    def __init__(self, read) -> None:
+        self._read = read
+        self._waiting: list[str] | None = None
+        self._read_at = 0.0
+        self._refreshing = threading.Lock()
+
+    def ahead(self, sender_id: str) -> int:
+        if self._waiting is None:
+            self._refresh()  # the first request waits for the first reading
+        elif time.monotonic() - self._read_at > self.REFRESH_SECONDS and self._refreshing.acquire(blocking=False):
+            threading.Thread(target=self._refresh, args=(True,), daemon=True).start()
+        return sum(1 for waiting in self._waiting or () if waiting != sender_id)
+
+    def _refresh(self, locked: bool = False) -> None:
+        try:
+            self._waiting, self._read_at = self._read(), time.monotonic()
+        except Exception:  # noqa: BLE001 - keep the last reading; the next request tries again
+            if self._waiting is None:
+                raise
+            logger.exception("reading the hand-off queue failed; the last reading stays")
+        finally:
+            if locked:
+                self._refreshing.release()
+
+
 @functools.lru_cache(maxsize=1)
-def _queue_store():
+def _queue_view() -> QueueView:
     from staff.store import Store  # the tracker store's database, read as the console reads it
 
-    return Store()
+    return QueueView(Store().waiting)
 
 
 def record_feedback(outcome: Outcome, tracker: Tracker) -> None:

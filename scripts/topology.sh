@@ -19,8 +19,9 @@
 #   PG_PORT          PostgreSQL (default 55432)
 #   REDIS_PORT       Redis (default 56379)
 #   WEB_ORIGIN, ACTION_TIMEOUT_SECONDS, SANIC_WORKERS ...   passed on to Rasa as with `make run`
-#   TICKET_LOCK_LIFETIME   seconds a replica may hold a conversation's lock (default 10 here; Rasa's
-#                    60): how long the conversations of a replica that died mid-message wait
+#   TICKET_LOCK_LIFETIME   seconds a replica may hold a conversation's lock (default here
+#                    ACTION_TIMEOUT_SECONDS + 6, i.e. 10; Rasa's 60): how long the conversations of a
+#                    replica that died mid-message wait
 # When everything answers it prints "topology ready: http://127.0.0.1:PORT" and writes
 # TOPOLOGY_DIR/topology.env (the URLs, including the tracker store's, and SUPERVISORCTL, the command
 # that shows and restarts the components; mode 600).
@@ -131,9 +132,11 @@ export TRACKER_DB_URL="postgresql://rasa:$PG_PASSWORD@$HOST:$PG_PORT/rasa"
 export REDIS_URL="redis://$HOST:$REDIS_PORT/0"
 export ACTIONS_URL="http://$HOST:$ACTIONS_PORT/webhook"
 # A replica killed while it handles a message leaves that conversation's ticket in Redis: the next
-# message waits until it expires. A turn takes milliseconds (ACTION_TIMEOUT_SECONDS bounds a slow
-# action), so 10 s is ample for the holder and short for those waiting behind a dead one.
-export TICKET_LOCK_LIFETIME=${TICKET_LOCK_LIFETIME:-10}
+# message waits until it expires. A turn takes milliseconds, a slow action at most
+# ACTION_TIMEOUT_SECONDS (default 4), so that plus 6 s (10 s by default) is ample for the holder and
+# short for those waiting behind a dead one.
+action_timeout=${ACTION_TIMEOUT_SECONDS:-4}
+export TICKET_LOCK_LIFETIME=${TICKET_LOCK_LIFETIME:-$(( ${action_timeout%%.*} + 6 ))}
 # Sanic waits this long for kept-alive connections when a server stops (its default, 15 s, kept a
 # restarting action server refusing work for 16 s); requests in flight take milliseconds. The
 # action server gets 1 s: Rasa's calls wait for it meanwhile (addons/patches/action_failures.py).
@@ -219,9 +222,9 @@ error_log $dir/logs/nginx-error.log warn;
 events { worker_connections 1024; }
 
 http {
-    # \$upstream_addr: which replica served the request; X-Request-ID: the client's id for it.
+    # \$upstream_addr: which replica served the request; the message id: the client's X-Request-ID or nginx's.
     log_format topology '\$msec \$remote_addr "\$request" \$status \$upstream_addr \$request_time '
-                        '\$upstream_response_time "\$http_x_request_id"';
+                        '\$upstream_response_time "\$message_id"';
     access_log $dir/logs/nginx-access.log topology;
     client_body_temp_path $dir/nginx/scratch/body;
     proxy_temp_path $dir/nginx/scratch/proxy;
@@ -230,6 +233,11 @@ http {
     scgi_temp_path $dir/nginx/scratch/scgi;
     client_max_body_size 64k;
     server_tokens off;
+
+    map \$http_x_request_id \$message_id {
+        default \$http_x_request_id;
+        ''      \$request_id;
+    }
 
     map \$http_upgrade \$connection_upgrade {
         default upgrade;
@@ -271,6 +279,25 @@ $upstream    }
             # request. A POST that reached a replica is never sent twice (nginx's default for
             # non-idempotent requests): the first replica may have stored the turn already.
             proxy_next_upstream error timeout http_502 http_503;
+            proxy_next_upstream_tries 2;
+            proxy_connect_timeout 2s;
+        }
+
+        # REST: every message carries an id (the client's X-Request-ID, else one nginx makes), so a
+        # POST whose replica died before answering is resent to the other replica: the REST channel
+        # answers a message it has already stored from the store instead of handling it twice
+        # (addons/channels/rest.py). Only on errors (a refused or broken connection), never on a
+        # slow reply: that replica is still working on it.
+        location /webhooks/rest/ {
+            proxy_pass http://rasa;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host \$host;
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto \$scheme;
+            proxy_set_header X-Request-ID \$message_id;
+            proxy_read_timeout 120s;
+            proxy_next_upstream error non_idempotent;
             proxy_next_upstream_tries 2;
             proxy_connect_timeout 2s;
         }

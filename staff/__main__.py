@@ -10,6 +10,7 @@
     python -m staff unanswered [--threshold 0.6] [--csv unanswered.csv]
     python -m staff erase <sender_id> [--by 小王]    everything kept about one seller, on request
     python -m staff purge --older-than 180            conversations past the retention period
+    python -m staff accounts add 小王 [--reveal] [--admin]   an agent's own token (list, remove, renew)
 
 The database is TRACKER_DB_URL (default: the SQLite file .run/tracker.db), or --db URL. The command
 line reads the database directly and needs no token. --json prints the API's JSON.
@@ -20,8 +21,10 @@ import argparse
 import asyncio
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 
+from staff.accounts import Accounts
 from staff.store import Conflict, NotFound, Store, parse_time
 
 
@@ -152,6 +155,36 @@ def cmd_erase(args) -> int:
     return 0
 
 
+def cmd_accounts(args) -> int:
+    """Staff accounts (staff/accounts.py): a token is printed once, when made."""
+    accounts = Accounts(Store(args.db).engine)
+    if args.action == "list":
+        found = accounts.list()
+        if args.json:
+            _print_json(found)
+        for a in found if not args.json else []:
+            rights = "、".join(r for r, on in (("查看个人信息", a["can_reveal"]), ("管理员", a["admin"])) if on) or "普通"
+            print(f"{a['name']}\t{rights}\t{datetime.fromtimestamp(a['created_at']).isoformat(timespec='seconds')}")
+        return 0
+    if not args.name:
+        print(f"accounts {args.action} 需要账号名", file=sys.stderr)
+        return 2
+    try:
+        if args.action == "remove":
+            if not accounts.remove(args.name):
+                print(f"没有账号 {args.name}", file=sys.stderr)
+                return 1
+            print(f"已删除账号 {args.name}")
+            return 0
+        token = accounts.add(args.name, can_reveal=args.reveal, admin=args.admin) if args.action == "add" \
+            else accounts.renew(args.name)
+    except ValueError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    print(f"{args.name} 的令牌（只显示这一次，请交给本人保管）：\n{token}")
+    return 0
+
+
 def cmd_purge(args) -> int:
     result = Store(args.db).purge(args.older_than, args.by or "命令行")
     if args.json:
@@ -235,6 +268,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("sender_id")
     s.add_argument("--by", help="who asks for it (recorded)")
     s.set_defaults(run=cmd_erase)
+
+    s = command("accounts", help="staff accounts: add, list, remove, renew (each agent's own token)")
+    s.add_argument("action", choices=("add", "list", "remove", "renew"))
+    s.add_argument("name", nargs="?")
+    s.add_argument("--reveal", action="store_true", help="may reveal a conversation's personal data (recorded)")
+    s.add_argument("--admin", action="store_true", help="the audit, knowledge releases, and reveal")
+    s.set_defaults(run=cmd_accounts)
 
     s = command("purge", help="erase conversations with no activity for longer than the retention period")
     s.add_argument("--older-than", type=float, required=True, metavar="DAYS")

@@ -20,9 +20,11 @@
     POST /staff/api/feedback/{id}                 {"handled": true, "by": "小王"}: mark it handled (false: reopen)
     GET  /staff/api/feedback.csv?kind=training|gap&...     the 👎 questions grouped as the unanswered CSV
 
-Every /staff/api/ request needs `Authorization: Bearer <STAFF_TOKEN>`: none → 401, a wrong one → 403,
-STAFF_TOKEN unset on the server → 503 (there is no default token). The API sends no CORS headers,
-so other origins' pages cannot read it. Times are epoch seconds or ISO 8601.
+Every /staff/api/ request needs `Authorization: Bearer <token>`: a staff account's own token
+(staff/accounts.py: the account is who acts, and it may reveal or administer as it was created),
+the shared STAFF_TOKEN (the name is what the agent types) or STAFF_ADMIN_TOKEN. None → 401, a wrong
+one → 403, neither STAFF_TOKEN nor any account on the server → 503 (there is no default token). The
+API sends no CORS headers, so other origins' pages cannot read it. Times are epoch seconds or ISO 8601.
 """
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ from conversation.handoff import settings as handoff_settings
 from knowledge import grounding, kb
 from staff import search as search_mod
 from staff import unanswered as unanswered_mod
+from staff.accounts import Accounts, Identity
 from staff.analytics import Analytics, tz_offset
 from staff.analytics import to_csv as analytics_to_csv
 from staff.store import HANDOFF_STATUSES, Conflict, NotFound, Store, iso, parse_time
@@ -62,6 +65,8 @@ ANALYTICS_START = web.AppKey("staff_analytics_start", asyncio.Task)
 NOTICE_EVERY_SECONDS = 15.0
 ADMIN_TOKEN = web.AppKey("staff_admin_token", str)
 SEEN = web.AppKey("staff_views_recorded", dict)
+ACCOUNTS = web.AppKey("staff_accounts", Accounts)
+IDENTITY = "staff_identity"  # the request's Identity, set once its token is checked
 RETENTION = web.AppKey("staff_retention", asyncio.Task)
 VIEW_RECORD_SECONDS = 600.0
 RETENTION_EVERY_SECONDS = 6 * 3600.0
@@ -88,10 +93,8 @@ def _error(status: int, message: str, **headers) -> web.Response:
 
 
 def _refusal(request: web.Request) -> web.Response | None:
-    """None when the request carries the console token; otherwise the response refusing it."""
-    expected = request.app[TOKEN]
-    if not expected:
-        return _error(503, "控制台未启用：服务器没有设置 STAFF_TOKEN")
+    """None when the request carries a console token (the shared one, the admin one or an account's,
+    staff/accounts.py), remembering who it is; otherwise the response refusing it."""
     if len(request.app[FAILURES]) > 10_000:  # forget old addresses rather than grow without bound
         request.app[FAILURES].clear()
     failures: deque = request.app[FAILURES][request.remote or "?"]
@@ -103,13 +106,37 @@ def _refusal(request: web.Request) -> web.Response | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        return _error(401, "需要令牌：Authorization: Bearer <STAFF_TOKEN>", **{"WWW-Authenticate": 'Bearer realm="staff"'})
-    admin = request.app[ADMIN_TOKEN]  # the admin token opens everything the staff token does
-    if not hmac.compare_digest(token.encode(), expected.encode()) and not (
-            admin and hmac.compare_digest(token.encode(), admin.encode())):
+        if not request.app[TOKEN] and not _any_account(request.app):
+            return _error(503, "控制台未启用：服务器没有设置 STAFF_TOKEN，也没有客服账号")
+        return _error(401, "需要令牌：Authorization: Bearer <令牌>", **{"WWW-Authenticate": 'Bearer realm="staff"'})
+    identity = _identify(request.app, token)
+    if identity is None:
+        if not request.app[TOKEN] and not _any_account(request.app):
+            return _error(503, "控制台未启用：服务器没有设置 STAFF_TOKEN，也没有客服账号")
         failures.append(now)
         return _error(403, "令牌不正确", **{"WWW-Authenticate": 'Bearer realm="staff", error="invalid_token"'})
+    request[IDENTITY] = identity
     return None
+
+
+def _identify(app: web.Application, token: str) -> Identity | None:
+    shared, admin = app[TOKEN], app[ADMIN_TOKEN]
+    if shared and hmac.compare_digest(token.encode(), shared.encode()):
+        return Identity(None)
+    if admin and hmac.compare_digest(token.encode(), admin.encode()):  # opens everything
+        return Identity(None, admin=True, can_reveal=True)
+    try:
+        return app[ACCOUNTS].identify(token)
+    except Exception:  # noqa: BLE001 - the database unreachable: refuse, say why in the log
+        logger.exception("staff accounts could not be read")
+        return None
+
+
+def _any_account(app: web.Application) -> bool:
+    try:
+        return bool(app[ACCOUNTS].list())
+    except Exception:  # noqa: BLE001
+        return False
 
 
 def protected(handler):
@@ -171,8 +198,12 @@ async def page_slash(request: web.Request) -> web.StreamResponse:
 
 @protected
 async def session(request: web.Request) -> web.Response:
+    """The log-in check; with an account's token, who it is and what it may do (the page fills the
+    name in and shows the reveal and admin controls accordingly)."""
     store: Store = request.app[STORE]
-    return _json({"ok": True, "database": store.dialect})
+    identity: Identity = request[IDENTITY]
+    return _json({"ok": True, "database": store.dialect, "name": identity.name, "account": identity.is_account,
+                  "can_reveal": identity.can_reveal, "admin": identity.admin})
 
 
 @protected
@@ -208,8 +239,8 @@ async def conversations(request: web.Request) -> web.Response:
 async def transcript(request: web.Request) -> web.Response:
     """Personal data masked; `?reveal=1` with the admin token shows it, recorded like every view."""
     sender_id, reveal = request.match_info["sender_id"], request.query.get("reveal") in ("1", "true")
-    if reveal and not _is_admin(request):
-        return _error(403, "查看未遮盖的个人信息需要管理员令牌（STAFF_ADMIN_TOKEN）")
+    if reveal and not request[IDENTITY].can_reveal:
+        return _error(403, "查看未遮盖的个人信息需要有查看权限的账号（accounts add --reveal）或管理员令牌")
     found = await asyncio.to_thread(request.app[STORE].transcript, sender_id, reveal)
     await _record(request, sender_id, "reveal" if reveal else "view")
     return _json(found)
@@ -259,7 +290,7 @@ async def release_action(request: web.Request) -> web.Response:
     """{"action": "reload" | "rollback"} with the admin token: signals the action server, as
     scripts/reload.sh does, and answers with the status it then writes."""
     if not _is_admin(request):
-        return _error(403, "发布或回滚知识需要管理员令牌（STAFF_ADMIN_TOKEN）")
+        return _error(403, "发布或回滚知识需要管理员令牌（STAFF_ADMIN_TOKEN）或管理员账号")
     body = await _body(request, '{"action": "reload"}')
     signals = {"reload": signal.SIGHUP, "rollback": signal.SIGUSR1}
     if body.get("action") not in signals:
@@ -284,13 +315,18 @@ async def release_action(request: web.Request) -> web.Response:
 
 
 def _is_admin(request: web.Request) -> bool:
-    admin = request.app[ADMIN_TOKEN]
-    _, _, token = request.headers.get("Authorization", "").partition(" ")
-    return bool(admin) and hmac.compare_digest(token.strip().encode(), admin.encode())
+    return request[IDENTITY].admin
 
 
-def _staff_name(request: web.Request) -> str | None:
-    return (request.headers.get("X-Staff-Name") or request.query.get("by") or "").strip()[:64] or None
+def _staff_name(request: web.Request, typed: object = None) -> str | None:
+    """Who acts: the account's name; with a shared token, the name the agent typed (the body's
+    "by", the X-Staff-Name header or ?by=)."""
+    identity: Identity = request[IDENTITY]
+    if identity.is_account:
+        return identity.name
+    if not isinstance(typed, str):
+        typed = request.headers.get("X-Staff-Name") or request.query.get("by") or ""
+    return typed.strip()[:64] or None
 
 
 async def _record(request: web.Request, sender_id: str, action: str, text: str | None = None) -> None:
@@ -333,9 +369,9 @@ async def set_handoff(request: web.Request) -> web.Response:
         raise ValueError(f"未知状态 {status!r}；可用：{', '.join(HANDOFF_STATUSES)}")
     takeover = request.app[TAKEOVER]
     if status == "taken":
-        result = await takeover.take(sender_id, body.get("by"))
+        result = await takeover.take(sender_id, _staff_name(request, body.get("by")))
     else:
-        result = await takeover.finish(sender_id, body.get("by"), status)
+        result = await takeover.finish(sender_id, _staff_name(request, body.get("by")), status)
     logger.info("hand-off %s → %s by %s", result["sender_id"], result["status"], result["actor"])
     return _json(result)
 
@@ -346,8 +382,8 @@ async def send_message(request: web.Request) -> web.Response:
     text = body.get("text")
     if not isinstance(text, str):
         raise ValueError("text 应为字符串")
-    result = await request.app[TAKEOVER].send(request.match_info["sender_id"], text, body.get("by"),
-                                              force=body.get("force") is True)
+    result = await request.app[TAKEOVER].send(request.match_info["sender_id"], text,
+                                              _staff_name(request, body.get("by")), force=body.get("force") is True)
     logger.info("staff message to %s by %s via %s", request.match_info["sender_id"], result["message"]["staff"],
                 result["delivered"])
     return _json(result)
@@ -356,7 +392,7 @@ async def send_message(request: web.Request) -> web.Response:
 @protected
 async def audit(request: web.Request) -> web.Response:
     if not _is_admin(request):
-        return _error(403, "审计记录需要管理员令牌（STAFF_ADMIN_TOKEN）")
+        return _error(403, "审计记录需要管理员令牌（STAFF_ADMIN_TOKEN）或管理员账号")
     rows = await asyncio.to_thread(request.app[STORE].audit_log, request.query.get("sender") or None,
                                    _int(request, "limit", 200, 1, 1000))
     return _json({"audit": rows})
@@ -443,6 +479,7 @@ async def feedback_mark(request: web.Request) -> web.Response:
     by = body.get("by")
     if by is not None and not isinstance(by, str):
         raise ValueError("by 应为字符串")
+    by = _staff_name(request, by)
     feedback_id = int(request.match_info["feedback_id"])
     if feedback_id > 2**31 - 1:  # beyond the id column's integers
         raise NotFound(f"没有这条反馈：{feedback_id}")
@@ -546,8 +583,9 @@ def setup(app: web.Application, store: Store | None = None, token: str | None = 
     app[ADMIN_TOKEN] = os.environ.get("STAFF_ADMIN_TOKEN", "").strip()
     app[SEEN] = {}
     app[FAILURES] = defaultdict(deque)
+    app[ACCOUNTS] = Accounts(app[STORE].engine)
     if not app[TOKEN]:
-        logger.warning("STAFF_TOKEN is not set: the staff console API refuses every request")
+        logger.warning("STAFF_TOKEN is not set: the staff console API answers staff accounts' tokens only")
     r = app.router
     r.add_get("/staff", page)
     r.add_get("/staff/", page_slash)

@@ -12,12 +12,18 @@ its hooks:
   answer nothing);
 - the messages pushed to the conversation since the seller's previous REST message (an agent's
   messages, 「客服…已接入」, notices: staff/takeover.py appends them as bot events), at the front of
-  the reply: a REST client cannot be written to, it can only be answered. Not with `?stream=true`.
+  the reply: a REST client cannot be written to, it can only be answered. Not with `?stream=true`;
+- a message sent again is answered once: with an `X-Request-ID` header (1–128 of A–Z a–z 0–9 . _ :
+  -; the topology's nginx adds one to every request) the id becomes Rasa's message id, and a message
+  whose id and text are already stored for the sender gets the replies stored after it instead of
+  being handled again. So a client's retry, or nginx resending a POST whose replica died
+  (docs/deployment.md#failures-what-each-one-costs), cannot store a turn twice.
 """
 from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
@@ -32,8 +38,11 @@ from addons.channels.rate_limit import MessageLimits, client_address, retry_afte
 from conversation import handoff, replies
 
 logger = logging.getLogger(__name__)
-# The guard's notes travel with the message to the output channel, then leave it (not stored).
+# The guard's notes and the client's message id travel with the message to the output channel, then
+# leave it (not stored as metadata).
 _NOTES = "_input_notes"
+_MESSAGE_ID = "_message_id"
+_VALID_MESSAGE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def _error(status: int, message: str):
@@ -44,13 +53,15 @@ class GuardedRestInput(RestInput):
     def __init__(self) -> None:
         super().__init__()
         self.limits = MessageLimits()
+        self._tracker_store: Any = None  # the serving agent's, noted by each request (for repeats)
 
     @classmethod
     def name(cls) -> Text:
         return "rest"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        hook = super().blueprint(_with_notes_and_apology(on_new_message))
+        self._on_new_message = on_new_message
+        hook = super().blueprint(self._handle)
 
         @hook.middleware("request")
         async def guard(request: Request):
@@ -78,6 +89,7 @@ class GuardedRestInput(RestInput):
             if checked.text is None:  # empty or nothing but control characters: answered here
                 return response.json([{"recipient_id": sender, "text": checked.reply}])
             request.ctx.checked = checked
+            self._tracker_store = request.app.ctx.agent.tracker_store
             return None
 
         @hook.middleware("response")
@@ -107,31 +119,57 @@ class GuardedRestInput(RestInput):
         metadata = dict(metadata) if isinstance(metadata, dict) else {}
         if request.ctx.checked.notes:
             metadata[_NOTES] = list(request.ctx.checked.notes)
+        message_id = (request.headers.get("x-request-id") or "").strip()
+        if _VALID_MESSAGE_ID.fullmatch(message_id):
+            metadata[_MESSAGE_ID] = message_id
         return metadata or None
 
-
-def _with_notes_and_apology(on_new_message: Callable[[UserMessage], Awaitable[Any]]):
-    async def handle(message: UserMessage) -> None:
+    async def _handle(self, message: UserMessage) -> None:
+        """Rasa's on_new_message, with the guard's notes first, a repeat answered from the store, and
+        an apology instead of an empty reply when handling fails."""
         notes = (message.metadata or {}).pop(_NOTES, [])
+        message_id = (message.metadata or {}).pop(_MESSAGE_ID, None)
         if message.metadata == {}:
             message.metadata = None
         for note in notes:
             await message.output_channel.send_text_message(message.sender_id, note)
         try:
-            await on_new_message(message)
+            if message_id:
+                message.message_id = message_id
+                if await _answered_before(self._tracker_store, message):
+                    return
+            await self._on_new_message(message)
         except Exception:  # never a 500 or silence: log it, apologise to the seller
             logger.exception("rest: message from %s failed", message.sender_id)
             await message.output_channel.send_text_message(message.sender_id, replies.action_unavailable().text)
 
-    return handle
+
+def _concrete(tracker_store: Any) -> Any:
+    store = tracker_store
+    while hasattr(store, "_tracker_store"):  # Rasa wraps the configured store (FailSafeTrackerStore)
+        store = store._tracker_store
+    return store
+
+
+async def _answered_before(tracker_store: Any, message: UserMessage) -> bool:
+    """Sends the replies stored for this message when it was handled before; False when it was not."""
+    store = _concrete(tracker_store)
+    if not hasattr(store, "stored_reply"):  # no store yet, or not ours
+        return False
+    stored = await store.stored_reply(message.sender_id, message.message_id, message.text)
+    if stored is None:
+        return False
+    logger.info("rest: message %s from %s was handled before: its stored replies sent again",
+                message.message_id, message.sender_id)
+    for bot in stored:
+        await message.output_channel.send_response(message.sender_id, bot.message())
+    return True
 
 
 async def pushed_messages(tracker_store: Any, sender_id: str) -> list[dict]:
     """Bot messages that arrived between the reply to the seller's previous message, when that came
     over REST, and this message."""
-    store = tracker_store
-    while hasattr(store, "_tracker_store"):  # Rasa wraps the configured store (FailSafeTrackerStore)
-        store = store._tracker_store
+    store = _concrete(tracker_store)
     tracker = store.kept_tracker(sender_id) if hasattr(store, "kept_tracker") else None
     if tracker is None:
         tracker = await tracker_store.retrieve(sender_id)

@@ -41,7 +41,7 @@ from typing import Optional
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
-from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.events import BotUttered, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
@@ -138,6 +138,40 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             lent = _Kept(tracker, 0, (None, 0))
         if not await self._append_new_events(lent):
             await super().save(tracker)
+
+    async def stored_reply(self, sender_id: str, message_id: str, text: str) -> Optional[list[BotUttered]]:
+        """The bot messages stored after the user message `message_id` (with this text), or None when
+        no such message is stored: a message delivered twice (addons/channels/rest.py) is answered
+        from what the first delivery stored. One query over the conversation's events (indexed);
+        a brief outage is waited out as for retrieve and save."""
+        async def read() -> Optional[list[BotUttered]]:
+            return self._stored_reply(sender_id, message_id, text)
+
+        return await self._waiting_out_outages(read, "read a stored reply")
+
+    def _stored_reply(self, sender_id: str, message_id: str, text: str) -> Optional[list[BotUttered]]:
+        literal = json.dumps(message_id).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = '%"message_id": ' + literal + "%"
+        with self.session_scope() as session:
+            found = session.execute(sa.text(
+                "SELECT id, data FROM events WHERE sender_id = :sender_id AND type_name = 'user' "
+                "AND data LIKE :pattern ESCAPE '\\' ORDER BY id DESC LIMIT 1"),
+                {"sender_id": sender_id, "pattern": pattern}).first()
+            if found is None:
+                return None
+            stored = json.loads(found.data or "{}")
+            if stored.get("message_id") != message_id or stored.get("text") != text:
+                return None
+            later = session.execute(sa.text(
+                "SELECT type_name, data FROM events WHERE sender_id = :sender_id AND id > :id ORDER BY id"),
+                {"sender_id": sender_id, "id": found.id}).all()
+        replies: list[BotUttered] = []
+        for type_name, data in later:
+            if type_name == "user":
+                break
+            if type_name == "bot":
+                replies.append(BotUttered.from_parameters(json.loads(data)))
+        return replies
 
     def kept_tracker(self, sender_id: str) -> Optional[DialogueStateTracker]:
         """The tracker this process saved last for the conversation, without asking the database

@@ -63,3 +63,38 @@ def test_the_advisor_stores_its_question():
 def test_turn_from_tolerates_an_empty_tracker():
     turn = turn_from(Tracker("t", {}, {}, [], False, None, {}, "action_listen"))
     assert turn.intent == "" and turn.text == "" and turn.entities == []
+
+
+def test_the_queue_place_is_read_once_then_refreshed_off_the_event_loop():
+    """The first request for a human reads the queue; later ones count from that reading while a
+    worker thread reads it again every couple of seconds (a slow read never holds a reply up)."""
+    import threading
+    import time
+
+    from actions.actions import QueueView
+
+    readings = [["a", "b"], ["a", "b", "c"]]
+    started, release = threading.Event(), threading.Event()
+    reads = []
+
+    def read():
+        reads.append(threading.current_thread().name)
+        if len(reads) > 1:  # the refresh: slow
+            started.set()
+            release.wait(5)
+        return readings[min(len(reads), 2) - 1]
+
+    view = QueueView(read)
+    view.REFRESH_SECONDS = 0.0
+    assert view.ahead("b") == 1 and reads == [threading.current_thread().name]
+    time.sleep(0.01)
+    # the old reading while the refresh runs elsewhere (run here, it would have returned the new one)
+    assert view.ahead("new") == 2
+    assert started.wait(5) and reads[1] != threading.current_thread().name
+    assert view.ahead("new") == 2  # one refresh at a time
+    release.set()
+    for _ in range(100):
+        if view.ahead("new") == 3:
+            break
+        time.sleep(0.01)
+    assert view.ahead("new") == 3 and len(reads) >= 2

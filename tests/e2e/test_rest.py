@@ -177,3 +177,43 @@ def test_personal_data_in_a_message_is_not_written_to_the_logs(assistant):
     for name in (f"rasa-{assistant.tag}.log", f"actions-{assistant.tag}.log"):
         text = (LOGS / name).read_text(encoding="utf-8", errors="replace")
         assert secret_phone not in text and secret_order not in text, name
+
+
+def _post(assistant, sender: str, text: str, request_id: str | None = None) -> list[dict]:
+    headers = {"Content-Type": "application/json", **({"X-Request-ID": request_id} if request_id else {})}
+    request = urllib.request.Request(f"{assistant.url}/webhooks/rest/webhook", headers=headers,
+                                     data=json.dumps({"sender": sender, "message": text}).encode())
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+def _stored_user_turns(assistant, sender: str) -> list[tuple[str, str]]:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(assistant.env["TRACKER_DB_URL"])
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' "
+                                        "ORDER BY id"), {"s": sender})
+            return [(json.loads(r.data)["text"], json.loads(r.data)["message_id"]) for r in rows]
+    finally:
+        engine.dispose()
+
+
+def test_a_message_sent_again_with_its_request_id_is_answered_once(assistant):
+    """A client's retry (or nginx resending a POST whose replica died) gets the same replies, and the
+    conversation holds the turn once; the next message follows on as usual."""
+    sender = "retry-" + uuid.uuid4().hex[:8]
+    first = _post(assistant, sender, "AWD仓储费多少？", "req-1")
+    again = _post(assistant, sender, "AWD仓储费多少？", "req-1")
+    assert "0.48" in first[0]["text"] and again == first
+    follow = _post(assistant, sender, "那FBA呢", "req-2")
+    assert follow and "FBA" in follow[0]["text"]
+    # the same id with other words is a new message (a client reusing ids), and no id: always new
+    other = _post(assistant, sender, "AGL是什么", "req-2")
+    assert other and other != follow
+    _post(assistant, sender, "谢谢")
+    _post(assistant, sender, "谢谢")
+    turns = _stored_user_turns(assistant, sender)
+    assert [t for t, _ in turns] == ["AWD仓储费多少？", "那FBA呢", "AGL是什么", "谢谢", "谢谢"]
+    assert [m for _, m in turns][:3] == ["req-1", "req-2", "req-2"]

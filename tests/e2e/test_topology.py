@@ -250,15 +250,12 @@ def test_a_component_failing_under_load_loses_no_acknowledged_turn(topology, dri
     assert result["lost"] == [] and result["duplicated"] == []
     # and the assistant answers every message again
     assert result["failures_in_last_5s"] == 0
-    if drill == "rasa-killed":
-        # only messages already on their way to the killed replica failed: nginx sent the rest to
-        # the other one, and the restarted replica took its share again
-        assert result["failures_sent_1s_after_the_fault"] == 0, result["failed_turns"]
+    # nothing failed outright: nginx resent the POSTs a dead replica had taken (the REST channel
+    # answers one already stored from the store), and each outage was waited out
+    assert result["errors"] == 0, result["failed_turns"]
+    assert result["apologies"] <= 3, result["failed_turns"]
+    if drill == "rasa-killed":  # and the restarted replica took its share again
         assert result["served_by_restarted_replica_after_back"] > 0
-    else:
-        # the outage is waited out (tracker store, lock store, action calls): at most a few apologies
-        assert result["errors"] == 0
-        assert result["apologies"] <= 3, result["failed_turns"]
 
 
 def test_ctrl_c_stops_every_component(topology):

@@ -60,7 +60,8 @@ def test_the_page_is_a_log_in_shell_with_no_data(console, seeded):
 
 
 def test_the_token_opens_the_api(console, seeded):
-    assert console.get("/staff/api/session") == {"ok": True, "database": seeded.backend}
+    assert console.get("/staff/api/session") == {"ok": True, "database": seeded.backend, "name": None,
+                                                 "account": False, "can_reveal": False, "admin": False}
 
 
 # -- knowledge ---------------------------------------------------------------------------------------

@@ -224,3 +224,29 @@ def test_an_outage_longer_than_the_budget_raises(stores, monkeypatch):
     with pytest.raises(sa.exc.OperationalError):
         asyncio.run(handle(cached, "seller", "第5个问题", "AWD"))
     assert rows(tmp_path / "cached.db") == stored
+
+
+def test_a_stored_message_is_found_by_its_id_with_the_replies_stored_after_it(stores):
+    cached, _, _ = stores
+
+    async def run():
+        tracker = DialogueStateTracker("seller", DOMAIN.slots)
+        for event in (ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")):
+            tracker.update(event)
+        for message_id, text, reply in (("req_1", "AWD仓储费多少？", "AWD 仓储费 $0.48"), ("req-2", "那FBA呢", "FBA 的答案")):
+            tracker.update(UserUttered(text, {"name": "ask_service", "confidence": 0.9}, message_id=message_id))
+            tracker.update(ActionExecuted("action_respond"))
+            tracker.update(BotUttered(reply, {"buttons": [{"title": "看原文", "payload": "/show_source"}]}))
+            tracker.update(ActionExecuted("action_listen"))
+        await cached.save(tracker)
+        return (await cached.stored_reply("seller", "req_1", "AWD仓储费多少？"),
+                await cached.stored_reply("seller", "req-2", "那FBA呢"),
+                await cached.stored_reply("seller", "req-2", "别的话"),  # the id reused for other words
+                await cached.stored_reply("seller", "req%", "AWD仓储费多少？"),  # no wildcard matching
+                await cached.stored_reply("seller", "reqx1", "AWD仓储费多少？"),
+                await cached.stored_reply("other", "req_1", "AWD仓储费多少？"))
+
+    first, second, other_words, wildcard, underscore, other_sender = asyncio.run(run())
+    assert [b.text for b in first] == ["AWD 仓储费 $0.48"] and first[0].data["buttons"][0]["payload"] == "/show_source"
+    assert [b.text for b in second] == ["FBA 的答案"]
+    assert other_words is wildcard is underscore is other_sender is None

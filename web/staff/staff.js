@@ -133,8 +133,9 @@ function myName() {
 
 async function login(token) {
   sessionStorage.setItem(TOKEN_KEY, token);
+  let session;
   try {
-    await api("session");
+    session = await api("session");
   } catch (error) {
     sessionStorage.removeItem(TOKEN_KEY);
     $("#login-error").textContent = `登录失败：${error.message}`;
@@ -144,7 +145,11 @@ async function login(token) {
   $("#login").hidden = true;
   $("#tabs").hidden = false;
   $("#who").hidden = false;
-  $("#staff-name").value = sessionStorage.getItem(NAME_KEY) || "";
+  // A personal account's token: the server knows the name (and records it), so it is not typed.
+  const name = $("#staff-name");
+  name.readOnly = Boolean(session.account);
+  name.value = session.account ? session.name : sessionStorage.getItem(NAME_KEY) || "";
+  name.title = session.account ? "已用个人账号登录：操作记在这个账号名下" : "";
   showTab("knowledge");
   loadOptions();
   startCountPolling();
