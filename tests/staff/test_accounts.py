@@ -55,12 +55,12 @@ def test_only_an_account_allowed_to_reveal_sees_personal_data_and_the_audit_name
     assert status == 200 and all(PHONE not in t for t in _user_texts(masked))
     assert console.request(path, token=tokens["plain"], params={"reveal": "1"})[0] == 403
     status, _, shown = console.request(path, token=tokens["revealer"], params={"reveal": "1"},
-                                       headers={"X-Staff-Name": "冒充的名字"})  # a typed name changes nothing
+                                       headers={"X-Staff-Name": "impostor"})  # a typed name changes nothing
     assert status == 200 and any(PHONE in t for t in _user_texts(shown))
     assert console.request("/staff/api/audit", token=tokens["revealer"])[0] == 403  # the audit is the admin's
     audit = console.request("/staff/api/audit", token=console.admin_token, params={"sender": seller})[2]["audit"]
     assert {(a["action"], a["actor"]) for a in audit} >= {("view", names["plain"]), ("reveal", names["revealer"])}
-    assert all(a["actor"] != "冒充的名字" for a in audit)
+    assert all(a["actor"] != "impostor" for a in audit)
 
 
 def test_a_take_is_recorded_under_the_account_whatever_name_is_typed(console, agents):
