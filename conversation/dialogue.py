@@ -349,7 +349,11 @@ _MAX_PARAGRAPH_CHARS = 200
 
 
 def _siblings(base: KnowledgeBase, q: Question, found) -> list:
-    """What to quote with a statement: its whole list for 哪些, its paragraph for 为什么."""
+    """What to quote with a statement: its whole list for 哪些, its paragraph for 为什么, and for a
+    哪些 that asks for what a heading heads (「AGL有哪些服务优势」) the points under that heading."""
+    points = _points_under_parent(base, q, found)
+    if points:
+        return points
     group = base.statement_index.group(found)
     if found.kind in _LIST_KINDS and 1 < len(group) <= _MAX_LIST and q.qtype in _WHOLE_LIST_FOR:
         return group
@@ -361,6 +365,24 @@ def _siblings(base: KnowledgeBase, q: Question, found) -> list:
         if 1 < len(paragraph) and sum(len(x.text) for x in paragraph) <= _MAX_PARAGRAPH_CHARS:
             return paragraph
     return [found]
+
+
+def _points_under_parent(base: KnowledgeBase, q: Question, found) -> list:
+    """The first statement of each point a heading heads, when a 哪些 question asks for the heading
+    rather than the one point that matched: the document lays such lists out as sub-headings (the
+    advantages of a service, each a heading with a sentence), so the list is the sub-headings."""
+    if q.qtype != "which" or not found.parent or found.kind == "note":
+        return []
+    under = [x for x in base.statements if x.section == found.section and x.parent == found.parent
+             and x.kind != "note" and x.heading]
+    points = list({x.heading: x for x in reversed(under)}.values())[::-1]  # each heading's first statement
+    if not 2 <= len(points) <= _MAX_LIST:
+        return []
+    # what the heading says beyond the service's name ("服务优势") is asked, and the point lacks it
+    about = sorted(base.about(found))
+    asked = set(base.query_terms(q.text, about))
+    point = set(base.query_terms(f"{found.heading} {found.text}", about))
+    return points if (asked & set(base.query_terms(found.parent, about))) - point else []
 
 
 def _verdict(base: KnowledgeBase, q: Question, said: str, note: str, coverage: float) -> str:

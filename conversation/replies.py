@@ -281,14 +281,17 @@ def statement_answer(base: KnowledgeBase, statement, siblings: list, verdict: st
                      price_missing: bool = False, also=None) -> Reply:
     """A statement of the document as the answer: verbatim, under its heading, with its footnote,
     and for a list or a table the whole of it."""
-    if len(siblings) > 1:
+    heading = statement.heading
+    points = len({x.heading for x in siblings}) > 1
+    if points:  # the points a heading heads: their own headings (a point's footnote is its own)
+        body, heading = "；".join(x.heading for x in siblings) + "。", statement.parent
+    elif len(siblings) > 1:
         body = "；".join(x.text.rstrip("；;。") for x in siblings) + "。"
     else:
         body = statement.text
-    heading = statement.heading
     if heading and heading not in body and len(heading) <= 30 and statement.kind not in ("toc", "chapter", "note"):
         body = f"{heading}：{body}"
-    if statement.note and statement.note not in body:
+    if statement.note and statement.note not in body and not points:
         body += f"（注：{statement.note}）"
     sections = [statement_section(statement)]
     if also is not None:  # a second statement that says more of it
