@@ -350,7 +350,7 @@ _MAX_PARAGRAPH_CHARS = 200
 
 def _siblings(base: KnowledgeBase, q: Question, found) -> list:
     """What to quote with a statement: its whole list for 哪些, its paragraph for 为什么, and for a
-    哪些 that asks for what a heading heads (「AGL有哪些服务优势」) the points under that heading."""
+    哪些 that asks for what a heading heads (a service's advantages) the points under that heading."""
     points = _points_under_parent(base, q, found)
     if points:
         return points

@@ -32,6 +32,14 @@ QTYPE_ATTRIBUTE = {"how_much": "fee", "how_long": "transit_time", "how_to": "wor
 # Services named as a warehouse or a way of fulfilling ("进FBA", "卫星仓里", "用FBA") are places or
 # situations, not subjects: they become subjects only when nothing else is named.
 _PLACE_SERVICES = {"warehouse": {"FC": "FBA", "AWD": "AWD"}, "fulfillment": {"FBA": "FBA"}}
+_WAREHOUSES = set(_PLACE_SERVICES["warehouse"].values())
+# A warehouse's service right after one of these is where the goods go or stay ("发去美国FBA").
+_TOWARDS = re.compile(r"(?:去|到|往|进|入|放|存|送|运)[^，。,；;？?]{0,4}$")
+
+
+def _sent_to(text: str, entity: dict) -> bool:
+    start = entity.get("start")
+    return isinstance(start, int) and bool(_TOWARDS.search(text[max(0, start - 6):start]))
 
 
 @dataclass
@@ -93,7 +101,9 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     named, placed = [], []
     for entity in turn.entities:
         kind, value = entity.get("entity"), str(entity.get("value"))
-        if kind == "service" and value in base.services and value not in negated:
+        if kind == "service" and value in _WAREHOUSES and _sent_to(text, entity):
+            placed.append(value)  # "去中东FBA", "放FBA不划算": where the goods go, not what is asked about
+        elif kind == "service" and value in base.services and value not in negated:
             named.append(value)
         elif kind in _PLACE_SERVICES and value in _PLACE_SERVICES[kind]:
             placed.append(_PLACE_SERVICES[kind][value])
@@ -325,11 +335,11 @@ _ABOUT_A_TOPIC = ("what", "yes_no", "why", "which", "how_many")
 def _wants_advice(q: Question) -> bool:
     if not q.logistics:
         return False  # "推荐个深圳的餐厅": a recommendation, not of a service
+    if q.advice_cue and (q.situation or not (q.subjects or q.stage or q.concept)):  # "库存在FBA，独立站来单了，用啥"
+        return True
     if q.placed and not q.subjects and not q.beyond_place and q.qtype in _PLAIN_FACT:
         return False  # "自己找的货代能送AWD仓么": about what the warehouse accepts
     if q.intent == "ask_recommendation" and not (q.named and q.attributes):
-        return True
-    if q.advice_cue and (q.situation or not (q.subjects or q.stage or q.concept)):  # "库存在FBA，独立站来单了，用啥"
         return True
     if not q.situation:
         return False
