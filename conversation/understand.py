@@ -340,7 +340,8 @@ def _wants_advice(q: Question) -> bool:
     if q.placed and not q.subjects and not q.beyond_place and q.qtype in _PLAIN_FACT:
         return False  # "自己找的货代能送AWD仓么": about what the warehouse accepts
     if q.intent == "ask_recommendation" and not (q.named and q.attributes):
-        return True
+        # "哪些货比较适合" right after a service: what that service suits, not a new recommendation
+        return not (q.focus.services and not q.situation and set(q.attributes) - {"suitable", "services"})
     if not q.situation:
         return False
     if (q.stage or q.concept) and not (q.advice_cue or q.choice_cue) and q.qtype in _ABOUT_A_TOPIC:
