@@ -480,6 +480,11 @@ def _focused(q: Question) -> str:
     about one service only when the focus has one."""
     primary = q.focus.primary
     assert primary is not None
+    asked = q.focus.services[0] if q.focus.services else primary
+    on_coverage = q.focus.attribute == "coverage" or list(q.focus.source or ())[-1:] == ["coverage"]
+    if asked != primary and on_coverage and q.ctx.marketplace and not q.attributes and q.qtype in (None, "yes_no"):
+        # another market right after "no, but the other one does": still the first one's markets
+        return asked
     return primary
 
 

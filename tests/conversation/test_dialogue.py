@@ -39,6 +39,15 @@ def test_coverage_yes_and_no(chat):
     assert chat.say("ask_service", "FIST支持加拿大站吗").startswith("支持。")
 
 
+def test_market_after_market_stays_on_the_service_checked_while_its_attributes_go_to_the_alternative(chat):
+    """"No, but SEND covers it": another market asked right after is still about the first service's
+    coverage; a question about something else goes to the alternative that fits the market."""
+    assert "可以看 Amazon SEND" in chat.say("ask_service", "AGL支持澳洲吗")
+    assert chat.say("inform", "意大利呢").startswith("支持。AGL 覆盖意大利")
+    assert "可以看 Amazon SEND" in chat.say("inform", "那澳洲呢")
+    assert "Amazon SEND" in chat.say("ask_service", "空运最快几天").split("「")[0]
+
+
 def test_a_mode_the_document_does_not_list(chat):
     reply = chat.say("ask_service", "AGL有空运吗")
     assert reply.startswith("没有。") and "海运整箱" in reply
