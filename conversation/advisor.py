@@ -112,10 +112,13 @@ def apply_turn(s: Situation, turn: Turn, pending: str | None, negated: set[str] 
         warehouse = SERVICE_AS_WAREHOUSE.get(str(entity.get("value")))
         if warehouse and any(cue in before for cue in _TARGET_CUES) and pending not in ("target", "inventory"):
             s = replace(s, target=warehouse)  # "发到美国的AWD": where the goods go
+    buyers = set(turn.values("sales_channel"))
+    if not (buyers and _instead(turn.text)):
+        buyers |= s.buyers  # "卖给…的买家呢" asks about those buyers instead; otherwise they add up
     s = replace(
         s,
         # distributing stock to other channels' warehouses is selling on them
-        buyers=s.buyers | set(turn.values("sales_channel")) | ({"OTHER"} if "DISTRIBUTION" in turn.values("need") else set()),
+        buyers=frozenset(buyers) | ({"OTHER"} if "DISTRIBUTION" in turn.values("need") else set()),
         traits=s.traits | set(turn.values("product_trait")),
         needs=s.needs | set(turn.values("need")),
         stages=s.stages | set(_stages(turn)),
@@ -124,6 +127,15 @@ def apply_turn(s: Situation, turn: Turn, pending: str | None, negated: set[str] 
     if fulfillment:
         s = replace(s, fulfillment=fulfillment[-1])
     return s, quantity, s != before
+
+
+_INSTEAD = re.compile(r"呢[？?。！!~～\s]*$")
+_BESIDES = ("也", "还", "同时", "都", "和", "以及", "另外")
+
+
+def _instead(text: str) -> bool:
+    """"那X呢": X in place of what was said before, unless it says "also" ("也卖…呢")."""
+    return bool(_INSTEAD.search(text)) and not any(w in text for w in _BESIDES)
 
 
 def _stages(turn: Turn) -> list[str]:

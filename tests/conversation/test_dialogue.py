@@ -48,6 +48,14 @@ def test_market_after_market_stays_on_the_service_checked_while_its_attributes_g
     assert "Amazon SEND" in chat.say("ask_service", "空运最快几天").split("「")[0]
 
 
+def test_other_buyers_asked_with_ne_replace_the_buyers_said_before(chat):
+    """"那…的订单呢" during advice asks about those buyers instead of the ones before, so the advice is
+    for them alone (MCF), not for both at once."""
+    assert "推荐 FBA" in chat.say("ask_recommendation", "库存都在亚马逊运营中心，订单来自亚马逊买家，尾程用啥")
+    reply = chat.say("inform", "那独立站的订单呢")
+    assert "推荐 MCF" in reply and "亚马逊买家" not in reply.split("\n")[0]
+
+
 def test_a_mode_the_document_does_not_list(chat):
     reply = chat.say("ask_service", "AGL有空运吗")
     assert reply.startswith("没有。") and "海运整箱" in reply
