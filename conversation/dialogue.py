@@ -528,11 +528,11 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
 
 
 def _holding_the_asked_kind(base: KnowledgeBase, q: Question, reply: Reply) -> Reply:
-    """"什么时候上线" answered without a date, "怎么收费" without a price: the document does not give
-    it; say so, with what it does say."""
-    wanted = "duration" if q.qtype == "how_long" else "price" if q.qtype == "how_much" and base.has_cue(
-        "money", q.text) else None
-    if wanted is None or wanted in quantity_kinds(reply.text) or reply.text.startswith(replies.NEGATIVE_LEADS) \
+    """"什么时候上线" answered without a date, "怎么收费" without a price, "有几个" without a count: the
+    document does not give it; say so, with what it does say."""
+    wanted = {"duration"} if q.qtype == "how_long" else {"price"} if q.qtype == "how_much" and base.has_cue(
+        "money", q.text) else {"count", "percent"} if q.qtype == "how_many" else None
+    if wanted is None or wanted & quantity_kinds(reply.text) or reply.text.startswith(replies.NEGATIVE_LEADS) \
             or any(p in reply.text for p in ("没有给出", "没有列出", "资料里没有", "资料没有")):
         return reply
     return replies.not_said(reply)
