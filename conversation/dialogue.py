@@ -496,16 +496,20 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
         moved = _moved_on(base, q, subjects)
         if moved is not None:
             return moved
-    parts, sources = [], []
+    parts: list[Reply] = []
+    sources: list[tuple] = []
     markets = q.turn.values("marketplace")
     # "X发日本和发英国各要几天": one service, each market
     contexts = [replace(ctx, marketplace=m) for m in markets] if len(subjects) == 1 and len(markets) >= 2 else [ctx]
+    asked = _asked_apart(base, q) if len(subjects) == 1 and len(contexts) == 1 else [q]
     for service_id in subjects[:3]:
         for each in contexts:
-            reply, source = _answer_about(base, q, base.services[service_id], each, carried)
-            parts.append(reply)
-            sources.append(source)
-    parts = [_holding_the_asked_kind(base, q, p) for p in parts]
+            for one in asked:
+                reply, source = _answer_about(base, one, base.services[service_id], each, carried)
+                reply = _holding_the_asked_kind(base, one, reply)
+                if all(reply.text != p.text for p in parts):
+                    parts.append(reply)
+                    sources.append(source)
     reply = Reply("\n\n".join(p.text for p in parts), parts[-1].buttons)
     if q.qtype == "yes_no" and len(parts) > 1 and "都" in q.text:  # "它俩都行吗": one answer for both first
         every = not any(p.text.startswith(replies.NEGATIVE_LEADS) for p in parts)
@@ -525,6 +529,35 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
         # "发日本可以用AGL吗" → no, SEND does: "那空运几天" is then about SEND
         focus = replace(focus, services=(subjects[0], *[o.id for o in others]), current=others[0].id, topic="compare")
     return _with_focus(reply, focus)
+
+
+_CLAUSE_BREAK = re.compile(r"[，,；;。？?！!\s]+")
+
+
+def _asked_apart(base: KnowledgeBase, q: Question) -> list[Question]:
+    """A message that asks two things in two clauses ("…怎么收费，有没有合约"): one question per clause,
+    each with the attributes named in it and its own kind (a price, then a yes or no); the message
+    itself when its attributes are all in one clause."""
+    clauses, start = [], 0
+    for gap in [*_CLAUSE_BREAK.finditer(q.text), None]:
+        end = gap.start() if gap else len(q.text)
+        if end > start:
+            clauses.append((start, end))
+        start = gap.end() if gap else end
+    named: dict[int, list[str]] = {}
+    for entity in q.turn.entities:
+        value, at = str(entity.get("value")), entity.get("start")
+        if entity.get("entity") == "attribute" and value in q.attributes and isinstance(at, int):
+            where = next((i for i, (a, b) in enumerate(clauses) if a <= at < b), None)
+            if where is not None and value not in named.setdefault(where, []):
+                named[where].append(value)
+    if len(named) < 2:
+        return [q]
+    apart = []
+    for where, attributes in sorted(named.items())[:3]:
+        text = q.text[slice(*clauses[where])]
+        apart.append(replace(q, text=text, attributes=attributes, qtype=base.question_type(text) or q.qtype))
+    return apart
 
 
 def _holding_the_asked_kind(base: KnowledgeBase, q: Question, reply: Reply) -> Reply:

@@ -56,6 +56,14 @@ def test_other_buyers_asked_with_ne_replace_the_buyers_said_before(chat):
     assert "推荐 MCF" in reply and "亚马逊买家" not in reply.split("\n")[0]
 
 
+def test_two_things_asked_in_two_clauses_get_both_answers(chat):
+    """A price in one clause and a yes/no in the next: each clause its own answer and kind."""
+    reply = chat.say("ask_service", "AWD仓储费多少钱，要不要签合约")
+    assert "0.48" in reply and "即用即付" in reply
+    fee, contract = reply.split("\n\n")[:2]
+    assert "0.48" in fee and contract.startswith(("不需要", "没有", "不用"))
+
+
 def test_a_mode_the_document_does_not_list(chat):
     reply = chat.say("ask_service", "AGL有空运吗")
     assert reply.startswith("没有。") and "海运整箱" in reply
