@@ -988,6 +988,22 @@ def _gives_the_reason(q: Question, fact: Fact, hit: StatementHit) -> bool:
     return q.qtype == "why" and "purpose" in quantity_kinds(hit.statement.text) and "purpose" not in quantity_kinds(fact.answer)
 
 
+# "…都包括哪些环节" asks what a stage is made of (its definition), not which services serve it.
+_INCLUDES = re.compile(r"包括|包含|环节|内容|步骤|哪几步|指的是|指什么")
+
+
+def _asks_for_services(base: KnowledgeBase, q: Question) -> bool:
+    """Whether a message about a stage asks which services serve it: the word for them outside the
+    stage's own name ("尾端服务" names the stage; "头程有哪些服务" asks for its services)."""
+    if not q.stage:
+        return False
+    rest = q.text
+    for mention in base.mentions(q.text):
+        if mention.entity == "stage":  # "尾端服务" is the stage's name too
+            rest = rest.replace(mention.text + "服务", " ").replace(mention.text, " ")
+    return base.has_cue("lineup", rest)
+
+
 def _curated_topic(base: KnowledgeBase, q: Question, stage: str | None) -> tuple[Reply, Focus, Fact | None] | None:
     """The curated answer for a concept, stage, pain point or the course map, with the fact behind it."""
     follow_up = q.focus.topic == "course" and elliptical(q)
@@ -997,7 +1013,8 @@ def _curated_topic(base: KnowledgeBase, q: Question, stage: str | None) -> tuple
         key = stage or "overall"
         return (replies.pain_points(base, stage), Focus(topic="pain_points", stage=stage, source=("fact", "pain", key)),
                 base.pain_points.get(key))
-    asks_lineup = q.intent == "ask_stage_services" or q.stage == "all" or bool(q.stage) and base.has_cue("lineup", q.text)
+    asks_lineup = q.stage == "all" or _asks_for_services(base, q) or (
+        q.intent == "ask_stage_services" and not _INCLUDES.search(q.text))
     if q.focus.topic == "advice" and q.attributes[:1] == ["services"] and not stage and q.focus.primary:
         asks_lineup, stage = True, base.services[q.focus.primary].stage  # the stage the advice is about
     if asks_lineup and not q.concept:  # "头程有哪些方案", "从工厂到买家每段用什么"

@@ -64,6 +64,11 @@ def test_two_things_asked_in_two_clauses_get_both_answers(chat):
     assert "0.48" in fee and contract.startswith(("不需要", "没有", "不用"))
 
 
+@pytest.mark.parametrize("text, section", [("头程服务都包括哪些方面的内容", "1.1.1"), ("头程服务都有哪些", "1.1.3")])
+def test_what_a_stage_includes_is_its_definition_and_its_services_are_its_line_up(chat, text, section):
+    assert f"「来源：{section}" in chat.say("ask_stage_services", text)
+
+
 def test_a_mode_the_document_does_not_list(chat):
     reply = chat.say("ask_service", "AGL有空运吗")
     assert reply.startswith("没有。") and "海运整箱" in reply
