@@ -452,7 +452,12 @@ def _negated_in(base: KnowledgeBase, q: Question, text: str) -> bool:
     asked -= _negated_words(base, q.text)
     asked |= {t[1:] for t in base.terms(q.text) if t.startswith("²") and t[1:] in normal}  # "拆箱" jieba splits
     asked |= {p for a in q.attributes for p in base.vocabulary["attribute"][a]["phrases"] if not p.isascii() and p in normal}
+    question = base.normalize(q.text)
+    for form in base.vocabulary["cues"]["yes_no_forms"]:  # "有没有…" asks, it does not deny
+        question = question.replace(form, "？" * len(form))
     for word in asked:
+        if any(_denies(base, question[max(0, m.start() - 14):m.start()]) for m in re.finditer(re.escape(word), question)):
+            continue  # "能避免延误导致的…吗": the question denies it too, so the text agrees
         said = [normal[max(0, m.start() - 14):m.start()] for m in re.finditer(re.escape(word), normal)]
         # denied only where every mention is: "尤其适合…；其他不适合FBA的商品" does not deny 适合; and
         # "没有给出具体折扣数字" says the number is missing, not the discount
