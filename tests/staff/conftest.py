@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 
+from tests.support import browser as chromium
 from tests.support.postgres import start_postgres
 from tests.support.servers import LOGS
 from tests.support.staff import BACKENDS, Console, Seed, seed, start_console
@@ -58,3 +59,12 @@ def console_for(consoles):
 @pytest.fixture
 def console(seeded, console_for) -> Console:
     return console_for(seeded)
+
+
+@pytest.fixture(scope="module")
+def chromium_browser():
+    """Headless Chromium (tests/support/browser.py) for one page test module."""
+    with chromium.sync_playwright() as p:
+        browser = chromium.launch(p)
+        yield browser
+        browser.close()

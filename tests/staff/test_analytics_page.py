@@ -13,7 +13,6 @@ import uuid
 
 import pytest
 
-from tests.support import browser as chromium
 from tests.support.browser import expect
 from tests.support.servers import LOGS, ROOT
 from tests.support.staff import ANALYTICS_DATES, start_web, write_analytics
@@ -39,18 +38,10 @@ def site(tmp_path_factory):
     console.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium.sync_playwright() as p:
-        browser = chromium.launch(p)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def page(browser, site):
+def page(chromium_browser, site):
     console, _ = site
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN",
+    context = chromium_browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN",
                                   timezone_id="Asia/Shanghai", accept_downloads=True)
     context.add_init_script(CSP_WATCH)
     page = context.new_page()

@@ -6,24 +6,15 @@ import re
 
 import pytest
 
-from tests.support import browser as chromium
 from tests.support.browser import expect
 from tests.support.servers import LOGS
 
 pytestmark = [pytest.mark.servers, pytest.mark.model, pytest.mark.system]
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium.sync_playwright() as p:
-        browser = chromium.launch(p)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN",
+def page(chromium_browser):
+    context = chromium_browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN",
                                   timezone_id="Asia/Shanghai")
     page = context.new_page()
     errors = []

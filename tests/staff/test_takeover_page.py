@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.support import browser as chromium
 from tests.support.browser import expect
 from tests.support.servers import LOGS, ROOT, free_port, start_assistant, wait_for
 from tests.support.staff import Console
@@ -71,14 +70,6 @@ def stack():
     finally:
         console.stop()
         bot.stop()
-
-
-@pytest.fixture(scope="module")
-def chromium_browser():
-    with chromium.sync_playwright() as p:
-        browser = chromium.launch(p)
-        yield browser
-        browser.close()
 
 
 def _page(browser, log: dict, name: str, width: int):
