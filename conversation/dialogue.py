@@ -19,6 +19,8 @@ from conversation.focus import SLOT, Focus
 from conversation.replies import Context, Reply
 from conversation.turn import Outcome, Turn
 from conversation.understand import (
+    ANSWER_COVERAGE,
+    ANSWER_SCORE,
     DOMAIN_INTENTS,
     QTYPE_ATTRIBUTE,
     SMALLTALK,
@@ -34,10 +36,6 @@ from knowledge.routing import advise as evaluate
 from knowledge.routing import next_question
 from knowledge.statements import FURTHER_COURSES
 
-# A statement answers a question on its own when it matches at least this share of the question's
-# weight (tuned on the development set, tests/heldout/; see docs/answers.md).
-ANSWER_COVERAGE = 0.5
-ANSWER_SCORE = 3.0
 # Within a question about one service, a statement wins over the curated fact by this much coverage
 # when the seller named the attribute, and at no loss when they named none (it is the more precise).
 STATEMENT_LEAD_NAMED = 0.2

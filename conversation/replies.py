@@ -293,6 +293,7 @@ def statement_answer(base: KnowledgeBase, statement, siblings: list, verdict: st
         body = f"{heading}：{body}"
     if statement.note and statement.note not in body and not points:
         body += f"（注：{statement.note}）"
+    body = _naming_its_service(base, statement, body, question) + body
     sections = [statement_section(statement)]
     if also is not None:  # a second statement that says more of it
         body += f"\n另外：{also.text}" + (f"（注：{also.note}）" if also.note else "")
@@ -307,6 +308,17 @@ def statement_answer(base: KnowledgeBase, statement, siblings: list, verdict: st
     if price_missing:
         lead = "资料没有给出具体价格。资料里相关的是：" + lead
     return Reply(_with_source(lead + body, *sections), [SOURCE_BUTTON])
+
+
+def _naming_its_service(base: KnowledgeBase, statement, body: str, question: str) -> str:
+    """"【AGL（亚马逊全球物流）】" before a statement of a service's section that does not name it, when
+    the question did not either ("哪个服务提供两种船型"): the seller learns whose point it is."""
+    about = base.about(statement)
+    if len(about) != 1 or statement.kind in ("toc", "chapter", "link"):
+        return ""
+    named = {m.value for m in base.mentions(f"{body} {question}") if m.entity == "service"}
+    service = base.services.get(next(iter(about)))
+    return "" if service is None or about & named else f"【{service.display}】"
 
 
 def statement_section(statement) -> str:

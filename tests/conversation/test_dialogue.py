@@ -495,3 +495,22 @@ def test_why_not_names_what_the_case_calls_for(chat):
 def test_a_question_that_is_not_of_logistics_is_out_of_scope(chat):
     reply = chat.say("ask_recommendation", "推荐一家深圳好吃的火锅店")
     assert "超出了我掌握的资料范围" in reply
+
+
+def test_a_property_asked_yes_or_no_after_advice_is_about_the_recommended_service(chat):
+    """A need's words inside a yes/no question right after the advice ("库容") ask about the service
+    recommended, not for the advice again; on its own, a need still gets the advice."""
+    assert "推荐 AWD" in chat.say("inform", "仓储费太高了，想找个便宜点的地方存货")
+    reply = chat.say("nlu_fallback", "会不会有库容上限？")
+    assert reply.startswith("没有。") and "库容" in reply and "推荐" not in reply
+
+
+def test_a_point_of_the_focused_service_beats_the_stage_line_up_the_classifier_guessed(chat):
+    chat.say("ask_service", "AGL有什么好处")
+    reply = chat.say("ask_stage_services", "首单那条具体是什么服务")
+    assert "一对一" in reply and "「来源：1.3.1」" in reply and "仓储分销" not in reply
+
+
+def test_a_statement_that_does_not_name_its_service_is_labelled_with_it(chat):
+    reply = chat.say("nlu_fallback", "首单一对一管理是哪个服务的")
+    assert reply.startswith("【AGL（亚马逊全球物流）】") and "一对一" in reply
