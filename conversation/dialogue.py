@@ -188,11 +188,17 @@ def search(base: KnowledgeBase, q: Question) -> Outcome:
         return Outcome(replies.out_of_scope(base, q.text), {SLOT: None}, answered=False)
     if not q.logistics and _of_something_else(base, q):
         return Outcome(replies.out_of_scope(base, q.text), {SLOT: None}, answered=False)  # "深圳哪家火锅好吃": a city, no shipment
-    if (q.evidence or hits and _in_domain(q)) and not aside:  # no known word at all: not understood, not "not documented"
+    # no known word at all: not understood, not "not documented"; a question of shipping or storing the
+    # document does not answer ("货丢了怎么赔") is a gap, though
+    if (q.evidence or hits and (_in_domain(q) or _asks_of_logistics(base, q))) and not aside:
         return _with_focus(replies.not_in_document(base, hits[0].statement if hits else None), q.focus)
     if q.intent == "out_of_scope" or aside or not q.logistics and _of_something_else(base, q):
         return Outcome(replies.out_of_scope(base, q.text), {SLOT: None}, answered=False)
     return _unsure(base, q)
+
+
+def _asks_of_logistics(base: KnowledgeBase, q: Question) -> bool:
+    return base.has_cue("logistics", q.text) and (q.qtype is not None or base.is_question(q.text))
 
 
 def _of_something_else(base: KnowledgeBase, q: Question) -> bool:

@@ -358,6 +358,8 @@ def _wants_advice(q: Question) -> bool:
         return True
     if q.placed and not q.subjects and not q.beyond_place and q.qtype in _PLAIN_FACT:
         return False  # "自己找的货代能送AWD仓么": about what the warehouse accepts
+    if q.qtype == "yes_no" and q.used is not None and q.subjects == [q.used]:
+        return False  # "货从国内发，能用X吗": a verdict on that service for the situation, not the advice
     if q.intent == "ask_recommendation" and not (q.named and q.attributes):
         # "哪些货比较适合" right after a service: what that service suits, not a new recommendation
         return not (q.focus.services and not q.situation and set(q.attributes) - {"suitable", "services"})

@@ -514,3 +514,17 @@ def test_a_point_of_the_focused_service_beats_the_stage_line_up_the_classifier_g
 def test_a_statement_that_does_not_name_its_service_is_labelled_with_it(chat):
     reply = chat.say("nlu_fallback", "首单一对一管理是哪个服务的")
     assert reply.startswith("【AGL（亚马逊全球物流）】") and "一对一" in reply
+
+
+def test_a_shipping_question_the_document_does_not_answer_is_a_gap_not_a_misunderstanding(chat):
+    reply = chat.say("nlu_fallback", "货在路上丢了怎么赔？")
+    assert reply.startswith("资料里没有讲到这个问题") and "我不太确定你想问什么" not in reply
+
+
+def test_can_i_use_a_service_in_a_stated_situation_gets_its_verdict_not_the_advice(chat):
+    reply = chat.say("ask_recommendation", "我们的货在深圳工厂，卖美国站，能用PCP吗")
+    assert reply.startswith("不") and "境内" in reply and "急不急" not in reply
+
+
+def test_where_to_keep_stock_is_advice(chat):
+    assert "推荐 AWD" in chat.say("ask_service", "FBA库位总不够用，仓储费也高，货存哪里好")
