@@ -28,6 +28,7 @@ from conversation.understand import (
     asks_pages,
     decide,
     elliptical,
+    named_terms,
     read,
 )
 from knowledge.kb import Fact, KnowledgeBase, Service
@@ -172,7 +173,7 @@ def show_source(base: KnowledgeBase, q: Question) -> Outcome:
 
 def search(base: KnowledgeBase, q: Question) -> Outcome:
     """No curated topic: the document's statements answer, or it says plainly that they do not."""
-    found = base.names_in(q.text)
+    found = named_terms(base, q) if q.qtype == "name" else base.names_in(q.text)
     if len(found) >= 2 and q.compare_cue or found and q.qtype in ("name", "what"):  # "FCL和LCL啥差别"
         return _with_focus(replies.names_answer(base, found, _english_asked(base, q)), replace(q.focus, section=found[0].section))
     if asks_pages(base, q):
@@ -587,7 +588,8 @@ def _moved_on(base: KnowledgeBase, q: Question, carried: list[str]) -> Outcome |
         return None
     anywhere = base.find_statements(q.text, q.qtype, limit=3)
     here = [h for h in base.find_statements(q.text, q.qtype, carried, limit=5) if base.about(h.statement) & set(carried)]
-    if anywhere and _good(anywhere[0]) and (not here or anywhere[0].coverage > here[0].coverage + 0.2) \
+    # only a strong match elsewhere: a vague follow-up ("怎么实现的") stays on what was just said
+    if anywhere and _strong(anywhere[0]) and (not here or anywhere[0].coverage > here[0].coverage + 0.2) \
             and not base.about(anywhere[0].statement) & set(carried):
         return statement(base, q, anywhere, subjects=[])
     return None
@@ -631,6 +633,9 @@ def _implied_attributes(base: KnowledgeBase, q: Question, service: Service, carr
 
 def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Context, carried: bool
                   ) -> tuple[Reply, tuple]:
+    again = (_asked_again_elsewhere(base, q, service) or _elaborated(base, q, service)) if carried else None
+    if again is not None:
+        return _statement_reply(base, q, StatementHit(again, STRONG_SCORE, 1.0), service.id)
     attributes = _implied_attributes(base, q, service, carried)
     if q.qtype == "yes_no":  # "X是亚马逊自己的船运吗": what X is, or who carries for it, answers it
         identity = next((a for a in ("definition", "carrier") if (said := service.fact(a))
@@ -690,6 +695,43 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
     nearest = next((a for a in _FALLBACK.get(q.qtype or "", ("definition",)) if service.fact(a)), "definition")
     reply = replies.answer_service(base, service, nearest, Context(), None)
     return replies.not_said(reply), ("fact", service.id, nearest)
+
+
+# "英国站也行吗": at most this long, a yes/no that gives only a market or a mode asks the last question again.
+_AGAIN_MAX_CHARS = 12
+
+
+def _asked_again_elsewhere(base: KnowledgeBase, q: Question, service: Service):
+    """The statement that answered the last yes/no, when the follow-up asks the same of another market
+    or mode ("能避免…吗" → "英国站也行吗"): its verdict is read again in the new context (a footnote
+    limiting it to "美国站海运" says no). A market the service does not reach is its coverage's answer."""
+    said = _last_statement(base, q, service)
+    if said is None or q.qtype != "yes_no" or q.attributes or not q.has_context or len(q.text) > _AGAIN_MAX_CHARS:
+        return None
+    markets = replies.covered_markets(base, service.id)
+    if q.ctx.marketplace and markets is not None and not replies.covers(base, markets, q.ctx.marketplace):
+        return None
+    return said
+
+
+def _elaborated(base: KnowledgeBase, q: Question, service: Service):
+    """"具体怎么做到的" right after a statement: the statement again (with its list), not the service's
+    general workflow; the document says no more than it."""
+    said = _last_statement(base, q, service)
+    if said is None or q.attributes or q.has_context or len(q.text) > _AGAIN_MAX_CHARS \
+            or not base.has_cue("elaborate", q.text):
+        return None
+    rest = base.without_cue("elaborate", q.text)
+    return None if _substantive(base.query_terms(rest, [service.id])) else said
+
+
+def _last_statement(base: KnowledgeBase, q: Question, service: Service):
+    """The statement the last answer quoted, when it is about this service."""
+    source = tuple(q.focus.source or ())
+    if source[:1] != ("statement",):
+        return None
+    said = next((x for x in base.statements if x.id == source[-1]), None)
+    return said if said is not None and service.id in base.about(said) else None
 
 
 def _speaks_of(base: KnowledgeBase, fact: Fact, attribute: str) -> bool:
@@ -1018,7 +1060,7 @@ def _curated_topic(base: KnowledgeBase, q: Question, stage: str | None) -> tuple
     follow_up = q.focus.topic == "course" and elliptical(q)
     if q.intent == "ask_course_map" or follow_up or base.has_cue("navigation", q.text) and not stage and not q.concept:
         return replies.course_map(base), Focus(topic="course", source=("fact", "course", "chapters")), base.course_fact
-    if q.intent == "ask_pain_points" or "pain_points" in q.attributes:
+    if q.intent == "ask_pain_points" or "pain_points" in q.attributes or q.focus.topic == "pain_points" and elliptical(q):
         key = stage or "overall"
         return (replies.pain_points(base, stage), Focus(topic="pain_points", stage=stage, source=("fact", "pain", key)),
                 base.pain_points.get(key))

@@ -18,6 +18,7 @@ from knowledge.routing import (
     Situation,
     StageAdvice,
     covered_markets,
+    covers,
     deciding_factors,
     question_options,
 )
@@ -115,14 +116,24 @@ def _coverage_of(base: KnowledgeBase, service: Service, market: str) -> Reply:
         return not_documented(base, service, "coverage")
     if markets is None:  # the document gives no list to check the market against: what it does say
         return Reply(_with_source(fact.answer, fact.section), [SOURCE_BUTTON])
-    verdict = f"支持。{service.short} 覆盖{name}。" if market in markets else f"不支持。资料里 {service.short} 的覆盖范围没有{name}。"
-    buttons = [] if market in markets else [("帮我选能到" + name + "的服务", payload("ask_recommendation", marketplace=market))]
+    covered = covers(base, markets, market)
+    verdict = f"支持。{service.short} 覆盖{name}{_european_part(base, markets, market)}。" if covered else \
+        f"不支持。资料里 {service.short} 的覆盖范围没有{name}。"
+    buttons = [] if covered else [("帮我选能到" + name + "的服务", payload("ask_recommendation", marketplace=market))]
     text, sections = f"{verdict}\n{fact.answer}", [fact.section]
-    others = [] if market in markets else alternatives_for(base, service, market)
+    others = [] if covered else alternatives_for(base, service, market)
     if others:  # "发日本可以用AGL吗": no, and what does go there
         text += f"\n{name}可以看 " + "、".join(o.short for o in others) + f"：资料里它的覆盖范围有{name}。"
         sections += [coverage.section for o in others if (coverage := o.fact("coverage"))]  # each has one
     return Reply(_with_source(text, *sections), buttons)
+
+
+def _european_part(base: KnowledgeBase, markets: set[str], market: str) -> str:
+    """"欧洲" asked of a service that lists European countries: which of them ("的英国、德国")."""
+    if market != "EU" or "EU" in markets and "UK" in markets:
+        return ""
+    listed = [m for m in ("UK", *base.vocabulary.get("eu_members", ())) if m in markets]
+    return "的" + "、".join(base.label("marketplace", m) for m in listed) if listed else ""
 
 
 def alternatives_for(base: KnowledgeBase, service: Service, market: str) -> list[Service]:
@@ -132,7 +143,7 @@ def alternatives_for(base: KnowledgeBase, service: Service, market: str) -> list
     for other_id in base.stage_services.get(service.stage, ()):
         other = base.services[other_id]
         markets = covered_markets(base, other_id)
-        if other_id != service.id and markets and market in markets and other.data("modes", "modes") and other.fact("coverage"):
+        if other_id != service.id and markets and covers(base, markets, market) and other.data("modes", "modes") and other.fact("coverage"):
             out.append(other)
     return out
 

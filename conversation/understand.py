@@ -132,7 +132,8 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     if base.is_question(text) and not base.has_cue("advice_request", text) and not base.asks_for_one(text):
         # "有库容限制吗" right after a service: a need inside a yes/no question is a property of it asked
         # about, not what the seller wants ("有全包的服务吗" on its own still asks for a service)
-        asides = ("urgency", "fulfillment", "need") if qtype == "yes_no" and focus.services else ("urgency", "fulfillment")
+        asides = ("urgency", "fulfillment", "need", "sales_channel") if qtype == "yes_no" and focus.services \
+            else ("urgency", "fulfillment")
         facts = [e for e in facts if e.get("entity") not in asides]
     situation = any(e.get("entity") != "origin" for e in facts) or (
         bool(facts) and (turn.intent in ("inform", "ask_recommendation", "compare_services", "ask_service")
@@ -187,14 +188,17 @@ def _head_first(turn: Turn) -> list[str]:
 
 
 # Intents whose reply ends or hands off the conversation: taken only with one of their words in the
-# message ("我要提供啥" is not "我要人工", "先从哪学起" is not "先这样").
+# message ("我要提供啥" is not "我要人工", "先从哪学起" is not "先这样"), and a hand-off not for a question
+# about customer service's hours or ways ("客服几点有人").
 _NEEDS_CUE = {"request_human": "human", "goodbye": "goodbye"}
 
 
 def _intent(base: KnowledgeBase, turn: Turn) -> str:
     """The classifier's intent, or its next guess when a conversation-ending one lacks its words."""
     cue = _NEEDS_CUE.get(turn.intent)
-    if cue is None or base.has_cue(cue, turn.text):
+    about_service_hours = turn.intent == "request_human" and base.question_type(turn.text) in (
+        "how_long", "how_many", "which") and not base.has_cue("human_explicit", turn.text)
+    if cue is None or base.has_cue(cue, turn.text) and not about_service_hours:
         return turn.intent
     return next((i["name"] for i in turn.ranking if i.get("name") not in (*_NEEDS_CUE, "nlu_fallback", None)),
                 "nlu_fallback")
@@ -273,6 +277,8 @@ def decide(base: KnowledgeBase, q: Question) -> str:
         return "explain"  # "黄金90天在哪一章": the course map, however the classifier took it
     if q.focus.topic == "course" and elliptical(q) and not q.subjects:
         return "explain"  # "3.8呢" after a chapter of the course map
+    if q.qtype == "name" and not q.named and named_terms(base, q):
+        return "search"  # "快船英文简称叫什么" right after AGL: the boat type's own name, not AGL's
     if len(q.named) >= 2 and (q.joined or q.compare_cue):
         if q.qtype == "yes_no" and not q.choice_cue or q.attributes and not q.compare_cue:
             return "service"  # "它俩都能发德国吗": each one's answer
@@ -313,6 +319,14 @@ def _said_of_focus(base: KnowledgeBase, q: Question) -> bool:
     hits = base.find_statements(q.text, q.qtype, [primary], limit=1) if primary else []
     return bool(hits) and primary in base.about(hits[0].statement) and hits[0].coverage >= ANSWER_COVERAGE \
         and hits[0].score >= ANSWER_SCORE
+
+
+def named_terms(base: KnowledgeBase, q: Question) -> list:
+    """The abbreviations the document explains that a message names: written out ("FCL"), or said in
+    Chinese as an option the vocabulary knows ("快船" is FO)."""
+    found = base.names_in(q.text)
+    values = [str(e.get("value")) for e in q.turn.entities if e.get("entity") in ("sea_service", "transport_mode")]
+    return found + [n for v in values for n in base.names if n.short == v and n not in found]
 
 
 def _only_context(base: KnowledgeBase, q: Question) -> bool:

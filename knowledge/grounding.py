@@ -41,7 +41,7 @@ from typing import Callable, Iterator
 from knowledge import build
 from knowledge.kb import KnowledgeBase
 from knowledge.mentions import QUANTITY, Mention
-from knowledge.routing import _covers, chinese_number, covered_markets, parse_quantity
+from knowledge.routing import chinese_number, covered_markets, covers, parse_quantity
 from knowledge.text import MAX_MESSAGE_CHARS
 
 
@@ -326,7 +326,7 @@ def _coverage_claims(base: KnowledgeBase, text: str) -> list[Claim]:
 def _may_cover(base: KnowledgeBase, service: str, market: str) -> bool:
     """Whether the document lists the marketplace for the service, or lists nothing for it."""
     covered = covered_markets(base, service)
-    return covered is None or _covers(base, covered, market)
+    return covered is None or covers(base, covered, market)
 
 
 def _clauses(text: str, mentions: list[Mention]) -> list[tuple[int, int]]:

@@ -241,7 +241,7 @@ def _exclude_uncovered(base: KnowledgeBase, advice: StageAdvice, situation: Situ
         return
     for rec in advice.recommended:
         markets = covered_markets(base, rec.service)
-        if markets is not None and not _covers(base, markets, destination):
+        if markets is not None and not covers(base, markets, destination):
             service = base.services[rec.service]
             coverage = service.fact("coverage")
             assert coverage is not None  # covered_markets() read the markets from it
@@ -253,7 +253,7 @@ def _exclude_uncovered(base: KnowledgeBase, advice: StageAdvice, situation: Situ
             )
 
 
-def _covers(base: KnowledgeBase, markets: set[str], destination: str) -> bool:
+def covers(base: KnowledgeBase, markets: set[str], destination: str) -> bool:
     """"欧洲" is covered by a service that reaches any European marketplace (the document's own
     "欧洲 (英国、法国、德国、意大利、西班牙)")."""
     if destination == "EU":

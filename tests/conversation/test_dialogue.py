@@ -528,3 +528,39 @@ def test_can_i_use_a_service_in_a_stated_situation_gets_its_verdict_not_the_advi
 
 def test_where_to_keep_stock_is_advice(chat):
     assert "推荐 AWD" in chat.say("ask_service", "FBA库位总不够用，仓储费也高，货存哪里好")
+
+
+def test_europe_is_covered_by_a_service_that_lists_european_countries(chat):
+    assert chat.say("ask_service", "AGL可以到欧洲吗").startswith("支持。AGL 覆盖欧洲的英国")
+    assert chat.say("ask_service", "SEND去欧洲行不行").startswith("支持。Amazon SEND 覆盖欧洲的英国、德国")
+    assert chat.say("ask_service", "PCP能送欧洲吗").startswith("不支持。")
+
+
+def test_the_same_yes_no_for_another_market_reads_the_statements_footnote_again(chat):
+    assert chat.say("ask_service", "走SEND能不能避免FBA的低量库存费").startswith("可以。")
+    again = chat.say("ask_service", "德国站也可以吗")
+    assert again.startswith("不") and "目前适用于美国站海运" in again
+    assert chat.say("ask_service", "法国站也行吗").startswith("不支持。")  # SEND does not reach it at all
+
+
+def test_the_abbreviation_of_an_option_named_in_chinese(chat):
+    chat.say("ask_service", "AGL海运有几种服务")
+    reply = chat.say("ask_service", "快船英文简称叫什么")
+    assert "FO" in reply and "亚马逊全球物流" not in reply
+
+
+def test_customer_service_hours_are_a_question_not_a_hand_off(chat):
+    chat.say("ask_service", "FBA有什么优势")
+    reply = chat.say("request_human", "那客服一般几点在线")
+    assert "7*24" in reply and "转人工" not in reply
+    assert "人工" in chat.say("request_human", "帮我转人工客服")
+
+
+def test_another_stage_after_a_stages_pain_points_gets_its_pain_points(chat):
+    chat.say("ask_pain_points", "仓储分销有哪些痛点")
+    assert "清关" in chat.say("inform", "那头程呢")
+
+
+def test_a_vague_follow_up_stays_on_the_service(chat):
+    chat.say("ask_service", "SEND的优先入仓支持哪些站点")
+    assert "固定预约" in chat.say("ask_service", "具体怎么做到的")
