@@ -35,7 +35,7 @@ from knowledge.kb import Fact, KnowledgeBase, Service
 from knowledge.retrieval import SOURCE_NOTE, StatementHit, quantity_kinds
 from knowledge.routing import advise as evaluate
 from knowledge.routing import next_question
-from knowledge.statements import FURTHER_COURSES
+from knowledge.statements import FURTHER_COURSES, PREFACE_OVERVIEW
 
 # Within a question about one service, a statement wins over the curated fact by this much coverage
 # when the seller named the attribute, and at no loss when they named none (it is the more precise).
@@ -295,7 +295,7 @@ def statement(base: KnowledgeBase, q: Question, hits: list[StatementHit], subjec
     s_ = best.statement
     second = _runner_up(base, hits)
     # the heading counts as a note: "海运服务" over an advantage is a condition on it
-    verdict = _verdict(base, q, s_.text, f"{s_.note}。{s_.heading}", best.coverage) if q.qtype == "yes_no" else None
+    verdict = _verdict(base, q, _solution_part(s_), f"{s_.note}。{s_.heading}", best.coverage) if q.qtype == "yes_no" else None
     siblings = _siblings(base, q, best.statement)
     said = " ".join(x.text for x in siblings)
     price_missing = base.has_cue("money", q.text) and "$" not in said
@@ -394,7 +394,7 @@ def _verdict(base: KnowledgeBase, q: Question, said: str, note: str, coverage: f
     """yes / no / unknown for a yes/no question answered by a text of the document (and its footnote)."""
     text = f"{said}。{note}"  # a clause of one never denies a word of the other
     says = base.vocabulary["verdict"]
-    if _negated_in(base, q, text) or _holds(text, says["not_yet"]) or note and _note_excludes(base, q, note):
+    if _negated_in(base, q, text) or _not_yet(base, q, text) or note and _note_excludes(base, q, note):
         return "no"
     if base.has_cue("certainty", q.text) and _holds(text, says["at_best"]):
         return "not_always"  # "一定能2天送到吗": the document says at best, not always
@@ -412,8 +412,9 @@ def _verdict(base: KnowledgeBase, q: Question, said: str, note: str, coverage: f
 
 
 def _contrary(base: KnowledgeBase, question: str, text: str) -> bool:
-    """The question claims one side of a pair (vocabulary `contraries`) and the text says the other."""
-    asked_text, said_text = base.normalize(question).upper(), base.normalize(text).upper()
+    """The question claims one side of a pair (vocabulary `contraries`) and the text says the other.
+    The claim is in the clause that asks: "每次手动填很烦，X能解决吗" states a pain, it claims nothing."""
+    asked_text, said_text = _asking_clause(base.normalize(question)).upper(), base.normalize(text).upper()
     for pair in base.vocabulary.get("contraries", []):
         asked = [w for w in pair["asked"] if base.normalize(w).upper() in asked_text]
         rest = asked_text
@@ -421,10 +422,44 @@ def _contrary(base: KnowledgeBase, question: str, text: str) -> bool:
             rest = rest.replace(base.normalize(w).upper(), " ")  # "无条件" holds 条件 but claims the other side
         if any(base.normalize(w).upper() in rest for w in pair["said"]):
             continue  # "被算缺陷了，能豁免吗" asks about the other side itself
-        if asked and not any(base.normalize(w).upper() in said_text for w in asked) and any(
+        if asked and not any(base.normalize(w).upper() in said_text for w in pair["asked"]) and any(
                 base.normalize(w).upper() in said_text for w in pair["said"]):
             return True
     return False
+
+
+def _not_yet(base: KnowledgeBase, q: Question, text: str) -> bool:
+    """"新兴站点即将上线": not yet, so no, for what that clause is about (a list of fixes with one still
+    to come is not a no to the others)."""
+    words = [w for w in base.terms(_asking_clause(base.normalize(q.text))) if len(w) >= 2 and not w.startswith(("²", "@"))]
+    clauses = [c for c in re.split(r"[；;。]", base.normalize(text)) if _holds(c, base.vocabulary["verdict"]["not_yet"])]
+    return any(w in c.upper() for c in clauses for w in words) or bool(clauses) and not words
+
+
+def _asking_clause(question: str) -> str:
+    """The last clause of a question, or the whole of it when that clause only asks ("…，对吗")."""
+    clauses = [c for c in re.split(r"[，,。；;！!]", question) if c.strip()]
+    last = clauses[-1] if clauses else question
+    return last if len(re.sub(r"[？?\s吗呢吧么]", "", last)) > 3 else question
+
+
+def _asked_side_said_of(base: KnowledgeBase, q: Question, service: Service) -> bool:
+    """Whether the document says the side of a contrary the question asks of the service itself
+    ("AWD可以人工补到FBA吗": its definition says 自动, a point of it says 手动补货选项), so its overview does
+    not decide the yes or no."""
+    asked_text = base.normalize(q.text).upper()
+    asked = [w for pair in base.vocabulary.get("contraries", []) for w in pair["asked"]  # the side's every word
+             if any(base.normalize(a).upper() in asked_text for a in pair["asked"])]
+    said = [_solution_part(x) for x in base.statements if service.id in base.about(x)]
+    return any(base.normalize(w).upper() in base.normalize(text).upper() for w in asked for text in said)
+
+
+def _solution_part(statement) -> str:
+    """A pain point and its fix ("手动填写运输追踪编号, 费时且容易出错：自动同步货件号"): what the service
+    does is the fix, after the colon."""
+    if "痛点" in f"{statement.parent}{statement.heading}" and "：" in statement.text:
+        return statement.text.rsplit("：", 1)[1]
+    return statement.text
 
 
 def _all_named_terms_in(base: KnowledgeBase, q: Question, text: str) -> bool:
@@ -640,7 +675,7 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
     if q.qtype == "yes_no":  # "X是亚马逊自己的船运吗": what X is, or who carries for it, answers it
         identity = next((a for a in ("definition", "carrier") if (said := service.fact(a))
                          and _contrary(base, q.text, said.answer)), None)
-        if identity is not None:
+        if identity is not None and not _asked_side_said_of(base, q, service):
             return _fact_reply(base, q, service, identity, ctx)
     name = base.name_of(service.id) if q.qtype == "name" else None
     if name is not None:
@@ -1005,6 +1040,8 @@ def explain(base: KnowledgeBase, q: Question) -> Outcome:
     if curated is not None and curated[1].topic == "course" and q.focus.topic == "course" and elliptical(q):
         return _with_focus(curated[0], curated[1])  # "3.8呢": the course map again, not a statement with an 8
     hits = base.find_statements(q.text, q.qtype, limit=3)
+    if q.concept == "learning_path":  # "这一章主要讲啥": the chapter's own key points, not a 主要 elsewhere
+        hits = [h for h in hits if h.statement.section == PREFACE_OVERVIEW]
     best = hits[0] if hits and _answerable(base, q, hits[0]) else None
     lineup = curated is not None and curated[1].topic == "stage"
     fact = curated[2] if curated else None
@@ -1058,7 +1095,8 @@ def _asks_for_services(base: KnowledgeBase, q: Question) -> bool:
 def _curated_topic(base: KnowledgeBase, q: Question, stage: str | None) -> tuple[Reply, Focus, Fact | None] | None:
     """The curated answer for a concept, stage, pain point or the course map, with the fact behind it."""
     follow_up = q.focus.topic == "course" and elliptical(q)
-    if q.intent == "ask_course_map" or follow_up or base.has_cue("navigation", q.text) and not stage and not q.concept:
+    if (q.intent == "ask_course_map" or follow_up) and q.concept != "learning_path" \
+            or base.has_cue("navigation", q.text) and not stage and not q.concept:
         return replies.course_map(base), Focus(topic="course", source=("fact", "course", "chapters")), base.course_fact
     if q.intent == "ask_pain_points" or "pain_points" in q.attributes or q.focus.topic == "pain_points" and elliptical(q):
         key = stage or "overall"

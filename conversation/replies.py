@@ -22,7 +22,7 @@ from knowledge.routing import (
     deciding_factors,
     question_options,
 )
-from knowledge.statements import plain
+from knowledge.statements import FURTHER_COURSES, plain
 
 HANDOFF_BUTTON = ("转人工客服", "/request_human")
 START_ADVICE_BUTTON = ("帮我选服务", "/ask_recommendation")
@@ -333,7 +333,9 @@ def _naming_its_service(base: KnowledgeBase, statement, body: str, question: str
 
 
 def statement_section(statement) -> str:
-    return {"课程路径图": "课程路径图", "目录": "目录"}.get(statement.section, statement.section)
+    # the further courses are on the closing page, after its course map
+    return {"课程路径图": "课程路径图", "目录": "目录", FURTHER_COURSES: f"课程路径图（{FURTHER_COURSES}）"}.get(
+        statement.section, statement.section)
 
 
 def names_answer(base: KnowledgeBase, names, english_asked: bool) -> Reply:
@@ -373,7 +375,7 @@ def course_list(statements) -> Reply:
             heading = s.heading
             lines.append(f"{heading}：")
         lines.append(f"· {s.text}" if s.kind in ("link", "item") else s.text)
-    sections = list(dict.fromkeys(s.section for s in statements))
+    sections = list(dict.fromkeys(statement_section(s) for s in statements))
     return Reply(_with_source("\n".join(lines), *sections))
 
 

@@ -118,6 +118,8 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     asked = _head_first(turn)
     stage = turn.first("stage")
     concept = turn.first("concept") or ("mfn" if "MFN" in turn.values("fulfillment") and not named else None)
+    if concept == "learning_path" and (base.has_cue("next_chapter", text) or any(c.id in text for c in base.chapters)):
+        concept = None  # "这章学完下一章学啥", "3.1这一章讲什么": the course map, not this chapter's steps
     places = [v for v in turn.values("origin") if v not in ("CN", "DESTINATION")]
     marketplace = turn.first("marketplace") or (places[0] if places and named else None)
     mode = turn.first("transport_mode")
@@ -292,8 +294,10 @@ def decide(base: KnowledgeBase, q: Question) -> str:
     if q.subjects:
         return "service"
     on_a_service = q.focus.topic in ("service", "compare", "advice", "statement") and q.focus.services
-    if q.stage or q.concept or q.intent in EXPLAIN_INTENTS and not (
-            on_a_service and (q.attributes or _said_of_focus(base, q))):
+    # the classifier's topic alone, for a figure asked ("亚马逊有多少架飞机"): the statements answer
+    guessed_topic = q.intent in EXPLAIN_INTENTS and not (on_a_service and (q.attributes or _said_of_focus(base, q))) \
+        and not (q.qtype in ("how_many", "how_long", "how_much") and not q.attributes)
+    if q.stage or q.concept or guessed_topic:
         return "explain"  # ("目的地有哪些" right after AGL is about AGL, whatever the classifier said)
     if q.placed and (q.attributes or q.qtype):
         return "service"  # "亚马逊仓库一共几个": the warehouse's service is the subject

@@ -449,7 +449,7 @@ def test_a_services_course_list(chat):
 
 def test_the_chapters_closing_courses(chat):
     reply = chat.say("ask_course_map", "有没有给新手的直播课")
-    assert "零基础快速出单实操" in reply and "官方讲堂" in reply and "「来源：延伸学习课程」" in reply
+    assert "零基础快速出单实操" in reply and "官方讲堂" in reply and "「来源：课程路径图（延伸学习课程）」" in reply
 
 
 # -- advice from needs ---------------------------------------------------------------------------------
@@ -564,3 +564,28 @@ def test_another_stage_after_a_stages_pain_points_gets_its_pain_points(chat):
 def test_a_vague_follow_up_stays_on_the_service(chat):
     chat.say("ask_service", "SEND的优先入仓支持哪些站点")
     assert "固定预约" in chat.say("ask_service", "具体怎么做到的")
+
+
+def test_the_chapters_learning_path(chat):
+    reply = chat.say("ask_course_map", "本章要按什么顺序学？")
+    assert "第一步" in reply and "第三步" in reply and "卖家自配送 (MFN)" in reply and "「来源：卖家百科划重点」" in reply
+
+
+def test_a_fix_for_a_pain_point_answers_whether_the_pain_remains(chat):
+    """"手动填写…：自动同步货件号" lists the pain, then the fix: the fix says whether the pain is left."""
+    assert chat.say("ask_service", "FIST用了以后追踪号还得手工填吗").startswith("不")
+    assert not chat.say("ask_service", "手动填追踪号太麻烦了，FIST能帮上忙吗").startswith("不")
+
+
+def test_a_point_of_a_service_outweighs_its_overview_for_a_yes_or_no(chat):
+    reply = chat.say("ask_service", "AWD可以人工补到FBA吗")
+    assert not reply.startswith("不") and "手动补货" in reply
+
+
+def test_a_figure_asked_without_a_topic_is_answered_from_the_statements(chat):
+    reply = chat.say("ask_stage_services", "亚马逊一共有几架飞机")
+    assert "100+飞机" in reply and "「来源：1.5.1」" in reply
+
+
+def test_asking_for_another_option_than_the_named_service_is_advice(chat):
+    assert "推荐 AWD" in chat.say("ask_service", "FBA仓储费太贵了，还有别的选择吗")
