@@ -66,6 +66,8 @@ def respond(base: KnowledgeBase, turn: Turn) -> Outcome:
     question = read(base, turn, focus)
     kind = decide(base, question)
     outcome = HANDLERS[kind](base, question)
+    if isinstance(outcome.slots.get(SLOT), dict):
+        outcome.slots[SLOT] = {**outcome.slots[SLOT], "asked": question.text}
     logger.debug("%r intent=%s qtype=%s subjects=%s → %s, focus %s", turn.text, turn.intent, question.qtype,
                  question.subjects, kind, outcome.slots.get(SLOT))
     if turn.slot(feedback.PENDING_SLOT):  # asked something else instead: the feedback is left there
@@ -740,13 +742,30 @@ def _asked_again_elsewhere(base: KnowledgeBase, q: Question, service: Service):
     """The statement that answered the last yes/no, when the follow-up asks the same of another market
     or mode ("能避免…吗" → "英国站也行吗"): its verdict is read again in the new context (a footnote
     limiting it to "美国站海运" says no). A market the service does not reach is its coverage's answer."""
-    said = _last_statement(base, q, service)
-    if said is None or q.qtype != "yes_no" or q.attributes or not q.has_context or len(q.text) > _AGAIN_MAX_CHARS:
+    if q.qtype != "yes_no" or q.attributes or not q.has_context or len(q.text) > _AGAIN_MAX_CHARS:
+        return None
+    said = _last_statement(base, q, service) or _limited_statement_for(base, q, service)
+    if said is None:
         return None
     markets = replies.covered_markets(base, service.id)
     if q.ctx.marketplace and markets is not None and not replies.covers(base, markets, q.ctx.marketplace):
         return None
     return said
+
+
+def _limited_statement_for(base: KnowledgeBase, q: Question, service: Service):
+    """The last question answered from a curated fact: the document's statement of it whose footnote
+    limits it to a context the follow-up leaves ("目前适用于美国站海运" against "英国站也行吗")."""
+    if not q.focus.asked or q.focus.attribute in _STRUCTURED_ATTRIBUTES:
+        return None
+    hits = _fuller_first(base, [h for h in base.find_statements(q.focus.asked, "yes_no", [service.id], limit=3)
+                                if service.id in base.about(h.statement)])
+    found = hits[0].statement if hits and _good(hits[0]) else None
+    return found if found is not None and found.note and _note_excludes(base, q, found.note) else None
+
+
+# Answers the facts' data compose per market or mode: a follow-up market is asked of them again.
+_STRUCTURED_ATTRIBUTES = ("coverage", "modes", "transit_time", "minimum", "cargo_types")
 
 
 def _elaborated(base: KnowledgeBase, q: Question, service: Service):
@@ -1103,7 +1122,8 @@ def _curated_topic(base: KnowledgeBase, q: Question, stage: str | None) -> tuple
         return (replies.pain_points(base, stage), Focus(topic="pain_points", stage=stage, source=("fact", "pain", key)),
                 base.pain_points.get(key))
     asks_lineup = q.stage == "all" or _asks_for_services(base, q) or (
-        q.intent == "ask_stage_services" and not _INCLUDES.search(q.text))
+        q.intent == "ask_stage_services" and not _INCLUDES.search(q.text)) or (
+        q.focus.topic == "stage" and q.stage and elliptical(q))  # "尾端那段呢" after a stage's line-up
     if q.focus.topic == "advice" and q.attributes[:1] == ["services"] and not stage and q.focus.primary:
         asks_lineup, stage = True, base.services[q.focus.primary].stage  # the stage the advice is about
     if asks_lineup and not q.concept:  # "头程有哪些方案", "从工厂到买家每段用什么"

@@ -29,6 +29,7 @@ class Focus:
     sea_service: str | None = None
     section: str | None = None  # the section the last answer cited
     source: tuple[str, ...] = field(default=())  # what 「查看原文」 shows: ("fact", "AWD", "fee") or ("statement", id)
+    asked: str | None = None  # the message answered last: "英国站也行吗" asks it again for another market
 
     @property
     def primary(self) -> str | None:

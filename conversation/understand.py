@@ -132,11 +132,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     # "到仓后马上能上架吗", "走FBA的话客服谁负责": urgency or a fulfilment inside a question is how it is
     # asked, not a situation to advise on
     if base.is_question(text) and not base.has_cue("advice_request", text) and not base.asks_for_one(text):
-        # "有库容限制吗" right after a service: a need inside a yes/no question is a property of it asked
-        # about, not what the seller wants ("有全包的服务吗" on its own still asks for a service)
-        asides = ("urgency", "fulfillment", "need", "sales_channel") if qtype == "yes_no" and focus.services \
-            else ("urgency", "fulfillment")
-        facts = [e for e in facts if e.get("entity") not in asides]
+        facts = [e for e in facts if e.get("entity") not in _asides(qtype, bool(focus.services))]
     situation = any(e.get("entity") != "origin" for e in facts) or (
         bool(facts) and (turn.intent in ("inform", "ask_recommendation", "compare_services", "ask_service")
                          or bool(turn.values("marketplace")) or bool(turn.values("stage"))))
@@ -157,6 +153,18 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
             e.get("entity") in _PLACE_SERVICES and str(e.get("value")) in _PLACE_SERVICES[e["entity"]])
             for e in facts),
     )
+
+
+def _asides(qtype: str | None, on_services: bool) -> tuple[str, ...]:
+    """The situation facts a question names as what it asks about, not as the seller's situation.
+    Right after a service, a yes/no asks about it ("库容会受限吗", "青岛可以出运吗", "能给门店的仓补货吗"),
+    and any question's need words are its topic ("去哪查物流", "次日达一年多少件").
+    On its own, "有全包的服务吗" still asks for a service."""
+    if qtype == "yes_no" and on_services:
+        return ("urgency", "fulfillment", "need", "sales_channel", "origin")
+    if on_services and qtype is not None:
+        return ("urgency", "fulfillment", "need")
+    return ("urgency", "fulfillment")
 
 
 USE_VERBS = ("用", "走", "选", "选择", "使用")

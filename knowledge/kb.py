@@ -418,18 +418,24 @@ class KnowledgeBase:
         """Whether a message asks something (a question word, a yes/no form or ending, a question mark)
         rather than only says something ("FBA仓储费太贵了")."""
         cues = self.vocabulary["cues"]
-        normal = self.normalize(text).lower()
+        normal = self._without_correction(self.normalize(text).lower())
         clauses = [c.strip(" .…~～") for c in re.split(r"[!！。，,;；\n]", normal) if c.strip()]
         return bool(re.search(r"[?？]", normal)) or any(w in normal for w in cues["question_words"]) or any(
             f in normal for f in cues["yes_no_forms"]) or any(c.endswith(tuple(cues["yes_no_endings"])) for c in clauses) \
             or any(w in normal for w in self.cue_words("advice_request"))
+
+    def _without_correction(self, normal: str) -> str:
+        """"不对不对，货其实在宁波": a correction that opens a message says something, it asks nothing."""
+        words = sorted(self.cue_words("correction"), key=len, reverse=True)
+        pattern = r"^(?:\s*(?:" + "|".join(map(re.escape, words)) + r")[\s,，。.!！、]*)+" if words else None
+        return re.sub(pattern, "", normal) if pattern else normal
 
     def question_type(self, text: str) -> str | None:
         """What kind of answer a question wants: why, how_much, how_long, how_many, which, how_to,
         what or yes_no (None: no cue)."""
         cues = self.vocabulary["cues"]
         normal = re.sub(r"[\U0001F000-\U0001FFFF\u2600-\u27BF]+", " ", self.normalize(text).lower())
-        normal = normal.replace("哪几", "哪些")  # "哪几个" asks which ones, not how many
+        normal = self._without_correction(normal).replace("哪几", "哪些")  # "哪几个" asks which ones, not how many
         clauses = [c.strip(" .…~～") for c in re.split(r"[?？!！。，,;；\n]|\s{1,}(?=[\u4e00-\u9fff])", normal)]
         asks = any(w in normal for w in cues["question_words"])
         endings = tuple(cues["yes_no_endings"])

@@ -121,6 +121,8 @@ class Situation:
 
     def relevant_stages(self) -> list[str]:
         """The stages the advice covers: those the seller named, else those their facts touch."""
+        if self.stages and "FULL_SERVICE" in self.needs:
+            return ["end_to_end"]  # "头程仓储这些都不想管，全包": the stages named are what is handed over
         if self.stages and not (self.stages & {"end_to_end"} and len(self.stages) == 1):
             return [s for s in STAGE_ORDER if s in self.stages]
         stages = set(self.stages)

@@ -589,3 +589,35 @@ def test_a_figure_asked_without_a_topic_is_answered_from_the_statements(chat):
 
 def test_asking_for_another_option_than_the_named_service_is_advice(chat):
     assert "推荐 AWD" in chat.say("ask_service", "FBA仓储费太贵了，还有别的选择吗")
+
+
+def test_a_yes_no_after_a_recommendation_asks_about_the_recommended_service(chat):
+    """Origins and sales channels inside a yes/no right after advice are what is asked of the service."""
+    assert "推荐 AGL" in chat.say("ask_recommendation", "我在青岛，整柜发美国站，头程用什么")
+    reply = chat.say("ask_service", "青岛可以出运吗")
+    assert "青岛" in reply and "「来源：1.3.1」" in reply and "根据你的情况" not in reply
+
+
+def test_a_correction_is_not_a_question(chat):
+    assert "PCP" in chat.say("ask_recommendation", "货在美国的工厂，要送进FBA仓，用什么")
+    reply = chat.say("inform", "不对，货其实在东莞")
+    assert "AGL" in reply and "SEND" in reply
+
+
+def test_handing_every_stage_over_is_end_to_end(chat):
+    reply = chat.say("ask_recommendation", "头程、仓储这些我都不想管了，亚马逊能不能全包")
+    assert "AMS" in reply and "资料里没有适合这种情况的服务" not in reply
+
+
+def test_another_stage_after_a_stages_line_up_gets_its_line_up(chat):
+    chat.say("ask_stage_services", "头程有哪些服务可以用")
+    reply = chat.say("inform", "尾端那段呢")
+    assert "FBA" in reply and "MCF" in reply
+
+
+def test_a_context_limited_fact_asked_again_for_another_market(chat):
+    """The first answer comes from a curated fact; the follow-up market is checked against the
+    footnote of the document's statement of it."""
+    chat.say("ask_service", "SEND发货能帮我避开FBA低量库存费吗")
+    reply = chat.say("ask_service", "日本站也行吗")
+    assert reply.startswith("不") and "美国站海运" in reply
