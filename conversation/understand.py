@@ -194,7 +194,14 @@ def _head_first(turn: Turn) -> list[str]:
         if 0 <= start - end <= 1 and first in order and second in order:
             order.remove(second)
             order.insert(order.index(first), second)
+    # "适用于哪些类型的货件": the noun a which-word heads is asked, the verb before it is how
+    headed = [v for start, _, v in spans if _WHICH_BEFORE.search(turn.text[max(0, start - 4):start])]
+    if len(spans) > 1 and headed:
+        order = [headed[-1], *[v for v in order if v != headed[-1]]]
     return list(dict.fromkeys(order))
+
+
+_WHICH_BEFORE = re.compile(r"(?:哪些|哪几种|哪几个|哪几|哪种|哪类|几种|什么|啥)(?:的)?$")
 
 
 # Intents whose reply ends or hands off the conversation: taken only with one of their words in the

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
-# Words a shorter alias must not cut through.
-PROTECTED_WORDS = ("仓储", "配送费", "美国站", "站点")
+# Words a shorter alias must not cut through ("什么货代" is no question about kinds of cargo).
+PROTECTED_WORDS = ("仓储", "配送费", "美国站", "站点", "货代", "货币", "货款")
 
 # An amount with its unit: "30kg", "几十公斤", "2个方", "0.05CBM", "一个柜". Shared with routing.py,
 # which turns the matched text into kilograms, CBM or a full container.

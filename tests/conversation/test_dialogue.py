@@ -621,3 +621,14 @@ def test_a_context_limited_fact_asked_again_for_another_market(chat):
     chat.say("ask_service", "SEND发货能帮我避开FBA低量库存费吗")
     reply = chat.say("ask_service", "日本站也行吗")
     assert reply.startswith("不") and "美国站海运" in reply
+
+
+def test_a_noun_a_which_word_heads_is_what_is_asked(chat):
+    reply = chat.say("ask_service", "PCP适合哪几种货件")
+    assert "小包裹快递" in reply and "整车运输" in reply
+
+
+def test_a_protected_word_is_not_cut_by_a_shorter_phrase(chat):
+    """"什么货币" holds 什么货 (kinds of cargo); the currency is asked."""
+    reply = chat.say("ask_service", "AGL的运费拿什么货币付")
+    assert "美元" in reply and "货件类型" not in reply
