@@ -644,6 +644,8 @@ def _context(q: Question, carried: bool) -> Context:
 
 def _implied_attributes(base: KnowledgeBase, q: Question, service: Service, carried: bool) -> list[str]:
     """The attributes asked for: named (q.attributes), else implied by the question's kind and context."""
+    if q.attributes == ["suitable"] and q.qtype == "yes_no" and q.ctx.marketplace:
+        return ["coverage"]  # "日本站卖家能不能用X": whether X reaches that market
     if q.attributes:
         return q.attributes
     if q.focus.attribute and not q.qtype and (carried and q.has_context or _elliptical(base, q)):
@@ -708,7 +710,7 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
         structured = _structured(attributes, ctx) and (not by_context or beyond < YES_COVERAGE)
         rest = _without_asked_attributes(base, q, terms) if q.attributes else terms
         if best is not None and not structured and _statement_wins(base, named_fact, _rescored(base, best, rest), rest,
-                                                                   explicit):
+                                                                   explicit, q):
             return _statement_reply(base, q, best, service.id, hits)
         return _fact_reply(base, q, service, named_fact.attribute, ctx)
     if carried_fact is not None and attributes and not service.fact(attributes[0]) and _speaks_of(
@@ -722,7 +724,8 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
             return _fact_reply(base, q, service, near, ctx)
         return replies.not_documented(base, service, attributes[0]), ("none",)
     fact = _best_fact(base, service, terms)
-    if best is not None and (fact is None or _statement_wins(base, fact, best, terms, False)):
+    if best is not None and (fact is None and _says_it_itself(base, best, terms, q) or fact is not None and _statement_wins(
+            base, fact, best, terms, False, q)):
         return _statement_reply(base, q, best, service.id, hits)
     if fact is not None:  # matched by what the question says: a yes/no is a yes unless the fact says otherwise
         return _fact_reply(base, q, service, fact.attribute, ctx, matched=True)
@@ -923,8 +926,22 @@ def _says_more(base: KnowledgeBase, fact: Fact, hit: StatementHit, terms: list[s
                if not t.startswith(("@", "·")) and not (t.startswith("²") and across_words(t)))
 
 
-def _statement_wins(base: KnowledgeBase, fact: Fact, best: StatementHit, terms: list[str], named: bool) -> bool:
-    if named and not _says_more(base, fact, best, terms):
+# A statement answers for a service only when its own words, not just its headings, hold this share
+# of what it matches ("创建 MCD 订单" in a table whose heading holds the question).
+OWN_WORDS_SHARE = 0.5
+
+
+def _says_it_itself(base: KnowledgeBase, hit: StatementHit, terms: list[str], q: Question) -> bool:
+    found = hit.statement
+    shown = [found.heading] if replies.shows_heading(found) else []
+    if q.qtype == "which" and found.parent:
+        shown.append(found.parent)  # a 哪些 answer lists the points under it (`_points_under_parent`)
+    return base.statement_index.own_coverage(terms, found, shown) >= OWN_WORDS_SHARE * hit.coverage
+
+
+def _statement_wins(base: KnowledgeBase, fact: Fact, best: StatementHit, terms: list[str], named: bool,
+                    q: Question) -> bool:
+    if named and not _says_more(base, fact, best, terms) or not _says_it_itself(base, best, terms, q):
         return False
     fact_coverage = base.fact_coverage(fact, terms)
     lead = STATEMENT_LEAD_NAMED if named else STATEMENT_LEAD_UNNAMED

@@ -300,7 +300,7 @@ def statement_answer(base: KnowledgeBase, statement, siblings: list, verdict: st
         body = "；".join(x.text.rstrip("；;。") for x in siblings) + "。"
     else:
         body = statement.text
-    if heading and heading not in body and len(heading) <= 30 and statement.kind not in ("toc", "chapter", "note"):
+    if heading and heading not in body and len(heading) <= MAX_SHOWN_HEADING and statement.kind not in ("toc", "chapter", "note"):
         body = f"{heading}：{body}"
     if statement.note and statement.note not in body and not points:
         body += f"（注：{statement.note}）"
@@ -319,6 +319,14 @@ def statement_answer(base: KnowledgeBase, statement, siblings: list, verdict: st
     if price_missing:
         lead = "资料没有给出具体价格。资料里相关的是：" + lead
     return Reply(_with_source(lead + body, *sections), [SOURCE_BUTTON])
+
+
+# A heading this short is shown before its statement ("优先入仓：…"); a longer one is a table's caption.
+MAX_SHOWN_HEADING = 30
+
+
+def shows_heading(statement) -> bool:
+    return len(statement.heading or "") <= MAX_SHOWN_HEADING and statement.kind not in ("toc", "chapter", "note")
 
 
 def _naming_its_service(base: KnowledgeBase, statement, body: str, question: str) -> str:

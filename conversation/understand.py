@@ -116,6 +116,9 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     elif objects and len(named) == len(objects) and focus.primary and focus.primary not in objects:
         named, referenced = [], [focus.primary]  # "和FBA比省多少" right after AWD: AWD against FBA
     asked = _head_first(turn)
+    kind_of = QTYPE_ATTRIBUTE.get(qtype or "")
+    if kind_of in asked[1:] and kind_of != "definition":  # "快船到西部港口大概多久": the time, not the port
+        asked = [kind_of, *[a for a in asked if a != kind_of]]
     stage = turn.first("stage")
     concept = turn.first("concept") or ("mfn" if "MFN" in turn.values("fulfillment") and not named else None)
     if concept == "learning_path" and (base.has_cue("next_chapter", text) or any(c.id in text for c in base.chapters)):

@@ -120,7 +120,7 @@ class StatementIndex:
     def __init__(self, statements: list[Statement], terms: Callable[[str], list[str]],
                  tags: Callable[[Statement], set[str]], about: Callable[[Statement], set[str]]):
         self.statements = statements
-        self._terms = terms
+        self._terms, self._tags = terms, tags
         self._docs: list[Counter] = []
         self._about: list[set[str]] = []
         self._kinds: list[set[str]] = []
@@ -178,6 +178,14 @@ class StatementIndex:
         terms = {t for t in query_terms if t in self.idf}
         total = self._weight_of(query_terms)
         return round(self._coverage(terms, text_terms, total), 3) if terms else 0.0
+
+    def own_coverage(self, query_terms: Iterable[str], statement: Statement, shown: Iterable[str] = ()) -> float:
+        """The coverage of a statement's own words and of the headings an answer shows with it, not of
+        the others ("创建 MCD 订单" under a long table heading matches through the heading)."""
+        words = Counter(self._terms(statement.text)) + Counter(self._tags(statement))
+        for heading in shown:
+            words += Counter(set(self._terms(heading)))
+        return self.coverage(query_terms, words)
 
     def _weight_of(self, query_terms: list[str]) -> float:
         """A question's weight: its terms' idf, and for each word the document never uses the idf of the

@@ -632,3 +632,22 @@ def test_a_protected_word_is_not_cut_by_a_shorter_phrase(chat):
     """"什么货币" holds 什么货 (kinds of cargo); the currency is asked."""
     reply = chat.say("ask_service", "AGL的运费拿什么货币付")
     assert "美元" in reply and "货件类型" not in reply
+
+
+def test_a_table_cell_that_matches_only_through_its_heading_does_not_answer(chat):
+    reply = chat.say("ask_service", "MCF可以给亚马逊以外平台的订单发货吗")
+    assert "其他销售渠道" in reply and "创建" not in reply.split("「")[0]
+
+
+def test_the_attribute_of_the_question_kind_leads(chat):
+    assert "23-27天" in chat.say("ask_service", "SEND快船到美西的港口一般要多少天")
+
+
+def test_a_market_asked_of_who_can_use_a_service_is_its_coverage(chat):
+    reply = chat.say("ask_service", "加拿大站的卖家可以用FIST吗")
+    assert reply.startswith("支持。") and "加拿大" in reply
+
+
+def test_a_round_the_clock_service_is_not_office_hours_only(chat):
+    reply = chat.say("ask_service", "FBA的客服是不是只在工作日上班")
+    assert reply.startswith("不") and "7*24" in reply
