@@ -66,8 +66,9 @@ def respond(base: KnowledgeBase, turn: Turn) -> Outcome:
     question = read(base, turn, focus)
     kind = decide(base, question)
     outcome = HANDLERS[kind](base, question)
-    if isinstance(outcome.slots.get(SLOT), dict):
-        outcome.slots[SLOT] = {**outcome.slots[SLOT], "asked": question.text}
+    if isinstance(outcome.slots.get(SLOT), dict):  # a yes/no is kept: "英国站也行吗" asks it again elsewhere
+        kept = {k: v for k, v in outcome.slots[SLOT].items() if k != "asked"}
+        outcome.slots[SLOT] = {**kept, "asked": question.text} if question.qtype == "yes_no" else kept
     logger.debug("%r intent=%s qtype=%s subjects=%s → %s, focus %s", turn.text, turn.intent, question.qtype,
                  question.subjects, kind, outcome.slots.get(SLOT))
     if turn.slot(feedback.PENDING_SLOT):  # asked something else instead: the feedback is left there
@@ -185,7 +186,7 @@ def search(base: KnowledgeBase, q: Question) -> Outcome:
     hits = _sourced(base, q) or _here_first(base, q, base.find_statements(
         q.text, q.qtype, subjects=q.subjects or q.focus.services, limit=5))
     aside = q.intent in ("out_of_scope", *SMALLTALK) and q.confidence >= 0.5
-    if hits and _answerable(base, q, hits[0]) and (not aside or _strong(hits[0])):
+    if hits and _answerable(base, q, hits[0]) and (not aside or _strong(hits[0]) or _in_focus_section(q, hits[0])):
         return statement(base, q, hits, subjects=[])
     if base.chapter_for(q.text) is not None:  # "企业购怎么开通": another chapter of the course
         return Outcome(replies.out_of_scope(base, q.text), {SLOT: None}, answered=False)
@@ -198,6 +199,12 @@ def search(base: KnowledgeBase, q: Question) -> Outcome:
     if q.intent == "out_of_scope" or aside or not q.logistics and _of_something_else(base, q):
         return Outcome(replies.out_of_scope(base, q.text), {SLOT: None}, answered=False)
     return _unsure(base, q)
+
+
+def _in_focus_section(q: Question, hit: StatementHit) -> bool:
+    """"成本高了会怎样" right after the costs: a short follow-up the classifier took for small talk is
+    answered from the section the conversation is in."""
+    return bool(q.focus.section) and hit.statement.section == q.focus.section and q.qtype is not None
 
 
 def _asks_of_logistics(base: KnowledgeBase, q: Question) -> bool:
@@ -621,8 +628,8 @@ def _holding_the_asked_kind(base: KnowledgeBase, q: Question, reply: Reply) -> R
 def _moved_on(base: KnowledgeBase, q: Question, carried: list[str]) -> Outcome | None:
     """A follow-up carried to the last service is answered about it unless the document answers it
     much better elsewhere ("Prime会员一共多少" after a question about AWD)."""
-    if q.attributes or q.has_context or q.referenced:
-        return None
+    if q.attributes or q.has_context or q.referenced or q.qtype == "yes_no" and _judged_facts(q):
+        return None  # "从国内发能用吗" right after a service: a verdict on it, not another service's statement
     anywhere = base.find_statements(q.text, q.qtype, limit=3)
     here = [h for h in base.find_statements(q.text, q.qtype, carried, limit=5) if base.about(h.statement) & set(carried)]
     # only a strong match elsewhere: a vague follow-up ("怎么实现的") stays on what was just said
@@ -822,8 +829,10 @@ def _coverage_beyond_context(base: KnowledgeBase, q: Question, hit: StatementHit
     context = {m.text for m in base.mentions(q.text) if m.entity in ("marketplace", "transport_mode", "sea_service",
                                                                        "us_region", "origin", "cargo_size")}
     dropped = {t for phrase in context for t in base.terms(phrase)}
-    rest = [t for t in terms if t not in dropped and not t.startswith(("@place", "@transport_mode", "@sea_service",
-                                                                         "@us_region", "@cargo_size"))]
+    asking = set(base.query_terms(_asking_clause(base.normalize(q.text)), []))
+    # "想追踪货件的话，X在日本能用吗": what the premise clause says is why, not what is asked
+    rest = [t for t in terms if t not in dropped and t in asking and not t.startswith((
+        "@place", "@transport_mode", "@sea_service", "@us_region", "@cargo_size"))]
     return base.statement_index.coverage(rest, base.statement_index.terms_of(hit.statement)) if rest else 0.0
 
 
@@ -840,8 +849,16 @@ def _fact_reply(base: KnowledgeBase, q: Question, service: Service, attribute: s
     if q.qtype == "yes_no" and fact is not None and not replies.leads_with_verdict(reply.text):
         coverage = base.fact_coverage(fact, base.query_terms(q.text, [service.id]))
         coverage = max(coverage, YES_COVERAGE) if matched else coverage
-        reply = replies.with_verdict(reply, _verdict(base, q, fact.answer, "", coverage), q.text)
+        verdict = "yes" if _requires_what_is_named(base, q, fact) else _verdict(base, q, fact.answer, "", coverage)
+        reply = replies.with_verdict(reply, verdict, q.text)
     return reply, ("fact", service.id, attribute)
+
+
+def _requires_what_is_named(base: KnowledgeBase, q: Question, fact: Fact) -> bool:
+    """"要先用AWD吗" answered by MCD's requirement, which names AWD: yes (its "不能单独使用" denies
+    using MCD alone, not the need)."""
+    named = {m.value for m in base.mentions(q.text) if m.entity == "service"}
+    return fact.attribute == "requirement" and any(base.services[n].short in fact.answer for n in named if n in base.services)
 
 
 def _elliptical(base: KnowledgeBase, q: Question) -> bool:
@@ -955,11 +972,19 @@ _JUDGED_BY = ("origin", "marketplace", "quantity", "urgency", "cargo_size", "war
 _USE_VERBS = ("用", "走", "选", "使用", "发")
 
 
+def _judged_facts(q: Question) -> set[str]:
+    return {str(e.get("entity")) for e in q.turn.entities if e.get("entity") in _JUDGED_BY} - {"marketplace"}
+
+
+# "从国内发过去能用吗" right after a service: asks whether it can be used, of the service in focus.
+_USE_ASKED = re.compile(r"(?:能|可以|可不可以|能不能)(?:用|使用)|用得了|适用")
+
+
 def _asks_to_use(base: KnowledgeBase, q: Question, service: Service) -> bool:
     """"我货在深圳，能用PCP发美国吗": whether this service can be used in the situation the message states."""
     mention = next((e for e in q.turn.entities if e.get("entity") == "service" and e.get("value") == service.id), None)
     if mention is None:
-        return False
+        return not q.named and bool(_USE_ASKED.search(q.text)) and bool(_judged_facts(q))
     start, end = int(mention.get("start", 0)), int(mention.get("end", 0))
     before, after = q.text[max(0, start - 2):start], q.text[end:end + 3]
     facts = {e.get("entity") for e in q.turn.entities if e.get("entity") in _JUDGED_BY}

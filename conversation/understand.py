@@ -116,6 +116,10 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     elif objects and len(named) == len(objects) and focus.primary and focus.primary not in objects:
         named, referenced = [], [focus.primary]  # "和FBA比省多少" right after AWD: AWD against FBA
     asked = _head_first(turn)
+    primary = focus.primary
+    if len(named) == 1 and primary is not None and primary not in named and _required(base, turn, named[0]):
+        # "要先用AWD吗" right after MCD: what MCD requires, AWD named as the requirement
+        named, referenced, asked = [], [primary], ["requirement", *[a for a in asked if a != "requirement"]]
     kind_of = QTYPE_ATTRIBUTE.get(qtype or "")
     if kind_of in asked[1:] and kind_of != "definition":  # "快船到西部港口大概多久": the time, not the port
         asked = [kind_of, *[a for a in asked if a != kind_of]]
@@ -171,6 +175,18 @@ def _asides(qtype: str | None, on_services: bool) -> tuple[str, ...]:
 
 
 USE_VERBS = ("用", "走", "选", "选择", "使用")
+
+
+def _required(base: KnowledgeBase, turn: Turn, service_id: str) -> bool:
+    """Whether a service is named as what something needs ("要先用AWD吗", "必须跟AWD一起用吗")."""
+    words = tuple(base.cue_words("requires"))
+    for e in turn.entities:
+        if e.get("entity") == "service" and str(e.get("value")) == service_id:
+            start, end = int(e.get("start", 0)), int(e.get("end", 0))
+            before, after = turn.text[max(0, start - 4):start], turn.text[end:end + 4]
+            if before.endswith(words) or after.startswith(("一起用", "配合", "搭配")):
+                return True
+    return False
 
 
 def _compared_with(base: KnowledgeBase, turn: Turn, named: list[str]) -> list[str]:
@@ -314,7 +330,8 @@ def decide(base: KnowledgeBase, q: Question) -> str:
     on_a_service = q.focus.topic in ("service", "compare", "advice", "statement") and q.focus.services
     # the classifier's topic alone, for a figure asked ("亚马逊有多少架飞机"): the statements answer
     guessed_topic = q.intent in EXPLAIN_INTENTS and not (on_a_service and (q.attributes or _said_of_focus(base, q))) \
-        and not (q.qtype in ("how_many", "how_long", "how_much") and not q.attributes)
+        and not (q.qtype in ("how_many", "how_long", "how_much") and not q.attributes) \
+        and not (q.focus.topic == "concept" and _said_in_focus_section(base, q))
     if q.stage or q.concept or guessed_topic:
         return "explain"  # ("目的地有哪些" right after AGL is about AGL, whatever the classifier said)
     if q.placed and (q.attributes or q.qtype):
@@ -349,6 +366,12 @@ def named_terms(base: KnowledgeBase, q: Question) -> list:
     found = base.names_in(q.text)
     values = [str(e.get("value")) for e in q.turn.entities if e.get("entity") in ("sea_service", "transport_mode")]
     return found + [n for v in values for n in base.names if n.short == v and n not in found]
+
+
+def _said_in_focus_section(base: KnowledgeBase, q: Question) -> bool:
+    """"那这里亚马逊管什么" right after a concept: a statement of the section it was answered from."""
+    hits = base.find_statements(q.text, q.qtype, limit=1, sections=[q.focus.section]) if q.focus.section else []
+    return bool(hits) and hits[0].coverage >= ANSWER_COVERAGE and hits[0].score >= ANSWER_SCORE
 
 
 def _only_context(base: KnowledgeBase, q: Question) -> bool:

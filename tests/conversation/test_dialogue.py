@@ -651,3 +651,24 @@ def test_a_market_asked_of_who_can_use_a_service_is_its_coverage(chat):
 def test_a_round_the_clock_service_is_not_office_hours_only(chat):
     reply = chat.say("ask_service", "FBA的客服是不是只在工作日上班")
     assert reply.startswith("不") and "7*24" in reply
+
+
+def test_can_it_be_used_in_a_situation_right_after_a_service_is_its_verdict(chat):
+    chat.say("ask_service", "PCP是干什么的")
+    assert chat.say("ask_service", "货在义乌，能用吗").startswith("不行，PCP 不适合")
+
+
+def test_a_premise_clause_does_not_turn_a_coverage_question_into_another(chat):
+    reply = chat.say("ask_service", "想统一看物流状态的话，FIST在加拿大能用吗")
+    assert reply.startswith("支持。FIST 覆盖加拿大")
+
+
+def test_a_service_named_as_the_requirement_of_the_one_in_focus(chat):
+    chat.say("ask_service", "MCD怎么用")
+    reply = chat.say("ask_service", "必须先用AWD吗")
+    assert reply.startswith("是的。") and "AWD 的一个功能" in reply
+
+
+def test_a_follow_up_taken_for_small_talk_is_answered_from_the_section_in_focus(chat):
+    chat.say("ask_service", "供应链成本在经营成本里占多少")
+    assert "定价" in chat.say("out_of_scope", "成本太高了会怎么样")
