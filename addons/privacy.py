@@ -11,13 +11,14 @@ import logging
 import re
 
 # Most specific first: an order number holds digit runs a card or phone pattern would also take.
+# Digits inside a hex token (a knowledge version "07997163370b", a request id) are no phone or card.
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("order", re.compile(r"(?<!\d)\d{3}-\d{7}-\d{7}(?!\d)")),
     ("email", re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")),
     ("id_card", re.compile(r"(?<![\dA-Za-z])[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![\dA-Za-z])")),
-    ("bank_card", re.compile(r"(?<!\d)(?:\d[ -]?){15,18}\d(?!\d)")),
-    ("mobile", re.compile(r"(?<!\d)(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?!\d)")),
-    ("landline", re.compile(r"(?<!\d)0\d{2,3}[ -]?\d{7,8}(?!\d)")),
+    ("bank_card", re.compile(r"(?<![\dA-Fa-f])(?:\d[ -]?){15,18}\d(?![\dA-Fa-f])")),
+    ("mobile", re.compile(r"(?<![\dA-Fa-f])(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?![\dA-Fa-f])")),
+    ("landline", re.compile(r"(?<![\dA-Fa-f])0\d{2,3}[ -]?\d{7,8}(?![\dA-Fa-f])")),
 ]
 
 

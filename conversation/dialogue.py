@@ -29,6 +29,7 @@ from conversation.understand import (
     decide,
     elliptical,
     named_terms,
+    names_requirement,
     read,
 )
 from knowledge.kb import Fact, KnowledgeBase, Service
@@ -856,9 +857,10 @@ def _fact_reply(base: KnowledgeBase, q: Question, service: Service, attribute: s
 
 def _requires_what_is_named(base: KnowledgeBase, q: Question, fact: Fact) -> bool:
     """"要先用AWD吗" answered by MCD's requirement, which names AWD: yes (its "不能单独使用" denies
-    using MCD alone, not the need)."""
-    named = {m.value for m in base.mentions(q.text) if m.entity == "service"}
-    return fact.attribute == "requirement" and any(base.services[n].short in fact.answer for n in named if n in base.services)
+    using MCD alone, not the need). "不开AWD能单独用吗" asks the other way round and keeps its no."""
+    named = [str(e.get("value")) for e in q.turn.entities if e.get("entity") == "service"]
+    return fact.attribute == "requirement" and any(
+        n in base.services and base.services[n].short in fact.answer and names_requirement(base, q.turn, n) for n in named)
 
 
 def _elliptical(base: KnowledgeBase, q: Question) -> bool:

@@ -117,7 +117,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
         named, referenced = [], [focus.primary]  # "和FBA比省多少" right after AWD: AWD against FBA
     asked = _head_first(turn)
     primary = focus.primary
-    if len(named) == 1 and primary is not None and primary not in named and _required(base, turn, named[0]):
+    if len(named) == 1 and primary is not None and primary not in named and names_requirement(base, turn, named[0]):
         # "要先用AWD吗" right after MCD: what MCD requires, AWD named as the requirement
         named, referenced, asked = [], [primary], ["requirement", *[a for a in asked if a != "requirement"]]
     kind_of = QTYPE_ATTRIBUTE.get(qtype or "")
@@ -125,7 +125,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
         asked = [kind_of, *[a for a in asked if a != kind_of]]
     stage = turn.first("stage")
     concept = turn.first("concept") or ("mfn" if "MFN" in turn.values("fulfillment") and not named else None)
-    if concept == "learning_path" and (base.has_cue("next_chapter", text) or any(c.id in text for c in base.chapters)):
+    if concept == "learning_path" and (base.has_cue("other_chapters", text) or any(c.id in text for c in base.chapters)):
         concept = None  # "这章学完下一章学啥", "3.1这一章讲什么": the course map, not this chapter's steps
     places = [v for v in turn.values("origin") if v not in ("CN", "DESTINATION")]
     marketplace = turn.first("marketplace") or (places[0] if places and named else None)
@@ -177,7 +177,7 @@ def _asides(qtype: str | None, on_services: bool) -> tuple[str, ...]:
 USE_VERBS = ("用", "走", "选", "选择", "使用")
 
 
-def _required(base: KnowledgeBase, turn: Turn, service_id: str) -> bool:
+def names_requirement(base: KnowledgeBase, turn: Turn, service_id: str) -> bool:
     """Whether a service is named as what something needs ("要先用AWD吗", "必须跟AWD一起用吗")."""
     words = tuple(base.cue_words("requires"))
     for e in turn.entities:

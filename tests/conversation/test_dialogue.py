@@ -672,3 +672,7 @@ def test_a_service_named_as_the_requirement_of_the_one_in_focus(chat):
 def test_a_follow_up_taken_for_small_talk_is_answered_from_the_section_in_focus(chat):
     chat.say("ask_service", "供应链成本在经营成本里占多少")
     assert "定价" in chat.say("out_of_scope", "成本太高了会怎么样")
+
+
+def test_using_a_service_alone_without_its_requirement_is_a_no(chat):
+    assert chat.say("ask_service", "不开AWD，MCD能自己单独用吗").startswith("不")
