@@ -33,9 +33,10 @@ from conversation.understand import (
     read,
 )
 from knowledge.kb import Fact, KnowledgeBase, Service
+from knowledge.mentions import QUANTITY
 from knowledge.retrieval import SOURCE_NOTE, StatementHit, quantity_kinds
 from knowledge.routing import advise as evaluate
-from knowledge.routing import next_question
+from knowledge.routing import next_question, parse_quantity
 from knowledge.statements import FURTHER_COURSES, PREFACE_OVERVIEW
 
 # Within a question about one service, a statement wins over the curated fact by this much coverage
@@ -412,7 +413,7 @@ def _verdict(base: KnowledgeBase, q: Question, said: str, note: str, coverage: f
         return "no"
     if base.has_cue("every", q.text) and _holds(text, says["limited"]):
         return "no"
-    if _contrary(base, q.text, text):
+    if _contrary(base, q.text, text) or _other_amount(q.text, said):
         return "no"
     if coverage < YES_COVERAGE and not _all_named_terms_in(base, q, text):
         return "unknown"
@@ -444,6 +445,18 @@ def _not_yet(base: KnowledgeBase, q: Question, text: str) -> bool:
     words = [w for w in base.terms(_asking_clause(base.normalize(q.text))) if len(w) >= 2 and not w.startswith(("²", "@"))]
     clauses = [c for c in re.split(r"[；;。]", base.normalize(text)) if _holds(c, base.vocabulary["verdict"]["not_yet"])]
     return any(w in c.upper() for c in clauses for w in words) or bool(clauses) and not words
+
+
+def _other_amount(question: str, said: str) -> bool:
+    """"要100公斤以上才能发吗" against "空运0.5KG起运": the question's amount is not the document's."""
+    asked_kg, asked_cbm, _ = parse_quantity(question)
+    if asked_kg is None and asked_cbm is None:
+        return False
+    stated = [parse_quantity(m.group(0)) for m in QUANTITY.finditer(said)]
+    same_unit = [kg if asked_kg is not None else cbm for kg, cbm, _ in stated
+                 if (kg if asked_kg is not None else cbm) is not None]
+    asked = asked_kg if asked_kg is not None else asked_cbm
+    return bool(same_unit) and all(abs(v - asked) > 1e-9 for v in same_unit)
 
 
 def _asking_clause(question: str) -> str:
@@ -660,6 +673,8 @@ def _implied_attributes(base: KnowledgeBase, q: Question, service: Service, carr
         return [q.focus.attribute]  # "中东呢", "那FBA呢": the same question, another market or service
     if q.qtype in ("yes_no", "which", None) and q.ctx.marketplace:
         return ["coverage"]
+    if q.qtype == "yes_no" and q.turn.first("quantity") and service.fact("minimum"):
+        return ["minimum"]  # "50公斤能发吗": against the service's minimum
     if q.qtype in ("yes_no", "which") and q.ctx.mode:
         return ["modes"]
     if q.qtype == "yes_no" and q.turn.first("cargo_size"):

@@ -139,7 +139,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     # "到仓后马上能上架吗", "走FBA的话客服谁负责": urgency or a fulfilment inside a question is how it is
     # asked, not a situation to advise on
     if base.is_question(text) and not base.has_cue("advice_request", text) and not base.asks_for_one(text):
-        facts = [e for e in facts if e.get("entity") not in _asides(qtype, bool(focus.services))]
+        facts = [e for e in facts if e.get("entity") not in _asides(qtype, bool(focus.services), bool(placed))]
     situation = any(e.get("entity") != "origin" for e in facts) or (
         bool(facts) and (turn.intent in ("inform", "ask_recommendation", "compare_services", "ask_service")
                          or bool(turn.values("marketplace")) or bool(turn.values("stage"))))
@@ -162,14 +162,15 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     )
 
 
-def _asides(qtype: str | None, on_services: bool) -> tuple[str, ...]:
+def _asides(qtype: str | None, on_services: bool, placed: bool) -> tuple[str, ...]:
     """The situation facts a question names as what it asks about, not as the seller's situation.
     Right after a service, a yes/no asks about it ("库容会受限吗", "青岛可以出运吗", "能给门店的仓补货吗"),
-    and any question's need words are its topic ("去哪查物流", "次日达一年多少件").
+    and any question's need words are its topic ("去哪查物流", "次日达一年多少件"), as are a yes/no's about
+    a warehouse it names ("进AWD还要自己分仓吗").
     On its own, "有全包的服务吗" still asks for a service."""
     if qtype == "yes_no" and on_services:
         return ("urgency", "fulfillment", "need", "sales_channel", "origin")
-    if on_services and qtype is not None:
+    if on_services and qtype is not None or placed and qtype == "yes_no":
         return ("urgency", "fulfillment", "need")
     return ("urgency", "fulfillment")
 

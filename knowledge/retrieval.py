@@ -25,7 +25,7 @@ STOPWORDS = frozenset(
     "亚马 怎么样 咋样 如何 啥样 什么样 "
     "what what's whats is are does do did the a an of to for in on how can could i my me we our you it its "
     "this that and or with be will would should about tell please much many long "
-    "亚马逊 服务 用 使用 里 上 中 需要 得 这边 那边 的话 一般 大概 具体 说说 说下 简单 通俗 帮 帮我 ? ! , 。 、 ; : ( ) * ★ - – — \" ' “ ” ‘ ’ · / \\ | [ ] 【 】 《 》 . ？ ！ ， ： ； （ ）".split()
+    "亚马逊 服务 用 使用 里 上 中 需要 得 这边 那边 的话 一般 大概 具体 说说 说下 简单 通俗 帮 帮我 自己 我自己 还要 还得 ? ! , 。 、 ; : ( ) * ★ - – — \" ' “ ” ‘ ’ · / \\ | [ ] 【 】 《 》 . ？ ！ ， ： ； （ ）".split()
 )
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 # Characters that carry no content on their own; a bigram or unigram with one of them is no term.

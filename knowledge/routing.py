@@ -124,7 +124,9 @@ class Situation:
         if self.stages and "FULL_SERVICE" in self.needs:
             return ["end_to_end"]  # "头程仓储这些都不想管，全包": the stages named are what is handed over
         if self.stages and not (self.stages & {"end_to_end"} and len(self.stages) == 1):
-            return [s for s in STAGE_ORDER if s in self.stages]
+            # "头程只送一个点，让亚马逊帮我分仓": the stage named, and the one the need is of
+            needed = {stage for need, stage in NEED_STAGES.items() if need in self.needs}
+            return [s for s in STAGE_ORDER if s in self.stages | needed]
         stages = set(self.stages)
         if any(self.known(f) for f in FIRST_MILE_FACTS) or "TRACKING" in self.needs:
             stages.add("first_mile")
@@ -138,6 +140,11 @@ class Situation:
         if "FULL_SERVICE" in self.needs:
             stages.add("end_to_end")
         return [s for s in STAGE_ORDER if s in stages]
+
+
+# The stage each need is met in, whatever stage the seller named with it.
+NEED_STAGES = {"STORAGE": "warehousing", "DISTRIBUTION": "warehousing", "TRACKING": "first_mile", "PRIME": "last_mile",
+               "FULL_SERVICE": "end_to_end"}
 
 
 @dataclass(frozen=True)

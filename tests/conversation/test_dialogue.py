@@ -676,3 +676,23 @@ def test_a_follow_up_taken_for_small_talk_is_answered_from_the_section_in_focus(
 
 def test_using_a_service_alone_without_its_requirement_is_a_no(chat):
     assert chat.say("ask_service", "不开AWD，MCD能自己单独用吗").startswith("不")
+
+
+def test_an_amount_the_document_does_not_state_is_a_no(chat):
+    reply = chat.say("ask_service", "SEND空运得50公斤以上才收吗")
+    assert reply.startswith("不") and "0.5KG" in reply
+
+
+def test_a_need_is_met_in_its_own_stage_beside_the_stage_named(chat):
+    reply = chat.say("ask_recommendation", "头程想只送一个仓，再让亚马逊分到各个FBA仓，用什么")
+    assert "AWD" in reply and "1.4.1" in reply
+
+
+def test_a_yes_no_about_a_warehouse_is_about_its_service_not_advice(chat):
+    reply = chat.say("ask_service", "货进了AWD还要我自己分仓吗")
+    assert reply.startswith("不") and "推荐" not in reply
+
+
+def test_inventory_management_is_the_warehousing_stage(chat):
+    reply = chat.say("ask_pain_points", "库存管理方面常见的难题有哪些")
+    assert "断货" in reply and "积压" in reply
