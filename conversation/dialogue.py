@@ -452,11 +452,11 @@ def _other_amount(question: str, said: str) -> bool:
     asked_kg, asked_cbm, _ = parse_quantity(question)
     if asked_kg is None and asked_cbm is None:
         return False
+    by_kg = asked_kg is not None
+    asked = asked_kg if by_kg else asked_cbm
     stated = [parse_quantity(m.group(0)) for m in QUANTITY.finditer(said)]
-    same_unit = [kg if asked_kg is not None else cbm for kg, cbm, _ in stated
-                 if (kg if asked_kg is not None else cbm) is not None]
-    asked = asked_kg if asked_kg is not None else asked_cbm
-    return bool(same_unit) and all(abs(v - asked) > 1e-9 for v in same_unit)
+    same_unit = [v for kg, cbm, _ in stated if (v := kg if by_kg else cbm) is not None]
+    return asked is not None and bool(same_unit) and all(abs(v - asked) > 1e-9 for v in same_unit)
 
 
 def _asking_clause(question: str) -> str:
