@@ -698,6 +698,9 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
     again = (_asked_again_elsewhere(base, q, service) or _elaborated(base, q, service)) if carried else None
     if again is not None:
         return _statement_reply(base, q, StatementHit(again, STRONG_SCORE, 1.0), service.id)
+    still_to_come = _not_yet_in_last_answer(base, q, service) if carried else None
+    if still_to_come is not None:
+        return still_to_come
     attributes = _implied_attributes(base, q, service, carried)
     if q.qtype == "yes_no":  # "X是亚马逊自己的船运吗": what X is, or who carries for it, answers it
         identity = next((a for a in ("definition", "carrier") if (said := service.fact(a))
@@ -777,6 +780,21 @@ def _asked_again_elsewhere(base: KnowledgeBase, q: Question, service: Service):
     if q.ctx.marketplace and markets is not None and not replies.covers(base, markets, q.ctx.marketplace):
         return None
     return said
+
+
+def _not_yet_in_last_answer(base: KnowledgeBase, q: Question, service: Service) -> tuple[Reply, tuple] | None:
+    """"新兴站点呢" right after a list that ends "新兴站点即将上线": not yet, in the words just shown."""
+    bare = re.sub(r"^那|[呢吗？?，,。\s的]+$", "", q.text)
+    source = tuple(q.focus.source or ())
+    if not elliptical(q) or not set(q.attributes) <= set(source[2:3]) or q.has_context or len(bare) < 2:
+        return None
+    fact = service.fact(source[2]) if source[:1] == ("fact",) and len(source) == 3 else None
+    said = fact.answer if fact is not None else next((x.text for x in base.statements if source[1:] == (x.id,)), "")
+    clause = next((c for c in re.split(r"[，,；;。]", said) if bare in c), None)
+    if clause is None or not _holds(clause, base.vocabulary["verdict"]["not_yet"]):
+        return None
+    section = fact.section if fact is not None else (q.focus.section or service.section)
+    return Reply(f"还没有：{clause.strip()}。\n「来源：{section}」", [replies.SOURCE_BUTTON]), source
 
 
 def _limited_statement_for(base: KnowledgeBase, q: Question, service: Service):

@@ -696,3 +696,13 @@ def test_a_yes_no_about_a_warehouse_is_about_its_service_not_advice(chat):
 def test_inventory_management_is_the_warehousing_stage(chat):
     reply = chat.say("ask_pain_points", "库存管理方面常见的难题有哪些")
     assert "断货" in reply and "积压" in reply
+
+
+def test_something_the_last_answer_says_is_still_to_come_is_not_yet(chat):
+    chat.say("ask_service", "FIST哪些站点能用")
+    assert chat.say("inform", "那新兴站点呢").startswith("还没有：新兴站点即将上线")
+
+
+def test_the_way_to_a_warehouses_discount_is_part_of_the_advice(chat):
+    reply = chat.say("ask_recommendation", "我从国内发货，货要先进AWD存着，头程用什么")
+    assert "AGL" in reply and "8折" in reply
