@@ -112,9 +112,10 @@ def apply_turn(s: Situation, turn: Turn, pending: str | None, negated: set[str] 
         warehouse = SERVICE_AS_WAREHOUSE.get(str(entity.get("value")))
         if warehouse and any(cue in before for cue in _TARGET_CUES) and pending not in ("target", "inventory"):
             s = replace(s, target=warehouse)  # "发到美国的AWD": where the goods go
-    buyers = set(turn.values("sales_channel"))
+    denied = _denied_buyers(turn)  # "不是亚马逊的订单，是我独立站的": a correction
+    buyers = set(turn.values("sales_channel")) - denied
     if not (buyers and _instead(turn.text)):
-        buyers |= s.buyers  # "卖给…的买家呢" asks about those buyers instead; otherwise they add up
+        buyers |= s.buyers - denied  # "卖给…的买家呢" asks about those buyers instead; otherwise they add up
     s = replace(
         s,
         # distributing stock to other channels' warehouses is selling on them
@@ -127,6 +128,14 @@ def apply_turn(s: Situation, turn: Turn, pending: str | None, negated: set[str] 
     if fulfillment:
         s = replace(s, fulfillment=fulfillment[-1])
     return s, quantity, s != before
+
+
+_DENIED_BEFORE = re.compile(r"不是[^，。,；;]{0,3}$")
+
+
+def _denied_buyers(turn: Turn) -> set[str]:
+    return {str(e.get("value")) for e in turn.entities if e.get("entity") == "sales_channel"
+            and _DENIED_BEFORE.search(turn.text[max(0, int(e.get("start", 0)) - 6):int(e.get("start", 0))])}
 
 
 _INSTEAD = re.compile(r"呢[？?。！!~～\s]*$")

@@ -557,8 +557,8 @@ def _focused(q: Question) -> str:
 
 
 def service(base: KnowledgeBase, q: Question) -> Outcome:
-    carried = not q.subjects and not q.placed
-    subjects = q.subjects or q.placed or [_focused(q)]
+    carried = not q.subjects and not (q.placed and not _into_for_the_focus(base, q))
+    subjects = q.subjects or ([] if carried else q.placed) or [_focused(q)]
     ctx = _context(q, carried)
     if carried:
         moved = _moved_on(base, q, subjects)
@@ -597,6 +597,13 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
         # "发日本可以用AGL吗" → no, SEND does: "那空运几天" is then about SEND
         focus = replace(focus, services=(subjects[0], *[o.id for o in others]), current=others[0].id, topic="compare")
     return _with_focus(reply, focus)
+
+
+def _into_for_the_focus(base: KnowledgeBase, q: Question) -> bool:
+    """"到美国之后能先进AWD吗" right after AGL: whether AGL delivers there, not a question about AWD."""
+    primary = q.focus.primary
+    return q.qtype == "yes_no" and primary is not None and primary not in q.placed \
+        and base.services[primary].fact("warehouses") is not None
 
 
 _CLAUSE_BREAK = re.compile(r"[，,；;。？?！!\s]+")
@@ -642,8 +649,8 @@ def _holding_the_asked_kind(base: KnowledgeBase, q: Question, reply: Reply) -> R
 def _moved_on(base: KnowledgeBase, q: Question, carried: list[str]) -> Outcome | None:
     """A follow-up carried to the last service is answered about it unless the document answers it
     much better elsewhere ("Prime会员一共多少" after a question about AWD)."""
-    if q.attributes or q.has_context or q.referenced or q.qtype == "yes_no" and _judged_facts(q):
-        return None  # "从国内发能用吗" right after a service: a verdict on it, not another service's statement
+    if q.attributes or q.has_context or q.referenced or q.qtype == "yes_no":
+        return None  # "从国内发能用吗", "退货要我管吗" right after a service: a yes or no about it
     anywhere = base.find_statements(q.text, q.qtype, limit=3)
     here = [h for h in base.find_statements(q.text, q.qtype, carried, limit=5) if base.about(h.statement) & set(carried)]
     # only a strong match elsewhere: a vague follow-up ("怎么实现的") stays on what was just said

@@ -234,7 +234,7 @@ def _intent(base: KnowledgeBase, turn: Turn) -> str:
     """The classifier's intent, or its next guess when a conversation-ending one lacks its words."""
     cue = _NEEDS_CUE.get(turn.intent)
     about_service_hours = turn.intent == "request_human" and base.question_type(turn.text) in (
-        "how_long", "how_many", "which") and not base.has_cue("human_explicit", turn.text)
+        "how_long", "how_many", "which", "what") and not base.has_cue("human_explicit", turn.text)
     if cue is None or base.has_cue(cue, turn.text) and not about_service_hours:
         return turn.intent
     return next((i["name"] for i in turn.ranking if i.get("name") not in (*_NEEDS_CUE, "nlu_fallback", None)),

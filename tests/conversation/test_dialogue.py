@@ -706,3 +706,26 @@ def test_something_the_last_answer_says_is_still_to_come_is_not_yet(chat):
 def test_the_way_to_a_warehouses_discount_is_part_of_the_advice(chat):
     reply = chat.say("ask_recommendation", "我从国内发货，货要先进AWD存着，头程用什么")
     assert "AGL" in reply and "8折" in reply
+
+
+def test_a_correction_of_the_buyers_replaces_them(chat):
+    chat.say("ask_recommendation", "货已经在亚马逊运营中心了，尾端用什么发")
+    reply = chat.say("inform", "不是亚马逊的订单，是独立站的")
+    assert "MCF" in reply and "亚马逊买家" not in reply.split("\n")[0]
+
+
+def test_a_warehouse_asked_right_after_a_service_is_where_that_service_delivers(chat):
+    chat.say("ask_service", "AGL是什么")
+    reply = chat.say("ask_service", "能直接送进AWD吗")
+    assert reply.startswith(("可以", "是的", "支持")) and "「来源：1.3.1」" in reply
+
+
+def test_a_yes_no_right_after_a_service_stays_on_it(chat):
+    chat.say("ask_service", "FBA有什么好处")
+    reply = chat.say("ask_service", "退货它也能帮我管吗")
+    assert reply.startswith(("可以", "是的")) and "「来源：1.5.1」" in reply and "1.1.2" not in reply
+
+
+def test_second_only_to_is_not_higher(chat):
+    chat.say("ask_service", "供应链支出占经营成本多少")
+    assert chat.say("ask_service", "比产品成本还高吗").startswith("不")
