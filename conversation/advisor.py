@@ -112,7 +112,7 @@ def apply_turn(s: Situation, turn: Turn, pending: str | None, negated: set[str] 
         warehouse = SERVICE_AS_WAREHOUSE.get(str(entity.get("value")))
         if warehouse and any(cue in before for cue in _TARGET_CUES) and pending not in ("target", "inventory"):
             s = replace(s, target=warehouse)  # "发到美国的AWD": where the goods go
-    denied = _denied_buyers(turn)  # "不是亚马逊的订单，是我独立站的": a correction
+    denied = _denied_buyers(turn)  # "不是卖亚马逊买家的，是独立站": a correction
     buyers = set(turn.values("sales_channel")) - denied
     if not (buyers and _instead(turn.text)):
         buyers |= s.buyers - denied  # "卖给…的买家呢" asks about those buyers instead; otherwise they add up

@@ -600,7 +600,7 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
 
 
 def _into_for_the_focus(base: KnowledgeBase, q: Question) -> bool:
-    """"到美国之后能先进AWD吗" right after AGL: whether AGL delivers there, not a question about AWD."""
+    """"能直接送进AWD吗" right after AGL: whether AGL delivers there, not a question about AWD."""
     primary = q.focus.primary
     return q.qtype == "yes_no" and primary is not None and primary not in q.placed \
         and base.services[primary].fact("warehouses") is not None
