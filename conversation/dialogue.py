@@ -244,6 +244,11 @@ def _sourced(base: KnowledgeBase, q: Question) -> list[StatementHit]:
         return []
     content = base.without_cue("question_type.source", q.text)
     hits = base.find_statements(content, q.qtype, subjects=q.subjects or q.focus.services, limit=5)
+    quoted = _FIGURE.findall(content)  # "15%-20%这个数据哪来的": the statement that holds the figure
+    holding = [h for h in base.find_statements(content, q.qtype, limit=20) if quoted and all(f in h.statement.text for f in quoted)]
+    if holding:
+        hits = [StatementHit(holding[0].statement, max(holding[0].score, STRONG_SCORE), max(holding[0].coverage, ANSWER_COVERAGE)),
+                *[h for h in hits if h.statement != holding[0].statement]]
     said = [s for s in base.statements if s.id == (q.focus.source or ("", ""))[-1]] or [
         s for s in base.statements if s.section == q.focus.section]  # a curated fact's section
     if said and not _substantive([t for t in base.query_terms(content, []) if t.lstrip("²") not in base.cue_words("vague")]):
@@ -259,6 +264,9 @@ def _sourced(base: KnowledgeBase, q: Question) -> list[StatementHit]:
     if not notes:
         return []
     return [StatementHit(replace(found, note=notes[0].text), hits[0].score, hits[0].coverage), *hits[1:]]
+
+
+_FIGURE = re.compile(r"\d+(?:\.\d+)?%?(?:-\d+(?:\.\d+)?%)?")
 
 
 def _good(hit: StatementHit) -> bool:
@@ -1081,6 +1089,8 @@ def compare(base: KnowledgeBase, q: Question) -> Outcome:
         return advise(base, q, candidates=ids)
     specific = q.attributes[0] if q.attributes else None
     reply = replies.compare(base, ids, specific)
+    if len(ids) >= 2 and base.has_cue("compare.same", q.text):
+        reply = Reply(f"不是一回事，{'和'.join(base.services[i].short for i in ids[:2])}是不同的服务：\n" + reply.text, reply.buttons)
     focus = Focus(topic="compare", services=tuple(ids), attribute=specific, section=_first_cited(reply.text),
                   source=("compare", *ids))
     return _with_focus(reply, focus)

@@ -317,6 +317,8 @@ def decide(base: KnowledgeBase, q: Question) -> str:
     if q.qtype == "name" and not q.named and named_terms(base, q):
         return "search"  # "快船英文简称叫什么" right after AGL: the boat type's own name, not AGL's
     if len(q.named) >= 2 and (q.joined or q.compare_cue):
+        if base.has_cue("compare.same", q.text):
+            return "compare"  # "X和Y是一回事吗": no, and how they differ
         if q.qtype == "yes_no" and not q.choice_cue or q.attributes and not q.compare_cue:
             return "service"  # "它俩都能发德国吗": each one's answer
         return "compare"

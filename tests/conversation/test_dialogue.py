@@ -729,3 +729,17 @@ def test_a_yes_no_right_after_a_service_stays_on_it(chat):
 def test_second_only_to_is_not_higher(chat):
     chat.say("ask_service", "供应链支出占经营成本多少")
     assert chat.say("ask_service", "比产品成本还高吗").startswith("不")
+
+
+def test_asking_whether_two_services_are_the_same_gets_a_no_and_the_difference(chat):
+    reply = chat.say("compare_services", "MCF跟MCD是一个东西吗")
+    assert reply.startswith("不是一回事") and "AWD 的一个功能" in reply
+
+
+def test_the_figure_a_seller_quotes_finds_its_footnote(chat):
+    reply = chat.say("ask_service", "那个15%-20%的数据出处在哪")
+    assert "财务报表" in reply and "「来源：1.1.2」" in reply
+
+
+def test_someone_else_providing_it_answers_do_i_do_it_myself(chat):
+    assert chat.say("ask_service", "用SEND清关得自己弄吗").startswith("不")
