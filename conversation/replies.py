@@ -22,7 +22,7 @@ from knowledge.routing import (
     deciding_factors,
     question_options,
 )
-from knowledge.statements import FURTHER_COURSES, plain
+from knowledge.statements import FURTHER_COURSES, PREFACE_OVERVIEW, plain
 
 HANDOFF_BUTTON = ("转人工客服", "/request_human")
 START_ADVICE_BUTTON = ("帮我选服务", "/ask_recommendation")
@@ -342,6 +342,8 @@ def _naming_its_service(base: KnowledgeBase, statement, body: str, question: str
 
 def statement_section(statement) -> str:
     # the further courses are on the closing page, after its course map
+    if statement.id.startswith(PREFACE_OVERVIEW):  # the key-points page's short definitions, under 1.3/1.4/1.5
+        return PREFACE_OVERVIEW
     return {"课程路径图": "课程路径图", "目录": "目录", FURTHER_COURSES: f"课程路径图（{FURTHER_COURSES}）"}.get(
         statement.section, statement.section)
 
@@ -584,7 +586,16 @@ def concept(base: KnowledgeBase, key: str) -> Reply:
     buttons = []
     if key in base.stage_services:
         buttons.append((f"{STAGE_LABELS[key]}有哪些服务", payload("ask_stage_services", stage=key)))
-    return Reply(_with_source(fact.answer, fact.section), buttons)
+    return Reply(_with_source(fact.answer, fact.section, *_overview_also(base, fact)), buttons)
+
+
+def _overview_also(base: KnowledgeBase, fact: Fact) -> list[str]:
+    """The key-points page (卖家百科划重点) when it says what the fact quotes too ("卖家自配送 (MFN)",
+    "仓储：包括入库、储存、出库等")."""
+    overview = [x.text for x in base.statements if x.id.startswith(PREFACE_OVERVIEW)]
+    said = any(len(quote) >= 6 and any(quote in text or len(text) >= 6 and text in quote for text in overview)
+               for quote in fact.quotes)
+    return [PREFACE_OVERVIEW] if said and fact.section != PREFACE_OVERVIEW else []
 
 
 def stage_services(base: KnowledgeBase, stage: str | None) -> Reply:

@@ -743,3 +743,7 @@ def test_the_figure_a_seller_quotes_finds_its_footnote(chat):
 
 def test_someone_else_providing_it_answers_do_i_do_it_myself(chat):
     assert chat.say("ask_service", "用SEND清关得自己弄吗").startswith("不")
+
+
+def test_a_definition_the_key_points_page_repeats_cites_it_too(chat):
+    assert chat.say("ask_concept", "仓储一般包含哪些动作").endswith("「来源：1.1.1、卖家百科划重点」")
