@@ -686,6 +686,8 @@ def _implied_attributes(base: KnowledgeBase, q: Question, service: Service, carr
         return q.attributes
     if q.focus.attribute and not q.qtype and (carried and q.has_context or _elliptical(base, q)):
         return [q.focus.attribute]  # "中东呢", "那FBA呢": the same question, another market or service
+    if q.qtype == "yes_no" and q.placed and service.id not in q.placed and service.fact("warehouses"):
+        return ["warehouses"]  # "到了之后能先进AWD吗" of AGL: where it delivers
     if q.qtype in ("yes_no", "which", None) and q.ctx.marketplace:
         return ["coverage"]
     if q.qtype == "yes_no" and q.turn.first("quantity") and service.fact("minimum"):
@@ -733,7 +735,7 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
     hits = [h for h in base.find_statements(q.text, q.qtype, [service.id], limit=3)
             if service.id in base.about(h.statement)]
     best = hits[0] if hits and _answerable(base, q, hits[0]) else None
-    by_context = attributes[:1] in (["coverage"], ["modes"], ["cargo_types"]) and not q.attributes
+    by_context = attributes[:1] in (["coverage"], ["modes"], ["cargo_types"], ["warehouses"]) and not q.attributes
     about_itself = attributes == ["definition"] and (q.asks_definition or not _substantive(terms))
     explicit = bool(q.attributes) or about_itself or by_context or (
         carried and q.focus.attribute in attributes and not q.qtype)
@@ -748,7 +750,8 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
         # "agl可以发整柜吗" is a question about a mode; "用send空运发英国能避免FBA低量库存费吗" is about
         # something else, said of a mode and a market: what the statement covers beyond the context decides.
         beyond = _coverage_beyond_context(base, q, best, terms) if best is not None else 0.0
-        structured = _structured(attributes, ctx) and (not by_context or beyond < YES_COVERAGE)
+        composed = _structured(attributes, ctx) or by_context and attributes[:1] == ["warehouses"]
+        structured = composed and (not by_context or beyond < YES_COVERAGE)
         rest = _without_asked_attributes(base, q, terms) if q.attributes else terms
         if best is not None and not structured and _statement_wins(base, named_fact, _rescored(base, best, rest), rest,
                                                                    explicit, q):

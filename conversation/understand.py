@@ -233,8 +233,9 @@ _NEEDS_CUE = {"request_human": "human", "goodbye": "goodbye"}
 def _intent(base: KnowledgeBase, turn: Turn) -> str:
     """The classifier's intent, or its next guess when a conversation-ending one lacks its words."""
     cue = _NEEDS_CUE.get(turn.intent)
-    about_service_hours = turn.intent == "request_human" and base.question_type(turn.text) in (
-        "how_long", "how_many", "which", "what") and not base.has_cue("human_explicit", turn.text)
+    asked = base.question_type(turn.text)
+    about_service_hours = turn.intent == "request_human" and not base.has_cue("human_explicit", turn.text) and (
+        asked in ("how_long", "how_many", "which", "what") or asked is None and base.is_question(turn.text))
     if cue is None or base.has_cue(cue, turn.text) and not about_service_hours:
         return turn.intent
     return next((i["name"] for i in turn.ranking if i.get("name") not in (*_NEEDS_CUE, "nlu_fallback", None)),
@@ -396,7 +397,7 @@ def _about_a_service(q: Question) -> bool:
 def _asks_courses(base: KnowledgeBase, q: Question) -> bool:
     """The courses the document recommends, not the chapters of the course map ("3.5讲什么")."""
     chapters = base.has_cue("chapters", q.text) or any(c.id in q.text for c in base.chapters)
-    return not chapters and (base.has_cue("courses", q.text) or q.focus.topic == "courses" and elliptical(q))
+    return not chapters and q.concept != "learning_path" and (base.has_cue("courses", q.text) or q.focus.topic == "courses" and elliptical(q))
 
 
 def elliptical(q: Question) -> bool:

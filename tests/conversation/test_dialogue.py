@@ -747,3 +747,19 @@ def test_someone_else_providing_it_answers_do_i_do_it_myself(chat):
 
 def test_a_definition_the_key_points_page_repeats_cites_it_too(chat):
     assert chat.say("ask_concept", "仓储一般包含哪些动作").endswith("「来源：1.1.1、卖家百科划重点」")
+
+
+def test_the_middle_stage_named_by_its_place_in_the_chain(chat):
+    chat.say("ask_concept", "头程是什么")
+    chat.say("ask_concept", "尾端呢")
+    assert "库存管理" in chat.say("inform", "那中间那段呢")
+
+
+def test_where_to_start_learning_is_the_learning_path(chat):
+    assert "第一步" in chat.say("ask_course_map", "新手该从哪学起")
+
+
+def test_where_a_recommended_service_delivers_after_arrival(chat):
+    assert "推荐 AGL" in chat.say("ask_recommendation", "我每个月从厦门发整柜去美国，头程用什么")
+    reply = chat.say("ask_service", "到了美国以后能直接进AWD吗")
+    assert "AWD" in reply and "AGL" in reply and "覆盖美国" not in reply
