@@ -57,6 +57,10 @@ _KIND_ATTRIBUTES = {"duration": "transit_time", "price": "fee"}
 NAVIGATION_KINDS = ("toc", "chapter")
 
 
+# "Does FBA handle returns?": an English question opening with an auxiliary asks yes or no.
+_ENGLISH_YES_NO = re.compile(r"^\s*(?:does|do|is|are|can|could|will|would|should|has|have)\s+[a-z]", re.IGNORECASE)
+
+
 class KnowledgeError(ValueError):
     """The knowledge files disagree with the document or with themselves."""
 
@@ -443,7 +447,7 @@ class KnowledgeBase:
         rising = normal.rstrip().endswith(("?", "？")) and not normal.rstrip("?？ ").endswith("呢") \
             and len(re.findall(r"[\u4e00-\u9fff]", normal)) >= 4
         if not asks and (rising or any(c.endswith(endings) for c in clauses if c)
-                         or any(f in normal for f in cues["yes_no_forms"])):
+                         or any(f in normal for f in cues["yes_no_forms"]) or _ENGLISH_YES_NO.match(normal)):
             return "yes_no"
         for kind, words in cues["question_type"].items():
             if any(w in normal for w in words):
