@@ -224,7 +224,8 @@ def _of_something_else(base: KnowledgeBase, q: Question) -> bool:
 
 
 # A follow-up is answered from the section the conversation is in when a statement there matches
-# nearly as well as the best one anywhere ("那仓储呢" after the supply chain's share of costs).
+# nearly as well as the best one anywhere, or covers as much of it ("那仓储呢" after the supply
+# chain's share of costs).
 HERE_SHARE = 0.6
 
 
@@ -232,7 +233,7 @@ def _here_first(base: KnowledgeBase, q: Question, hits: list[StatementHit]) -> l
     if q.subjects or not q.focus.section or not hits or hits[0].statement.section == q.focus.section:
         return hits
     here = base.find_statements(q.text, q.qtype, limit=3, sections=[q.focus.section])
-    if here and _good(here[0]) and here[0].score >= HERE_SHARE * hits[0].score:
+    if here and _good(here[0]) and (here[0].score >= HERE_SHARE * hits[0].score or here[0].coverage >= hits[0].coverage):
         return here + [h for h in hits if h.statement not in {x.statement for x in here}]
     return hits
 
@@ -1156,6 +1157,8 @@ def explain(base: KnowledgeBase, q: Question) -> Outcome:
     if curated is not None and curated[1].topic == "course" and q.focus.topic == "course" and elliptical(q):
         return _with_focus(curated[0], curated[1])  # "3.8呢": the course map again, not a statement with an 8
     hits = base.find_statements(q.text, q.qtype, limit=3)
+    if not (q.stage or q.concept):  # "为什么这么难控制" right after the costs: that section first
+        hits = _here_first(base, q, hits)
     if q.concept == "learning_path":  # "这一章主要讲啥": the chapter's own key points, not a 主要 elsewhere
         hits = [h for h in hits if h.statement.section == PREFACE_OVERVIEW]
     best = hits[0] if hits and _answerable(base, q, hits[0]) else None

@@ -771,3 +771,8 @@ def test_where_a_recommended_service_delivers_after_arrival(chat):
 ])
 def test_english_situations_get_the_advice(chat, question, service):
     assert f"推荐 {service}" in chat.say("ask_recommendation", question)
+
+
+def test_a_why_follow_up_is_answered_from_the_section_in_focus_when_it_covers_it(chat):
+    chat.say("ask_pain_points", "跨境供应链有哪些挑战")
+    assert "复杂多变" in chat.say("ask_pain_points", "为啥那么难控制")
