@@ -1157,7 +1157,7 @@ def explain(base: KnowledgeBase, q: Question) -> Outcome:
     if curated is not None and curated[1].topic == "course" and q.focus.topic == "course" and elliptical(q):
         return _with_focus(curated[0], curated[1])  # "3.8呢": the course map again, not a statement with an 8
     hits = base.find_statements(q.text, q.qtype, limit=3)
-    if not (q.stage or q.concept):  # "为什么这么难控制" right after the costs: that section first
+    if not (q.stage or q.concept):  # "为啥那么难管" right after the costs: that section first
         hits = _here_first(base, q, hits)
     if q.concept == "learning_path":  # "这一章主要讲啥": the chapter's own key points, not a 主要 elsewhere
         hits = [h for h in hits if h.statement.section == PREFACE_OVERVIEW]
