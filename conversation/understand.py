@@ -411,7 +411,7 @@ def asks_pages(base: KnowledgeBase, q: Question) -> bool:
     return base.has_cue("pages", q.text) or q.focus.section == "目录" and elliptical(q)
 
 
-_ABOUT_A_TOPIC = ("what", "yes_no", "why", "which", "how_many")
+_ABOUT_A_TOPIC = ("what", "yes_no", "why", "which", "how_many", "how_to")
 
 
 def _wants_advice(q: Question) -> bool:
@@ -423,6 +423,8 @@ def _wants_advice(q: Question) -> bool:
         return False  # "自己找的货代能送AWD仓么": about what the warehouse accepts
     if q.qtype == "yes_no" and q.used is not None and q.subjects == [q.used]:
         return False  # "货从国内发，能用X吗": a verdict on that service for the situation, not the advice
+    if q.concept and not (q.advice_cue or q.choice_cue) and q.qtype in _ABOUT_A_TOPIC and not q.situation:
+        return False  # "整个流程是怎么走的": the concept, whatever the classifier guessed
     if q.intent == "ask_recommendation" and not (q.named and q.attributes):
         # "哪些货比较适合" right after a service: what that service suits, not a new recommendation
         return not (q.focus.services and not q.situation and set(q.attributes) - {"suitable", "services"})

@@ -776,3 +776,8 @@ def test_english_situations_get_the_advice(chat, question, service):
 def test_a_why_follow_up_is_answered_from_the_section_in_focus_when_it_covers_it(chat):
     chat.say("ask_pain_points", "跨境供应链有哪些挑战")
     assert "复杂多变" in chat.say("ask_pain_points", "为啥那么难控制")
+
+
+def test_the_whole_chain_asked_how_it_goes_is_the_supply_chain_not_advice(chat):
+    reply = chat.say("ask_recommendation", "一票货从工厂到买家，整个流程怎么走")
+    assert "头程物流" in reply and "仓储分销" in reply and "尾端配送" in reply and "关键看" not in reply
