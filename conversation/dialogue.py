@@ -1301,6 +1301,17 @@ def why(base: KnowledgeBase, q: Question) -> Outcome:
     return _with_focus(reply, replace(q.focus, section=_first_cited(reply.text)))
 
 
+def versus_mfn(base: KnowledgeBase, q: Question) -> Outcome:
+    """"FBA和自发货比区别在哪": what the service does, against the seller doing every step (MFN)."""
+    service_id = q.named[0]
+    own, _ = _fact_reply(base, q, base.services[service_id], "definition", Context())
+    mfn = replies.concept(base, "mfn")
+    reply = Reply(f"{own.text}\n\n{mfn.text}", own.buttons)
+    focus = Focus(topic="service", services=(service_id,), current=service_id, concept="mfn",
+                  section=_first_cited(reply.text), source=("fact", service_id, "definition"))
+    return _with_focus(reply, focus)
+
+
 HANDLERS = {
     "smalltalk": smalltalk,
     "bad_input": bad_input,
@@ -1311,6 +1322,7 @@ HANDLERS = {
     "service": service,
     "variants": variants,
     "compare": compare,
+    "versus_mfn": versus_mfn,
     "explain": explain,
     "advise": advise,
     "why": why,

@@ -323,6 +323,8 @@ def decide(base: KnowledgeBase, q: Question) -> str:
         if q.qtype == "yes_no" and not q.choice_cue or q.attributes and not q.compare_cue:
             return "service"  # "它俩都能发德国吗": each one's answer
         return "compare"
+    if len(q.named) == 1 and q.compare_cue and _set_against_self_fulfilment(q):
+        return "versus_mfn"  # "FBA跟自己发货比有啥不同": the service against the seller doing it all
     if len(q.named) == 1 and q.compare_cue and q.intent == "compare_services" and q.focus.primary not in (None, *q.named):
         return "compare"  # "和AWD比呢": the last service against this one
     if _variants(base, q):
@@ -376,6 +378,10 @@ def _said_in_focus_section(base: KnowledgeBase, q: Question) -> bool:
     """"那这里亚马逊管什么" right after a concept: a statement of the section it was answered from."""
     hits = base.find_statements(q.text, q.qtype, limit=1, sections=[q.focus.section]) if q.focus.section else []
     return bool(hits) and hits[0].coverage >= ANSWER_COVERAGE and hits[0].score >= ANSWER_SCORE
+
+
+def _set_against_self_fulfilment(q: Question) -> bool:
+    return "MFN" in q.turn.values("fulfillment") or q.turn.first("concept") == "mfn"
 
 
 def _only_context(base: KnowledgeBase, q: Question) -> bool:

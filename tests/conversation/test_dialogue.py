@@ -781,3 +781,8 @@ def test_a_why_follow_up_is_answered_from_the_section_in_focus_when_it_covers_it
 def test_the_whole_chain_asked_how_it_goes_is_the_supply_chain_not_advice(chat):
     reply = chat.say("ask_recommendation", "一票货从工厂到买家，整个流程怎么走")
     assert "头程物流" in reply and "仓储分销" in reply and "尾端配送" in reply and "关键看" not in reply
+
+
+def test_a_service_against_the_seller_shipping_it_themselves(chat):
+    reply = chat.say("compare_services", "FBA跟卖家自己发货有什么不同")
+    assert "亚马逊运营中心" in reply and "自行负责" in reply and "「来源：1.6」" in reply
