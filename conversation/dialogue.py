@@ -802,7 +802,7 @@ def _asked_again_elsewhere(base: KnowledgeBase, q: Question, service: Service):
 
 
 def _not_yet_in_last_answer(base: KnowledgeBase, q: Question, service: Service) -> tuple[Reply, tuple] | None:
-    """"新兴站点呢" right after a list that ends "新兴站点即将上线": not yet, in the words just shown."""
+    """"那新兴站点那边呢" right after a list that ends "新兴站点即将上线": not yet, in the words just shown."""
     bare = re.sub(r"^那|[呢吗？?，,。\s的]+$", "", q.text)
     source = tuple(q.focus.source or ())
     if not elliptical(q) or not set(q.attributes) <= set(source[2:3]) or q.has_context or len(bare) < 2:
@@ -813,7 +813,7 @@ def _not_yet_in_last_answer(base: KnowledgeBase, q: Question, service: Service) 
     if clause is None or not _holds(clause, base.vocabulary["verdict"]["not_yet"]):
         return None
     section = fact.section if fact is not None else (q.focus.section or service.section)
-    return Reply(f"还没有：{clause.strip()}。\n「来源：{section}」", [replies.SOURCE_BUTTON]), source
+    return replies.not_yet(clause, section), source
 
 
 def _limited_statement_for(base: KnowledgeBase, q: Question, service: Service):
@@ -1094,7 +1094,7 @@ def compare(base: KnowledgeBase, q: Question) -> Outcome:
     specific = q.attributes[0] if q.attributes else None
     reply = replies.compare(base, ids, specific)
     if len(ids) >= 2 and base.has_cue("compare.same", q.text):
-        reply = Reply(f"不是一回事，{'和'.join(base.services[i].short for i in ids[:2])}是不同的服务：\n" + reply.text, reply.buttons)
+        reply = replies.not_the_same(base, ids, reply)
     focus = Focus(topic="compare", services=tuple(ids), attribute=specific, section=_first_cited(reply.text),
                   source=("compare", *ids))
     return _with_focus(reply, focus)

@@ -393,6 +393,17 @@ def pages(lines) -> Reply:
     return Reply(_with_source("\n".join(x.text for x in lines), "目录"))
 
 
+def not_yet(clause: str, section: str) -> Reply:
+    """"即将上线" in the answer just shown, asked about: not yet, in the document's words."""
+    return Reply(_with_source(f"还没有：{clause.strip()}。", section), [SOURCE_BUTTON])
+
+
+def not_the_same(base: KnowledgeBase, ids: list[str], comparison: Reply) -> Reply:
+    """"X和Y是一回事吗": no, and how they differ."""
+    names = "和".join(base.services[i].short for i in ids[:2])
+    return Reply(f"不是一回事，{names}是不同的服务：\n{comparison.text}", comparison.buttons)
+
+
 def not_said(nearest: Reply) -> Reply:
     """The document does not answer this; what it says nearest to it, under that heading."""
     return Reply("资料里没有直接讲到这一点，我不能替你判断。资料里相关的是：\n" + nearest.text,
