@@ -334,7 +334,7 @@ def decide(base: KnowledgeBase, q: Question) -> str:
     if q.subjects:
         return "service"
     on_a_service = q.focus.topic in ("service", "compare", "advice", "statement") and q.focus.services
-    # the classifier's topic alone, for a figure asked ("亚马逊有多少架飞机"): the statements answer
+    # the classifier's topic alone, for a figure asked ("一共多少架飞机"): the statements answer
     guessed_topic = q.intent in EXPLAIN_INTENTS and not (on_a_service and (q.attributes or _said_of_focus(base, q))) \
         and not (q.qtype in ("how_many", "how_long", "how_much") and not q.attributes) \
         and not (q.focus.topic == "concept" and _said_in_focus_section(base, q))
@@ -358,7 +358,7 @@ ANSWER_SCORE = 3.0
 
 
 def _said_of_focus(base: KnowledgeBase, q: Question) -> bool:
-    """"首单有什么服务" right after AGL's advantages: a point the document makes about the service in
+    """"首单那条讲的啥" right after AGL's advantages: a point the document makes about the service in
     focus, not the line-up of a stage the classifier guessed."""
     primary = q.focus.primary
     hits = base.find_statements(q.text, q.qtype, [primary], limit=1) if primary else []
@@ -430,7 +430,7 @@ def _wants_advice(q: Question) -> bool:
     if q.qtype == "yes_no" and q.used is not None and q.subjects == [q.used]:
         return False  # "货从国内发，能用X吗": a verdict on that service for the situation, not the advice
     if q.concept and not (q.advice_cue or q.choice_cue) and q.qtype in _ABOUT_A_TOPIC and not q.situation:
-        return False  # "整个流程是怎么走的": the concept, whatever the classifier guessed
+        return False  # "从头到尾怎么走": the concept, whatever the classifier guessed
     if q.intent == "ask_recommendation" and not (q.named and q.attributes):
         # "哪些货比较适合" right after a service: what that service suits, not a new recommendation
         return not (q.focus.services and not q.situation and set(q.attributes) - {"suitable", "services"})
