@@ -68,7 +68,7 @@ def respond(base: KnowledgeBase, turn: Turn) -> Outcome:
     question = read(base, turn, focus)
     kind = decide(base, question)
     outcome = HANDLERS[kind](base, question)
-    if isinstance(outcome.slots.get(SLOT), dict):  # a yes/no is kept: "英国站也行吗" asks it again elsewhere
+    if isinstance(outcome.slots.get(SLOT), dict):  # a yes/no is kept: "德国站也可以吗" asks it again elsewhere
         kept = {k: v for k, v in outcome.slots[SLOT].items() if k != "asked"}
         outcome.slots[SLOT] = {**kept, "asked": question.text} if question.qtype == "yes_no" else kept
     logger.debug("%r intent=%s qtype=%s subjects=%s → %s, focus %s", turn.text, turn.intent, question.qtype,
@@ -204,7 +204,7 @@ def search(base: KnowledgeBase, q: Question) -> Outcome:
 
 
 def _in_focus_section(q: Question, hit: StatementHit) -> bool:
-    """"成本高了会怎样" right after the costs: a short follow-up the classifier took for small talk is
+    """"贵了有啥后果" right after the costs: a short follow-up the classifier took for small talk is
     answered from the section the conversation is in."""
     return bool(q.focus.section) and hit.statement.section == q.focus.section and q.qtype is not None
 
@@ -662,7 +662,7 @@ def _moved_on(base: KnowledgeBase, q: Question, carried: list[str]) -> Outcome |
         return None  # "从国内发能用吗", "退货要我管吗" right after a service: a yes or no about it
     anywhere = base.find_statements(q.text, q.qtype, limit=3)
     here = [h for h in base.find_statements(q.text, q.qtype, carried, limit=5) if base.about(h.statement) & set(carried)]
-    # only a strong match elsewhere: a vague follow-up ("怎么实现的") stays on what was just said
+    # only a strong match elsewhere: a vague follow-up ("具体咋做到") stays on what was just said
     if anywhere and _strong(anywhere[0]) and (not here or anywhere[0].coverage > here[0].coverage + 0.2) \
             and not base.about(anywhere[0].statement) & set(carried):
         return statement(base, q, anywhere, subjects=[])
@@ -782,13 +782,13 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
     return replies.not_said(reply), ("fact", service.id, nearest)
 
 
-# "英国站也行吗": at most this long, a yes/no that gives only a market or a mode asks the last question again.
+# "德国站也可以吗": at most this long, a yes/no that gives only a market or a mode asks the last question again.
 _AGAIN_MAX_CHARS = 12
 
 
 def _asked_again_elsewhere(base: KnowledgeBase, q: Question, service: Service):
     """The statement that answered the last yes/no, when the follow-up asks the same of another market
-    or mode ("能避免…吗" → "英国站也行吗"): its verdict is read again in the new context (a footnote
+    or mode ("能避免…吗" → "德国站也可以吗"): its verdict is read again in the new context (a footnote
     limiting it to "美国站海运" says no). A market the service does not reach is its coverage's answer."""
     if q.qtype != "yes_no" or q.attributes or not q.has_context or len(q.text) > _AGAIN_MAX_CHARS:
         return None
@@ -818,7 +818,7 @@ def _not_yet_in_last_answer(base: KnowledgeBase, q: Question, service: Service) 
 
 def _limited_statement_for(base: KnowledgeBase, q: Question, service: Service):
     """The last question answered from a curated fact: the document's statement of it whose footnote
-    limits it to a context the follow-up leaves ("目前适用于美国站海运" against "英国站也行吗")."""
+    limits it to a context the follow-up leaves ("目前适用于美国站海运" against "德国站也可以吗")."""
     if not q.focus.asked or q.focus.attribute in _STRUCTURED_ATTRIBUTES:
         return None
     hits = _fuller_first(base, [h for h in base.find_statements(q.focus.asked, "yes_no", [service.id], limit=3)
@@ -883,7 +883,7 @@ def _coverage_beyond_context(base: KnowledgeBase, q: Question, hit: StatementHit
                                                                        "us_region", "origin", "cargo_size")}
     dropped = {t for phrase in context for t in base.terms(phrase)}
     asking = set(base.query_terms(_asking_clause(base.normalize(q.text)), []))
-    # "想追踪货件的话，X在日本能用吗": what the premise clause says is why, not what is asked
+    # "想统一查物流的话，X在加拿大可用吗": what the premise clause says is why, not what is asked
     rest = [t for t in terms if t not in dropped and t in asking and not t.startswith((
         "@place", "@transport_mode", "@sea_service", "@us_region", "@cargo_size"))]
     return base.statement_index.coverage(rest, base.statement_index.terms_of(hit.statement)) if rest else 0.0
@@ -908,8 +908,8 @@ def _fact_reply(base: KnowledgeBase, q: Question, service: Service, attribute: s
 
 
 def _requires_what_is_named(base: KnowledgeBase, q: Question, fact: Fact) -> bool:
-    """"要先用AWD吗" answered by MCD's requirement, which names AWD: yes (its "不能单独使用" denies
-    using MCD alone, not the need). "不开AWD能单独用吗" asks the other way round and keeps its no."""
+    """"得先开通AWD吗" answered by MCD's requirement, which names AWD: yes (its "不能单独使用" denies
+    using MCD alone, not the need). "没有AWD也行吗" asks the other way round and keeps its no."""
     named = [str(e.get("value")) for e in q.turn.entities if e.get("entity") == "service"]
     return fact.attribute == "requirement" and any(
         n in base.services and base.services[n].short in fact.answer and names_requirement(base, q.turn, n) for n in named)
@@ -1159,7 +1159,7 @@ def explain(base: KnowledgeBase, q: Question) -> Outcome:
     hits = base.find_statements(q.text, q.qtype, limit=3)
     if not (q.stage or q.concept):  # "为啥那么难管" right after the costs: that section first
         hits = _here_first(base, q, hits)
-    if q.concept == "learning_path":  # "这一章主要讲啥": the chapter's own key points, not a 主要 elsewhere
+    if q.concept == "learning_path":  # "本章都讲了点啥": the chapter's own key points, not a 主要 elsewhere
         hits = [h for h in hits if h.statement.section == PREFACE_OVERVIEW]
     best = hits[0] if hits and _answerable(base, q, hits[0]) else None
     lineup = curated is not None and curated[1].topic == "stage"

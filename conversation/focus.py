@@ -1,6 +1,6 @@
 """What the conversation is about now: one structure, kept in the `focus` slot.
 
-Every answer sets it; an elliptical follow-up ("那它的费用呢", "最快几天", "日本能用吗", "后面那个呢")
+Every answer sets it; an elliptical follow-up ("它收费怎么算", "多久能到", "日本站可以用不", "后边那家的呢")
 reads it; naming something else moves it; 「重新开始」 clears it. After a comparison it holds both
 services in the order they were compared, after advice the recommended ones, so "第二个" and "它"
 resolve against what the seller just read.
@@ -29,7 +29,7 @@ class Focus:
     sea_service: str | None = None
     section: str | None = None  # the section the last answer cited
     source: tuple[str, ...] = field(default=())  # what 「查看原文」 shows: ("fact", "AWD", "fee") or ("statement", id)
-    asked: str | None = None  # the message answered last: "英国站也行吗" asks it again for another market
+    asked: str | None = None  # the message answered last: "德国站也可以吗" asks it again for another market
 
     @property
     def primary(self) -> str | None:

@@ -118,7 +118,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     asked = _head_first(turn)
     primary = focus.primary
     if len(named) == 1 and primary is not None and primary not in named and names_requirement(base, turn, named[0]):
-        # "要先用AWD吗" right after MCD: what MCD requires, AWD named as the requirement
+        # "得先开通AWD吗" right after MCD: what MCD requires, AWD named as the requirement
         named, referenced, asked = [], [primary], ["requirement", *[a for a in asked if a != "requirement"]]
     kind_of = QTYPE_ATTRIBUTE.get(qtype or "")
     if kind_of in asked[1:] and kind_of != "definition":  # "快船到西部港口大概多久": the time, not the port
@@ -179,7 +179,7 @@ USE_VERBS = ("用", "走", "选", "选择", "使用")
 
 
 def names_requirement(base: KnowledgeBase, turn: Turn, service_id: str) -> bool:
-    """Whether a service is named as what something needs ("要先用AWD吗", "必须跟AWD一起用吗")."""
+    """Whether a service is named as what something needs ("得先开通AWD吗", "非得配着AWD用吗")."""
     words = tuple(base.cue_words("requires"))
     for e in turn.entities:
         if e.get("entity") == "service" and str(e.get("value")) == service_id:
@@ -225,7 +225,7 @@ _WHICH_BEFORE = re.compile(r"(?:哪些|哪几种|哪几个|哪几|哪种|哪类|
 
 
 # Intents whose reply ends or hands off the conversation: taken only with one of their words in the
-# message ("我要提供啥" is not "我要人工", "先从哪学起" is not "先这样"), and a hand-off not for a question
+# message ("我要准备什么" is not "我要人工", "先看哪部分" is not "先这样"), and a hand-off not for a question
 # about customer service's hours or ways ("客服几点有人").
 _NEEDS_CUE = {"request_human": "human", "goodbye": "goodbye"}
 
