@@ -250,7 +250,7 @@ def _sourced(base: KnowledgeBase, q: Question) -> list[StatementHit]:
     if holding:
         hits = [StatementHit(holding[0].statement, max(holding[0].score, STRONG_SCORE), max(holding[0].coverage, ANSWER_COVERAGE)),
                 *[h for h in hits if h.statement != holding[0].statement]]
-    said = [s for s in base.statements if s.id == (q.focus.source or ("", ""))[-1]] or [
+    said = [s for s in [base.statement((q.focus.source or ("", ""))[-1])] if s] or [
         s for s in base.statements if s.section == q.focus.section]  # a curated fact's section
     if said and not _substantive([t for t in base.query_terms(content, []) if t.lstrip("²") not in base.cue_words("vague")]):
         hits = [StatementHit(said[0], STRONG_SCORE, 1.0)]  # "这数据哪来的": the figure just quoted
@@ -808,7 +808,8 @@ def _not_yet_in_last_answer(base: KnowledgeBase, q: Question, service: Service) 
     if not elliptical(q) or not set(q.attributes) <= set(source[2:3]) or q.has_context or len(bare) < 2:
         return None
     fact = service.fact(source[2]) if source[:1] == ("fact",) and len(source) == 3 else None
-    said = fact.answer if fact is not None else next((x.text for x in base.statements if source[1:] == (x.id,)), "")
+    shown = base.statement(source[1]) if source[:1] == ("statement",) and len(source) == 2 else None
+    said = fact.answer if fact is not None else shown.text if shown is not None else ""
     clause = next((c for c in re.split(r"[，,；;。]", said) if bare in c), None)
     if clause is None or not _holds(clause, base.vocabulary["verdict"]["not_yet"]):
         return None
@@ -847,7 +848,7 @@ def _last_statement(base: KnowledgeBase, q: Question, service: Service):
     source = tuple(q.focus.source or ())
     if source[:1] != ("statement",):
         return None
-    said = next((x for x in base.statements if x.id == source[-1]), None)
+    said = base.statement(source[-1])
     return said if said is not None and service.id in base.about(said) else None
 
 

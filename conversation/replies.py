@@ -422,7 +422,7 @@ def source(base: KnowledgeBase, ref) -> Reply:
     """「查看原文」: the verbatim text behind the last answer."""
     ref = tuple(ref or ())
     if ref[:1] == ("statement",) and len(ref) == 2:
-        found = next((x for x in base.statements if x.id == ref[1]), None)
+        found = base.statement(ref[1])
         if found is not None:
             lines = [x.text for x in base.statement_index.group(found)]
             head = " / ".join(x for x in (found.parent, found.heading) if x)

@@ -312,6 +312,14 @@ class KnowledgeBase:
         tags |= {f"@attribute:{_KIND_ATTRIBUTES[k]}" for k in quantity_kinds(text) if k in _KIND_ATTRIBUTES}
         return tags
 
+    def statement(self, statement_id: str) -> Statement | None:
+        """The statement with this id ("1.3.2#19"), as a focus's source names it."""
+        return self._statements_by_id.get(statement_id)
+
+    @cached_property
+    def _statements_by_id(self) -> dict[str, Statement]:
+        return {s.id: s for s in self.statements}
+
     def about(self, statement: Statement) -> set[str]:
         """The services a statement is about: named in it or its headings, or its section's service."""
         if "statement_index" in self.__dict__:  # computed once, when the index was built
