@@ -70,12 +70,18 @@ def respond(base: KnowledgeBase, turn: Turn) -> Outcome:
     outcome = HANDLERS[kind](base, question)
     if isinstance(outcome.slots.get(SLOT), dict):  # a yes/no is kept: "德国站也可以吗" asks it again elsewhere
         kept = {k: v for k, v in outcome.slots[SLOT].items() if k != "asked"}
-        outcome.slots[SLOT] = {**kept, "asked": question.text} if question.qtype == "yes_no" else kept
+        asked = question.text if question.qtype in ASKED_AGAIN else focus.asked if _same_question_elsewhere(question) else None
+        outcome.slots[SLOT] = {**kept, "asked": asked} if asked else kept
     logger.debug("%r intent=%s qtype=%s subjects=%s → %s, focus %s", turn.text, turn.intent, question.qtype,
                  question.subjects, kind, outcome.slots.get(SLOT))
     if turn.slot(feedback.PENDING_SLOT):  # asked something else instead: the feedback is left there
         outcome.slots[feedback.PENDING_SLOT] = None
     return _with_rating_buttons(_count_misses(turn, outcome))
+
+
+def _same_question_elsewhere(q: Question) -> bool:
+    """"那德国呢" after "美国站呢" asks what was asked before once more: the kept wording stays."""
+    return q.qtype is None and not q.attributes and not q.named and q.has_context and len(q.text) <= _AGAIN_MAX_CHARS
 
 
 def _with_rating_buttons(outcome: Outcome) -> Outcome:
@@ -185,7 +191,7 @@ def search(base: KnowledgeBase, q: Question) -> Outcome:
         pages = base.find_statements(q.text, q.qtype, limit=8, sections=["目录"])
         if pages:
             return _pages(base, q, pages)
-    hits = _sourced(base, q) or _here_first(base, q, base.find_statements(
+    hits = _sourced(base, q) or _of_the_topic_in_focus(base, q) or _here_first(base, q, base.find_statements(
         q.text, q.qtype, subjects=q.subjects or q.focus.services, limit=5))
     aside = q.intent in ("out_of_scope", *SMALLTALK) and q.confidence >= 0.5
     if hits and _answerable(base, q, hits[0]) and (not aside or _strong(hits[0]) or _in_focus_section(q, hits[0])):
@@ -221,6 +227,28 @@ def _of_something_else(base: KnowledgeBase, q: Question) -> bool:
     own = [t for t in base.terms(q.text) if not t.startswith(("@", "·", "²")) and len(t) >= 2
            and t not in vague and not base.statement_index.knows(t) and not base.has_cue("question_type", t)]
     return asks and bool(own)
+
+
+# Attributes a topic's own statements describe whatever words they use ("有什么好处" of a solution
+# whose statement says what it does for the seller).
+DESCRIBED = frozenset({"advantages", "suitable", "services", "coverage", "requirement"})
+
+
+def _of_the_topic_in_focus(base: KnowledgeBase, q: Question) -> list[StatementHit]:
+    """An attribute alone, naming nothing, right after a topic ("优点呢", "限哪个国家") asks it of
+    that topic: the section in focus answers, however few of the question's words it shares."""
+    if q.named or q.subjects or q.referenced or not q.focus.section or q.focus.topic not in ("concept", "stage") \
+            or not q.attributes or q.attributes[0] not in DESCRIBED:
+        return []
+    if _substantive(_without_attribute_words(base, q, base.query_terms(q.text, []))):
+        return []
+    here = base.find_statements(q.text, q.qtype, limit=3, sections=[q.focus.section])
+    said = [s for s in [base.statement((q.focus.source or ("", ""))[-1])] if s]
+    first = here[0].statement if here else said[0] if said else None
+    if first is None:
+        return []
+    return [StatementHit(first, max(here[0].score if here else 0.0, ANSWER_SCORE), max(here[0].coverage if here else 0.0, ANSWER_COVERAGE)),
+            *here[1:]]
 
 
 # A follow-up is answered from the section the conversation is in when a statement there matches
@@ -341,6 +369,11 @@ def _fuller_first(base: KnowledgeBase, hits: list[StatementHit]) -> list[Stateme
     if len(hits) > 1 and hits[1].statement.note and not hits[0].statement.note \
             and hits[1].score >= NOTED_RUNNER_UP_SHARE * hits[0].score and _says_same(base, *[h.statement for h in hits[:2]]):
         return [hits[1], hits[0], *hits[2:]]
+    first = hits[0].statement if hits else None
+    noted = next((x for x in base.statements if first is not None and not first.note and x.note and x.section == first.section
+                  and x.group != first.group and _says_same(base, first, x)), None)  # the same point, found or not
+    if noted is not None:
+        return [StatementHit(noted, hits[0].score, hits[0].coverage), *hits]
     return hits
 
 
@@ -713,9 +746,14 @@ def _implied_attributes(base: KnowledgeBase, q: Question, service: Service, carr
 
 def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Context, carried: bool
                   ) -> tuple[Reply, tuple]:
-    again = (_asked_again_elsewhere(base, q, service) or _elaborated(base, q, service)) if carried else None
+    again = (_asked_again_elsewhere(base, q, service) or _elaborated(base, q, service)
+             or _limit_of_last_answer(base, q, service)) if carried else None
+    listed = _among_the_listed(base, q, service) if carried and again is None else None
+    if listed is not None:
+        return listed
     if again is not None:
-        return _statement_reply(base, q, StatementHit(again, STRONG_SCORE, 1.0), service.id)
+        asked = q if q.qtype is not None else replace(q, qtype="yes_no", text=q.focus.asked or q.text)
+        return _statement_reply(base, asked, StatementHit(again, STRONG_SCORE, 1.0), service.id)
     still_to_come = _not_yet_in_last_answer(base, q, service) if carried else None
     if still_to_come is not None:
         return still_to_come
@@ -745,7 +783,9 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
     named_fact = next((f for f in named if not _is_gap(f)), named[0] if named else None)  # 仓储费打几折: the discount
     same_topic = carried or q.focus.primary == service.id  # "它最低能到多少" after the fee
     carried_fact = service.fact(q.focus.attribute) if same_topic and q.focus.attribute else None
-    if named_fact is not None and _is_gap(named_fact) and carried_fact is not None and not _is_gap(carried_fact):
+    asks_more = best is not None and _substantive(_without_attribute_words(base, q, terms))  # "走海运的话省掉哪类费"
+    if named_fact is not None and _is_gap(named_fact) and carried_fact is not None and not _is_gap(carried_fact) \
+            and not asks_more:
         named_fact, attributes = carried_fact, [carried_fact.attribute]  # "最低能到多少" after the fee: the lowest fee
     if named_fact is not None:
         # "agl可以发整柜吗" is a question about a mode; "用send空运发英国能避免FBA低量库存费吗" is about
@@ -782,6 +822,9 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
     return replies.not_said(reply), ("fact", service.id, nearest)
 
 
+# The kinds of question whose wording the focus keeps: a follow-up may ask it again elsewhere.
+ASKED_AGAIN = ("yes_no", "which")
+
 # "德国站也可以吗": at most this long, a yes/no that gives only a market or a mode asks the last question again.
 _AGAIN_MAX_CHARS = 12
 
@@ -790,7 +833,9 @@ def _asked_again_elsewhere(base: KnowledgeBase, q: Question, service: Service):
     """The statement that answered the last yes/no, when the follow-up asks the same of another market
     or mode ("能避免…吗" → "德国站也可以吗"): its verdict is read again in the new context (a footnote
     limiting it to "美国站海运" says no). A market the service does not reach is its coverage's answer."""
-    if q.qtype != "yes_no" or q.attributes or not q.has_context or len(q.text) > _AGAIN_MAX_CHARS:
+    elliptical_again = q.qtype is None and bool(q.focus.asked) and base.question_type(q.focus.asked or "") == "yes_no" \
+        and _same_question_elsewhere(q)  # "英国站呢" after a yes/no
+    if q.qtype != "yes_no" and not elliptical_again or q.attributes or not q.has_context or len(q.text) > _AGAIN_MAX_CHARS:
         return None
     said = _last_statement(base, q, service) or _limited_statement_for(base, q, service)
     if said is None:
@@ -799,6 +844,29 @@ def _asked_again_elsewhere(base: KnowledgeBase, q: Question, service: Service):
     if q.ctx.marketplace and markets is not None and not replies.covers(base, markets, q.ctx.marketplace):
         return None
     return said
+
+
+def _limit_of_last_answer(base: KnowledgeBase, q: Question, service: Service):
+    """"每个国家都这样吗" right after a statement whose footnote limits it ("目前适用于美国站海运"):
+    the footnote answers, not the service's general coverage."""
+    said = _last_statement(base, q, service)
+    if q.qtype != "yes_no" or said is None or not base.has_cue("every", q.text) or len(q.text) > _AGAIN_MAX_CHARS:
+        return None
+    return said if _holds(said.note, base.vocabulary["verdict"]["limited"]) else None
+
+
+def _among_the_listed(base: KnowledgeBase, q: Question, service: Service) -> tuple[Reply, tuple] | None:
+    """"日本站呢" right after "哪些站点能…" was answered by a statement naming its markets: whether
+    the new market is one of them, in the statement's words (not the service's coverage)."""
+    if not q.focus.asked or base.question_type(q.focus.asked) != "which" or not q.ctx.marketplace \
+            or q.attributes or q.qtype not in (None, "yes_no") or len(q.text) > _AGAIN_MAX_CHARS:
+        return None
+    said = _last_statement(base, q, service)
+    named = {str(m.value) for m in base.mentions(said.text) if m.entity == "marketplace"} if said is not None else set()
+    if not named:
+        return None
+    reply, source = _statement_reply(base, replace(q, qtype=None), StatementHit(said, STRONG_SCORE, 1.0), service.id)
+    return replies.with_verdict(reply, "yes" if q.ctx.marketplace in named else "no", q.text), source
 
 
 def _not_yet_in_last_answer(base: KnowledgeBase, q: Question, service: Service) -> tuple[Reply, tuple] | None:
@@ -820,7 +888,7 @@ def _not_yet_in_last_answer(base: KnowledgeBase, q: Question, service: Service) 
 def _limited_statement_for(base: KnowledgeBase, q: Question, service: Service):
     """The last question answered from a curated fact: the document's statement of it whose footnote
     limits it to a context the follow-up leaves ("目前适用于美国站海运" against "德国站也可以吗")."""
-    if not q.focus.asked or q.focus.attribute in _STRUCTURED_ATTRIBUTES:
+    if not q.focus.asked or base.question_type(q.focus.asked) != "yes_no" or q.focus.attribute in _STRUCTURED_ATTRIBUTES:
         return None
     hits = _fuller_first(base, [h for h in base.find_statements(q.focus.asked, "yes_no", [service.id], limit=3)
                                 if service.id in base.about(h.statement)])

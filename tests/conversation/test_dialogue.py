@@ -786,3 +786,42 @@ def test_the_whole_chain_asked_how_it_goes_is_the_supply_chain_not_advice(chat):
 def test_a_service_against_the_seller_shipping_it_themselves(chat):
     reply = chat.say("compare_services", "FBA跟卖家自己发货有什么不同")
     assert "亚马逊运营中心" in reply and "自行负责" in reply and "「来源：1.6」" in reply
+
+
+def test_an_attribute_alone_after_a_topic_is_asked_of_that_topic(chat):
+    """"有啥优点" naming nothing, right after a solution was explained: the solution's own section
+    answers, not the one statement elsewhere that uses the word."""
+    chat.say("ask_concept", "介绍一下亚马逊供应链整体解决方案")
+    reply = chat.say("ask_service", "有啥优点")
+    assert "「来源：1.2」" in reply and "1.6" not in reply
+
+
+def test_a_market_after_a_which_question_asks_whether_it_is_among_those_listed(chat):
+    """After "哪些站点…" was answered by a statement naming its markets, "X呢" is whether X is one of
+    them, in that statement's words, and the next market is asked the same way."""
+    first = chat.say("ask_service", "SEND在哪些站点入仓有固定预约")
+    assert "英国和德国" in first
+    assert chat.say("inform", "日本站呢").startswith("不是。")
+    assert chat.say("inform", "那德国呢").startswith("是的。")
+
+
+def test_a_market_alone_after_a_yes_no_asks_the_yes_no_again(chat):
+    """"日本呢" right after a yes/no answered by a statement limited to US sea freight: the same
+    question for Japan (which the service reaches), so no, with the footnote."""
+    assert chat.say("ask_service", "用SEND能不能避免低量库存费").startswith("可以。")
+    reply = chat.say("inform", "日本呢")
+    assert reply.startswith(("不行。", "不能。", "不可以。")) and "美国站海运" in reply
+
+
+def test_a_limited_statement_asked_of_every_market_is_no(chat):
+    """"是不是每个站点都适用" right after a statement whose footnote limits it: no, by the footnote."""
+    chat.say("ask_service", "SEND海运能帮我躲开哪些费用")
+    reply = chat.say("ask_service", "是不是每个站点都适用")
+    assert reply.startswith("不是。") and "美国站海运" in reply
+
+
+def test_a_point_said_twice_is_quoted_where_its_footnote_is(chat):
+    """The same point in a list and in a sentence with a footnote: the footnoted one answers, so the
+    limit is shown with it."""
+    reply = chat.say("ask_service", "SEND海运能帮我躲开哪些费用")
+    assert "低量库存费" in reply and "目前适用于美国站海运" in reply
