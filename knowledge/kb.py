@@ -351,6 +351,19 @@ class KnowledgeBase:
         return [t for t in self.terms(text) if t not in names and t not in form and t not in tagged] + sorted(
             self.tags(question) - subject_tags)
 
+    def term_alternatives(self, question: str, query_terms: list[str]) -> list[list[list[str]]]:
+        """For each document word a seller's synonym stands for ("条件" for "只需"), the phrases of the
+        query that say it, as their terms: retrieval counts such a group once."""
+        normal, present = self.normalize(question), set(query_terms)
+        groups = []
+        for canon, variants in self.vocabulary["cues"]["synonyms"].items():
+            said = [v for v in variants if v in normal]
+            if said and canon not in said:
+                phrases = [[t for t in self.terms(p) if t in present] for p in (canon, *said)]
+                if sum(bool(p) for p in phrases) > 1:
+                    groups.append([p for p in phrases if p])
+        return groups
+
     @cached_property
     def _form_words(self) -> frozenset[str]:
         """Words that give a question its form, not its content: 一定, 只有, 能不能, 哪些 …"""
@@ -366,8 +379,9 @@ class KnowledgeBase:
         only questions about pages and chapters (cues.navigation)."""
         asked_for = sections is not None and bool(set(sections) & {"目录", "课程路径图"})
         exclude = () if asked_for or self.has_cue("navigation", question) else NAVIGATION_KINDS
-        return self.statement_index.search(self.query_terms(question, subjects), qtype, subjects, limit, sections,
-                                           exclude)
+        terms = self.query_terms(question, subjects)
+        return self.statement_index.search(terms, qtype, subjects, limit, sections, exclude,
+                                           self.term_alternatives(question, terms))
 
     def fact_coverage(self, fact: Fact, terms: list[str]) -> float:
         """How much of a question (its retrieval terms) a curated fact's text and quotes match, on the

@@ -13,7 +13,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 from knowledge.statements import Statement
 
@@ -147,12 +147,15 @@ class StatementIndex:
         self._max_idf = max(self.idf.values(), default=1.0)
 
     def search(self, query_terms: Iterable[str], qtype: str | None = None, subjects: Iterable[str] = (),
-               limit: int = 5, sections: Iterable[str] | None = None, exclude: Iterable[str] = ()) -> list[StatementHit]:
+               limit: int = 5, sections: Iterable[str] | None = None, exclude: Iterable[str] = (),
+               alternatives: Sequence[Sequence[Sequence[str]]] = ()) -> list[StatementHit]:
+        """`alternatives`: groups of phrases that say one thing (a seller's word and the document's word
+        for it, each as its terms): a group weighs, and is matched, as its best phrase, once."""
         query_terms = list(query_terms)
         terms = {t for t in query_terms if t in self.idf}
         if not terms:
             return []
-        total = self._weight_of(query_terms)
+        total = self._weight_of(query_terms, alternatives)
         subjects, wanted, exclude = set(subjects), WANTED_KINDS.get(qtype or "", set()), set(exclude)
         allowed = set(sections) if sections is not None else None
         scores: dict[int, float] = defaultdict(float)
@@ -168,7 +171,7 @@ class StatementIndex:
             s = self.statements[i]
             if (allowed is not None and s.section not in allowed) or s.kind in exclude:
                 continue
-            coverage = self._coverage(terms, self._docs[i], total)
+            coverage = self._coverage(terms, self._docs[i], total, alternatives)
             hits.append(StatementHit(s, round(score * self._adjust(i, subjects, wanted, qtype), 3), round(coverage, 3)))
         return sorted(hits, key=lambda h: (-h.score, h.statement.line))[:limit]
 
@@ -187,17 +190,32 @@ class StatementIndex:
             words += Counter(set(self._terms(heading)))
         return self.coverage(query_terms, words)
 
-    def _weight_of(self, query_terms: list[str]) -> float:
+    def _weight_of(self, query_terms: list[str], alternatives: Sequence[Sequence[Sequence[str]]] = ()) -> float:
         """A question's weight: its terms' idf, and for each word the document never uses the idf of the
-        rarest term, so "深圳明天冷不冷" is not answered by the one statement that names 深圳."""
-        known = {t for t in query_terms if t in self.idf}
-        unknown = {t for t in query_terms if t not in self.idf and _is_word(t)}
-        return sum(self.idf[t] * weight(t) for t in known) + UNKNOWN_WEIGHT * self._max_idf * len(unknown) + 1e-9
+        rarest term, so "深圳明天冷不冷" is not answered by the one statement that names 深圳. A group of
+        alternative phrases weighs as its heaviest phrase."""
+        grouped = {t for group in alternatives for phrase in group for t in phrase}
+        known = {t for t in query_terms if t in self.idf and t not in grouped}
+        unknown = {t for t in query_terms if t not in self.idf and _is_word(t) and t not in grouped}
+        groups = sum(max(self._phrase_weight(phrase) for phrase in group) for group in alternatives if group)
+        return sum(self.idf[t] * weight(t) for t in known) + UNKNOWN_WEIGHT * self._max_idf * len(unknown) + groups + 1e-9
 
-    def _coverage(self, terms: set[str], text_terms, total: float) -> float:
-        """Matched weight over the question's weight; a match of tags alone (entities, no words) counts half."""
+    def _phrase_weight(self, phrase: Sequence[str], text_terms=None) -> float:
+        """A phrase's weight as `_weight_of` counts it, or of its terms in a text only."""
+        if text_terms is not None:
+            return sum(self.idf[t] * weight(t) for t in set(phrase) if t in text_terms and t in self.idf)
+        return sum(self.idf[t] * weight(t) if t in self.idf else UNKNOWN_WEIGHT * self._max_idf * _is_word(t)
+                   for t in set(phrase))
+
+    def _coverage(self, terms: set[str], text_terms, total: float,
+                  alternatives: Sequence[Sequence[Sequence[str]]] = ()) -> float:
+        """Matched weight over the question's weight; a match of tags alone (entities, no words) counts half.
+        A group of alternative phrases counts its best matched phrase."""
+        grouped = {t for group in alternatives for phrase in group for t in phrase}
         matched = [t for t in terms if t in text_terms]
-        share = sum(self.idf[t] * weight(t) for t in matched) / total
+        share = sum(self.idf[t] * weight(t) for t in matched if t not in grouped)
+        share += sum(max(self._phrase_weight(phrase, text_terms) for phrase in group) for group in alternatives if group)
+        share /= total
         return share if any(not t.startswith("@") for t in matched) else share / 2
 
     def knows(self, term: str) -> bool:

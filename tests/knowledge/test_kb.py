@@ -136,6 +136,19 @@ def test_statements_are_found_by_their_words_their_service_and_the_kind_of_quest
     assert not weather or weather[0].coverage < 0.5  # words the document never uses count against a match
 
 
+def test_a_sellers_word_and_the_documents_word_for_it_count_once(base):
+    """"条件" stands for the document's "只需" (cues.synonyms): a statement holding either matches the
+    whole of what the seller said, not a share diluted by the other word."""
+    terms = base.query_terms("有啥条件", ["BUY_SHIPPING"])
+    assert base.term_alternatives("有啥条件", terms)  # the group: 只需 | 条件
+    index = base.statement_index
+    only_needs = next(s for s in base.statements if "只需按时发货" in s.text)
+    alone = index.coverage(terms, index.terms_of(only_needs))
+    grouped = index.search(terms, None, ["BUY_SHIPPING"], limit=20, alternatives=base.term_alternatives("有啥条件", terms))
+    found = next(h for h in grouped if h.statement == only_needs)
+    assert found.coverage > alone and found.coverage >= 0.8
+
+
 def test_compare_lines_up_the_deciding_attributes(base):
     comparison = base.compare(["AGL", "send"])
     assert [s.id for s in comparison.services] == ["AGL", "SEND"]
