@@ -329,7 +329,7 @@ def decide(base: KnowledgeBase, q: Question) -> str:
         return "compare"  # "和AWD比呢": the last service against this one
     if _variants(base, q):
         return "variants"
-    if _wants_advice(q):
+    if _wants_advice(q, _services_for_needs(base, q)):
         return "advise"
     if q.subjects:
         return "service"
@@ -420,9 +420,18 @@ def asks_pages(base: KnowledgeBase, q: Question) -> bool:
 _ABOUT_A_TOPIC = ("what", "yes_no", "why", "which", "how_many", "how_to")
 
 
-def _wants_advice(q: Question) -> bool:
+def _wants_advice(q: Question, needed: list[set[str]]) -> bool:
+    """`needed`: for each need the message states, the services the routing rules recommend for it."""
     if not q.logistics:
         return False  # "推荐个深圳的餐厅": a recommendation, not of a service
+    on_a_service = q.focus.topic in ("service", "statement", "compare") and bool(q.focus.services) and not q.named \
+        and all(q.focus.primary in services for services in needed)  # "别家货代的货怎么统一追踪": FIST's need
+    if on_a_service and not q.situation and q.attributes:
+        return False  # "一般走什么运输方式" right after a service: that service's, not advice
+    if on_a_service and q.qtype in _PLAIN_FACT and not (q.advice_cue or q.choice_cue):
+        return False  # "超长件要拆箱吗" right after a service: a fact of it, though it states the cargo
+    if q.placed and not q.subjects and q.attributes and not (q.advice_cue or q.beyond_place):
+        return False  # "卫星仓在哪些城市": what the warehouse is, not where the seller's stock is
     if q.advice_cue and (q.situation or not (q.subjects or q.stage or q.concept)):  # "库存在FBA，独立站来单了，用啥"
         return True
     if q.placed and not q.subjects and not q.beyond_place and q.qtype in _PLAIN_FACT:
@@ -447,6 +456,12 @@ def _wants_advice(q: Question) -> bool:
     if q.placed and q.qtype in FACT_QUESTIONS and not q.beyond_place:
         return False
     return True
+
+
+def _services_for_needs(base: KnowledgeBase, q: Question) -> list[set[str]]:
+    rules = base.routing_rules.get("rules", [])
+    return [{r["recommend"] for r in rules if r.get("recommend") and (r.get("when") or {}).get("needs") == need}
+            for need in q.turn.values("need")]
 
 
 def _variants(base: KnowledgeBase, q: Question) -> bool:

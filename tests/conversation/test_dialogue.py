@@ -825,3 +825,23 @@ def test_a_point_said_twice_is_quoted_where_its_footnote_is(chat):
     limit is shown with it."""
     reply = chat.say("ask_service", "SEND海运能帮我躲开哪些费用")
     assert "低量库存费" in reply and "目前适用于美国站海运" in reply
+
+
+def test_an_attribute_asked_with_an_advice_word_right_after_a_service_is_that_services(chat):
+    """"一般走什么运输方式" right after a service: its modes, not a new recommendation."""
+    chat.say("ask_service", "AGL能发哪些国家")
+    reply = chat.say("ask_service", "一般走什么运输方式")
+    assert "整箱" in reply and "「来源：1.3.1」" in reply and "关键看" not in reply
+
+
+def test_a_fact_stated_in_a_yes_no_right_after_a_service_is_a_fact_of_it(chat):
+    """A cargo size inside "…要拆箱吗" right after a service is what the question is about, not the
+    seller's situation for new advice."""
+    chat.say("ask_service", "AGL运不运超大件")
+    reply = chat.say("ask_service", "超长件要不要打托")
+    assert reply.startswith("不需要。") and "大件不打托" in reply
+
+
+def test_where_a_warehouse_is_asked_is_the_warehouse_not_the_sellers_stock(chat):
+    reply = chat.say("ask_service", "卫星仓设在啥地方")
+    assert "主要港口" in reply and "「来源：1.4.1」" in reply
