@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -34,7 +35,7 @@ from conversation.understand import (
 )
 from knowledge.kb import Fact, KnowledgeBase, Service
 from knowledge.mentions import QUANTITY
-from knowledge.retrieval import SOURCE_NOTE, StatementHit, quantity_kinds
+from knowledge.retrieval import SOURCE_NOTE, STOPWORDS, StatementHit, quantity_kinds
 from knowledge.routing import advise as evaluate
 from knowledge.routing import next_question, parse_quantity
 from knowledge.statements import FURTHER_COURSES, PREFACE_OVERVIEW
@@ -184,6 +185,9 @@ def show_source(base: KnowledgeBase, q: Question) -> Outcome:
 
 def search(base: KnowledgeBase, q: Question) -> Outcome:
     """No curated topic: the document's statements answer, or it says plainly that they do not."""
+    part = _part_of_last_answer(base, q)
+    if part is not None:
+        return part
     found = named_terms(base, q) if q.qtype == "name" else base.names_in(q.text)
     if len(found) >= 2 and q.compare_cue or found and q.qtype in ("name", "what"):  # "FCL和LCL啥差别"
         return _with_focus(replies.names_answer(base, found, _english_asked(base, q)), replace(q.focus, section=found[0].section))
@@ -207,6 +211,36 @@ def search(base: KnowledgeBase, q: Question) -> Outcome:
     if q.intent == "out_of_scope" or aside or not q.logistics and _of_something_else(base, q):
         return Outcome(replies.out_of_scope(base, q.text), {SLOT: None}, answered=False)
     return _unsure(base, q)
+
+
+# A follow-up is answered by a part of the last curated answer when that part holds this share of it.
+PART_COVERAGE = 0.5
+_PART_MARK = re.compile(r"(?=[①②③④⑤⑥⑦⑧⑨])|；")
+
+
+def _part_of_last_answer(base: KnowledgeBase, q: Question) -> Outcome | None:
+    """"费用那块展开说说", "它排第几" right after a curated answer about a topic (its challenges, a
+    concept): the part of that answer the follow-up is about, said again with its section, when the
+    part holds the follow-up's words at least as well as any statement of the section does."""
+    source = tuple(q.focus.source or ())
+    if source[:1] != ("fact",) or len(source) != 3 or source[1] not in ("concept", "stage", "pain") \
+            or q.named or q.situation or q.stage and q.stage != q.focus.stage or q.concept and q.concept != q.focus.concept \
+            or q.qtype in ("what", "name"):  # "X是指什么": a term of its own, though the answer used it
+        return None
+    fact = replies.fact_for(base, source)
+    # the message's own words, a question word's content ("成本") included, without its vague ones
+    plain = set(base.cue_words("vague")) | set(base.cue_words("elaborate")) | STOPWORDS
+    terms = [t for t in base.terms(base.without_cue("elaborate", q.text)) if t.lstrip("²") not in plain]
+    if fact is None or not _substantive(terms):
+        return None
+    index = base.statement_index
+    parts = [p.strip() for p in _PART_MARK.split(fact.answer) if p and p.strip()]
+    scored = [(index.coverage(terms, Counter(base.terms(p))), p) for p in parts]
+    coverage, part = max(scored, key=lambda x: x[0]) if scored else (0.0, "")
+    here = base.find_statements(q.text, q.qtype, limit=1, sections=[fact.section])
+    if coverage < PART_COVERAGE or here and index.coverage(terms, index.terms_of(here[0].statement)) > coverage:
+        return None
+    return _with_focus(replies.part_of_answer(part, fact.section), q.focus)
 
 
 def _in_focus_section(q: Question, hit: StatementHit) -> bool:
@@ -1221,6 +1255,9 @@ def _block(section: str) -> str:
 def explain(base: KnowledgeBase, q: Question) -> Outcome:
     """Concepts, stages, pain points and the course map, from their curated facts, unless a statement
     of the document answers the question better ("库存管理为什么重要")."""
+    part = _part_of_last_answer(base, q)
+    if part is not None:
+        return part
     stage = q.stage if q.stage in base.stages else None
     curated = _curated_topic(base, q, stage)
     if curated is not None and curated[1].topic == "course" and q.focus.topic == "course" and elliptical(q):

@@ -430,14 +430,14 @@ def source(base: KnowledgeBase, ref) -> Reply:
             if found.note:
                 text += f"\n* {found.note}"
             return Reply(text)
-    fact = _fact_for(base, ref)
+    fact = fact_for(base, ref)
     if fact is not None and fact.quotes:
         quotes = "\n".join(f"「{plain(q)}」" for q in fact.quotes)
         return Reply(f"原文（{fact.section}）：\n{quotes}")
     return Reply("上一条回答没有可以展示的原文。问我一个具体问题，回答后点「查看原文」就能看到出处。")
 
 
-def _fact_for(base: KnowledgeBase, ref: tuple):
+def fact_for(base: KnowledgeBase, ref: tuple):
     if len(ref) == 3 and ref[0] == "fact":
         owner, attribute = ref[1], ref[2]
         if owner in base.services:
@@ -448,6 +448,11 @@ def _fact_for(base: KnowledgeBase, ref: tuple):
         if owner == "course":
             return base.course_fact
     return None
+
+
+def part_of_answer(part: str, section: str) -> Reply:
+    """One part of the last answer again, on its own: what a follow-up asked about."""
+    return Reply(_with_source(re.sub(r"^[①②③④⑤⑥⑦⑧⑨]\s*", "", part).rstrip("；;"), section))
 
 
 def judged(base: KnowledgeBase, service: Service, suits: bool, reasons) -> Reply:

@@ -294,6 +294,8 @@ def decide(base: KnowledgeBase, q: Question) -> str:
     pending = q.turn.slot("pending_question")
     if not q.text.strip():
         return "bad_input"
+    if q.intent == "show_source" and q.qtype == "source":
+        return "search"  # "那数字打哪来的": the figure's footnote, not the last answer's quote
     if q.intent in ("show_source", "request_human", "start_over"):
         return q.intent
     if q.intent in SMALLTALK and not q.evidence:
@@ -402,8 +404,14 @@ def _about_a_service(q: Question) -> bool:
 
 def _asks_courses(base: KnowledgeBase, q: Question) -> bool:
     """The courses the document recommends, not the chapters of the course map ("3.5讲什么")."""
-    chapters = base.has_cue("chapters", q.text) or any(c.id in q.text for c in base.chapters)
-    return not chapters and q.concept != "learning_path" and (base.has_cue("courses", q.text) or q.focus.topic == "courses" and elliptical(q))
+    # "这章学完有啥推荐的课": 这章 is the chapter in hand; a chapter is asked for with 第几章, 哪章 …
+    chapters = base.has_cue("chapter_question", q.text) or any(c.id in q.text for c in base.chapters) or (
+        base.has_cue("chapters", q.text) and not any("课" in w and w in q.text for w in base.cue_words("courses")))
+    # "在哪看" names no course: a course only right after courses, or with nothing else asked
+    named = [w for w in base.cue_words("courses") if w in q.text.lower()]
+    of_courses = any("课" in w or "学" in w or w.isascii() for w in named) or bool(named) and (
+        q.focus.topic == "courses" or not q.focus.topic)
+    return not chapters and q.concept != "learning_path" and (of_courses or q.focus.topic == "courses" and elliptical(q))
 
 
 def elliptical(q: Question) -> bool:

@@ -845,3 +845,34 @@ def test_a_fact_stated_in_a_yes_no_right_after_a_service_is_a_fact_of_it(chat):
 def test_where_a_warehouse_is_asked_is_the_warehouse_not_the_sellers_stock(chat):
     reply = chat.say("ask_service", "卫星仓设在啥地方")
     assert "主要港口" in reply and "「来源：1.4.1」" in reply
+
+
+def test_a_follow_up_about_one_part_of_a_curated_answer_gets_that_part(chat):
+    """"成本那条细说一下" right after the chain's challenges: the challenge about costs, with its figure."""
+    chat.say("ask_pain_points", "做跨境供应链难在哪")
+    reply = chat.say("ask_service", "成本那条细说一下")
+    assert "15%-20%" in reply and "「来源：1.1.2」" in reply and "运营复杂" not in reply
+
+
+def test_a_rank_asked_after_a_share_is_the_rank_the_document_gives(chat):
+    chat.say("ask_pain_points", "供应链开销在成本里占几成")
+    reply = chat.say("ask_service", "那它排老几")
+    assert "仅次于产品成本" in reply and "「来源：1.1.2」" in reply
+
+
+def test_where_to_see_something_of_a_service_is_not_a_course(chat):
+    """"在哪看" names no course: right after a service's steps it asks where that is seen."""
+    chat.say("ask_service", "MCD的操作步骤")
+    reply = chat.say("ask_service", "订单进度在哪看")
+    assert "卖家平台" in reply and "课程" not in reply
+
+
+def test_a_footnote_asked_for_is_found_though_the_classifier_heard_show_source(chat):
+    chat.say("ask_service", "AWD让缺货率降了多少")
+    reply = chat.say("show_source", "这数字的出处是哪里")
+    assert "Accelerate" in reply and "「来源：1.4.1」" in reply
+
+
+def test_a_removal_one_may_apply_for_is_not_certain(chat):
+    chat.say("ask_service", "购买配送能移除差评吗")
+    assert chat.say("ask_service", "一定能撤掉吗").startswith("不一定")
