@@ -36,6 +36,16 @@ _TARGET_CUES = ("进", "入", "到", "送", "发往", "发到", "运到", "送�
 _INVENTORY_CUES_AFTER = ("里", "中", "的货", "的库存", "库存", "发货", "发", "出库", "配送")
 
 
+# A place after one of these is where the goods are going ("发点到美国仓", "尽快到美国仓"), unless they
+# are already there ("已经到美国仓").
+_DESTINED = re.compile(r"(?:(?:发|运|送|寄|补|走)[^，。,；;？?已]{0,3}?|尽快|早点|快点|想|要)(?:到|去|往|进|入)$")
+MARKETS_AS_ORIGIN = ("US", "UK", "DE", "JP")
+
+
+def _destined(text: str, entity: dict) -> bool:
+    start = entity.get("start")
+    return isinstance(start, int) and bool(_DESTINED.search(text[max(0, start - 8):start]))
+
 def situation_from_slots(slots: dict) -> Situation:
     base = Situation(
         origin=slots.get("origin"),
@@ -83,8 +93,12 @@ def apply_turn(s: Situation, turn: Turn, pending: str | None, negated: set[str] 
     turn = replace(turn, entities=entities)
     if pending:
         s, quantity = _answer_pending(s, turn, pending, quantity)
-    for value in turn.values("origin"):
-        s = replace(s, origin=value)
+    for entity in [e for e in turn.entities if e.get("entity") == "origin"]:
+        value = str(entity.get("value"))
+        if value in MARKETS_AS_ORIGIN and _destined(turn.text, entity):
+            s = replace(s, destination=value)  # "先发点到美国仓": where it goes, not where it is
+        else:
+            s = replace(s, origin=value)
     for value in turn.values("marketplace"):
         if not (pending in ("origin", "destination") and s.destination == value):
             s = replace(s, destination=value)

@@ -553,6 +553,21 @@ def _asked_side_said_of(base: KnowledgeBase, q: Question, service: Service) -> b
     return any(base.normalize(w).upper() in base.normalize(text).upper() for w in asked for text in said)
 
 
+# A pain point of a service's table answers a request for advice when it matches this much of it.
+PAIN_FIX_COVERAGE = 0.65
+
+
+def _pain_point_fixed(base: KnowledgeBase, q: Question) -> list[StatementHit]:
+    """"货在路上出了意外耽误了，咋办" with nothing of the seller's situation: the document's table of a
+    service's pain points says what fixes it, more exactly than advice would."""
+    hits = base.find_statements(q.text, q.qtype, limit=3)
+    best = hits[0] if hits else None
+    if best is None or best.coverage < PAIN_FIX_COVERAGE or best.score < STRONG_SCORE or not base.about(best.statement) \
+            or "痛点" not in f"{best.statement.parent}{best.statement.heading}" or _solution_part(best.statement) == best.statement.text:
+        return []
+    return hits
+
+
 def _solution_part(statement) -> str:
     """A pain point and its fix ("手动填写运输追踪编号, 费时且容易出错：自动同步货件号"): what the service
     does is the fix, after the colon."""
@@ -1364,6 +1379,10 @@ def start_over(base: KnowledgeBase, q: Question) -> Outcome:
 
 def advise(base: KnowledgeBase, q: Question, candidates: list[str] | None = None) -> Outcome:
     pending = q.turn.slot("pending_question")
+    fixed = _pain_point_fixed(base, q) if not (pending or q.situation or q.has_context or q.turn.values("need")
+                                               or q.focus.topic == "advice") else []
+    if fixed:
+        return statement(base, q, fixed, [])
     situation = advisor.situation_from_slots(q.turn.slots)
     situation, quantity, changed = advisor.apply_turn(situation, q.turn, pending, q.negated)
     if q.intent == "dont_know" and pending:

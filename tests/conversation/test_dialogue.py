@@ -876,3 +876,25 @@ def test_a_footnote_asked_for_is_found_though_the_classifier_heard_show_source(c
 def test_a_removal_one_may_apply_for_is_not_certain(chat):
     chat.say("ask_service", "购买配送能移除差评吗")
     assert chat.say("ask_service", "一定能撤掉吗").startswith("不一定")
+
+
+@pytest.mark.parametrize("message", ["测款的新品想先少量发点到美国仓，用啥", "新品着急，想尽快到美国仓，走哪个"])
+def test_a_warehouse_the_goods_are_going_to_is_not_where_they_are(chat, message):
+    """"发点到美国仓" says where the goods go: the advice is for goods from China, not from inside the US."""
+    reply = chat.say("ask_recommendation", message)
+    assert "PCP" not in reply.split("不推荐")[0] and "货在美国境内" not in reply
+
+
+def test_goods_already_in_a_us_warehouse_are_there(chat):
+    reply = chat.say("ask_recommendation", "货已经到美国仓了，怎么送进FBA")
+    assert "推荐 PCP" in reply
+
+
+def test_a_pain_point_asked_with_no_situation_gets_the_fix_the_document_gives(chat):
+    reply = chat.say("ask_recommendation", "送仓的时候碰上意外延迟，怎么处理")
+    assert "智能转仓" in reply and "「来源：1.3.3」" in reply
+
+
+@pytest.mark.parametrize("message", ["自发货的话，售后客服归亚马逊负责吗", "MCF只能送亚马逊站内的订单吧"])
+def test_a_claim_the_document_contradicts_is_no(chat, message):
+    assert chat.say("ask_service", message).startswith(("不是", "不能", "不行", "不支持", "不会"))
