@@ -66,18 +66,49 @@ def respond(base: KnowledgeBase, turn: Turn) -> Outcome:
     rated = _feedback(base, turn, focus)
     if rated is not None:
         return rated
+    turn = _with_subject_replaced(base, turn, focus)
     question = read(base, turn, focus)
     kind = decide(base, question)
     outcome = HANDLERS[kind](base, question)
     if isinstance(outcome.slots.get(SLOT), dict):  # a yes/no is kept: "德国站也可以吗" asks it again elsewhere
-        kept = {k: v for k, v in outcome.slots[SLOT].items() if k != "asked"}
+        kept = {k: v for k, v in outcome.slots[SLOT].items() if k not in ("asked", "said", "said_intent")}
         asked = question.text if question.qtype in ASKED_AGAIN else focus.asked if _same_question_elsewhere(question) else None
-        outcome.slots[SLOT] = {**kept, "asked": asked} if asked else kept
+        outcome.slots[SLOT] = {**kept, "asked": asked, "said": question.text, "said_intent": turn.intent} if asked else {
+            **kept, "said": question.text, "said_intent": turn.intent}
     logger.debug("%r intent=%s qtype=%s subjects=%s → %s, focus %s", turn.text, turn.intent, question.qtype,
                  question.subjects, kind, outcome.slots.get(SLOT))
     if turn.slot(feedback.PENDING_SLOT):  # asked something else instead: the feedback is left there
         outcome.slots[feedback.PENDING_SLOT] = None
     return _with_rating_buttons(_count_misses(turn, outcome))
+
+
+# Subjects a bare "那X呢" puts in place of the one the last message named (FBA → 自发货).
+REPLACEABLE = ("fulfillment", "concept", "stage", "sales_channel", "warehouse")
+_BARE = re.compile(r"^(?:那|那么|那要是|要是|如果是|换成|改成)?(?P<subject>.+?)(?:的话)?(?:呢|怎么样|咋样)[？?。！!\s]*$")
+
+
+def _with_subject_replaced(base: KnowledgeBase, turn: Turn, focus: Focus) -> Turn:
+    """"那自发货呢" right after a question about FBA returns: the last question again, with the subject it named
+    replaced by this one, so it is read, decided and answered as that question (not a situation)."""
+    bare = _BARE.match(turn.text.strip())
+    if not focus.said or bare is None or focus.topic in ("advice", "stage", "course", "courses", "pain_points"):
+        return turn
+    new = [m for m in base.mentions(bare.group("subject")) if m.entity != "attribute"]
+    if len(new) != 1 or new[0].entity not in REPLACEABLE or len(new[0].text) < len(bare.group("subject")) - 1:
+        return turn
+    old = [m for m in base.mentions(focus.said) if _same_kind(m, new[0]) and m.value != new[0].value]
+    if len(old) != 1:
+        return turn
+    text = focus.said[:old[0].start] + new[0].text + focus.said[old[0].end:]
+    entities = [m.as_entity() for m in base.finder.find(base.normalize(text))]
+    return replace(turn, text=text, entities=entities, intent=focus.said_intent or turn.intent)
+
+
+def _same_kind(said, new) -> bool:
+    """Two subjects one can stand for the other: of one entity type, or FBA the service and 自发货 the
+    way of fulfilling orders."""
+    return said.entity == new.entity or {said.entity, new.entity} == {"service", "fulfillment"} and "FBA" in (
+        said.value, new.value)
 
 
 def _same_question_elsewhere(q: Question) -> bool:

@@ -30,6 +30,8 @@ class Focus:
     section: str | None = None  # the section the last answer cited
     source: tuple[str, ...] = field(default=())  # what 「查看原文」 shows: ("fact", "AWD", "fee") or ("statement", id)
     asked: str | None = None  # the message answered last: "德国站也可以吗" asks it again for another market
+    said: str | None = None  # the last message of any kind, and its intent: "那自发货呢" asks it of another subject
+    said_intent: str | None = None
 
     @property
     def primary(self) -> str | None:

@@ -50,7 +50,8 @@ def test_a_service_answer_sends_text_buttons_and_the_focus():
 def test_slots_already_holding_a_value_are_not_set_again():
     t = tracker("ask_service", "仓储费呢", [{"entity": "attribute", "value": "fee", "start": 0, "end": 3}],
                 slots={"focus": {"topic": "service", "services": ["AWD"], "current": "AWD", "attribute": "fee",
-                                 "section": "1.4.1", "source": ["fact", "AWD", "fee"]}})
+                                 "section": "1.4.1", "source": ["fact", "AWD", "fee"],
+                                 "said": "仓储费呢", "said_intent": "ask_service"}})
     messages, events = run("action_respond", t)
     assert "0.48" in messages[0]["text"] and events == []
 

@@ -898,3 +898,11 @@ def test_a_pain_point_asked_with_no_situation_gets_the_fix_the_document_gives(ch
 @pytest.mark.parametrize("message", ["自发货的话，售后客服归亚马逊负责吗", "MCF只能送亚马逊站内的订单吧"])
 def test_a_claim_the_document_contradicts_is_no(chat, message):
     assert chat.say("ask_service", message).startswith(("不是", "不能", "不行", "不支持", "不会"))
+
+
+def test_another_subject_alone_asks_the_last_question_of_it(chat):
+    """"那自发货的话呢" right after a question about FBA's returns: the same question about seller
+    fulfilment, not advice for a seller who fulfils orders themselves."""
+    assert "退货" in chat.say("ask_service", "FBA模式下退货是谁管")
+    reply = chat.say("inform", "那自发货的话呢")
+    assert "自行负责" in reply and "「来源：1.6」" in reply and "根据你的情况" not in reply
