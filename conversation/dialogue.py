@@ -625,7 +625,7 @@ def _note_excludes(base: KnowledgeBase, q: Question, note: str) -> bool:
 def _denies(base: KnowledgeBase, before: str) -> bool:
     """Whether the clause before a word denies it: "无需注册", "不受库容的限制", "零合约", "自己不运货"."""
     says = base.vocabulary["verdict"]
-    denial = re.compile("(?:" + "|".join(map(re.escape, says["denials"])) + r")[^，。；;,]{0,12}$")
+    denial = re.compile("(?:" + "|".join(map(re.escape, says["denials"])) + r")[^，。；;,：:]{0,12}$")  # a heading's colon ends it
     return bool(denial.search(before)) and not any(w in before for w in says["not_denials"])
 
 
@@ -828,6 +828,9 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
                   ) -> tuple[Reply, tuple]:
     again = (_asked_again_elsewhere(base, q, service) or _elaborated(base, q, service)
              or _limit_of_last_answer(base, q, service)) if carried else None
+    lifted = _restriction_lifted(base, q, service) if again is None else None
+    if lifted is not None:
+        return _statement_reply(base, q, lifted, service.id)
     listed = _among_the_listed(base, q, service) if carried and again is None else None
     if listed is not None:
         return listed
@@ -924,6 +927,24 @@ def _asked_again_elsewhere(base: KnowledgeBase, q: Question, service: Service):
     if q.ctx.marketplace and markets is not None and not replies.covers(base, markets, q.ctx.marketplace):
         return None
     return said
+
+
+# A statement that lifts a restriction answers "只能…吗" when it matches at least this much of it: the
+# lifting words themselves ("任意其他", "只要…都可以") are the rest of the evidence.
+LIFTED_COVERAGE = 0.3
+LIFTING_SENTENCE = 15  # characters
+
+
+def _restriction_lifted(base: KnowledgeBase, q: Question, service: Service) -> StatementHit | None:
+    """"是不是非得用X发": the service's statement that lifts the restriction ("也可以使用任意其他…"),
+    though another statement matches the question's words better; its verdict is no."""
+    if q.qtype != "yes_no" or not base.has_cue("only", q.text):
+        return None
+    lifting = base.vocabulary["verdict"]["lifted"]
+    hits = [h for h in base.find_statements(q.text, "yes_no", [service.id], limit=8)
+            if service.id in base.about(h.statement) and _holds(h.statement.text, lifting)
+            and len(h.statement.text) >= LIFTING_SENTENCE]  # a sentence that lifts it, not a step's name
+    return hits[0] if hits and hits[0].coverage >= LIFTED_COVERAGE else None
 
 
 def _limit_of_last_answer(base: KnowledgeBase, q: Question, service: Service):
@@ -1128,7 +1149,8 @@ def _without_asked_attributes(base: KnowledgeBase, q: Question, terms: list[str]
     """A question's terms without the words that named its attribute ("运费", "哪些国家"): the attribute
     is decided; what is left says whether a statement knows something the fact does not."""
     specific = {p for a in base.vocabulary["attribute"].values() for p in a.get("specific", ())}
-    phrases = [m.text for m in base.mentions(q.text) if m.entity != "service" and m.text not in specific]
+    # a stage named in it stays: "省头程运费" says which cost, as 头程 in "降低头程运输费用" does
+    phrases = [m.text for m in base.mentions(q.text) if m.entity not in ("service", "stage") and m.text not in specific]
     dropped = {t for p in phrases for t in base.terms(p)}
     return [t for t in terms if t not in dropped and not t.startswith("@")]
 
@@ -1165,8 +1187,11 @@ def _statement_wins(base: KnowledgeBase, fact: Fact, best: StatementHit, terms: 
         return False
     fact_coverage = base.fact_coverage(fact, terms)
     lead = STATEMENT_LEAD_NAMED if named else STATEMENT_LEAD_UNNAMED
-    if base.fact_quotes(fact, best.statement) and named and base.fact_answer_coverage(fact, terms) >= best.coverage:
+    made_from_it = base.fact_quotes(fact, best.statement)
+    if made_from_it and named and base.fact_answer_coverage(fact, terms) >= best.coverage:
         return False  # the fact is made from this statement, and says it better (unless it left out what is asked)
+    if made_from_it and named:
+        lead = 0.0  # the fact left out what is asked ("头程" of "降低头程运输费用"): its statement says it
     return best.coverage >= fact_coverage + lead
 
 

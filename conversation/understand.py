@@ -438,6 +438,9 @@ def _wants_advice(q: Question, needed: list[set[str]]) -> bool:
         return False  # "一般走什么运输方式" right after a service: that service's, not advice
     if on_a_service and q.qtype in _PLAIN_FACT and not (q.advice_cue or q.choice_cue):
         return False  # "超长件要拆箱吗" right after a service: a fact of it, though it states the cargo
+    if (q.stage or q.concept) and not (q.subjects or q.situation) and q.attributes[:1] and \
+            q.attributes[0] not in ("services", "suitable"):
+        return False  # "头程一般怎么运": the stage's own modes, not which service to use
     if q.placed and not q.subjects and q.attributes and not (q.advice_cue or q.beyond_place):
         return False  # "卫星仓在哪些城市": what the warehouse is, not where the seller's stock is
     if q.advice_cue and (q.situation or not (q.subjects or q.stage or q.concept)):  # "库存在FBA，独立站来单了，用啥"

@@ -37,7 +37,8 @@ UNIGRAM_WEIGHT = 0.35
 # A word of the question that the document never uses weighs this share of the rarest term.
 UNKNOWN_WEIGHT = 0.6
 _NUMBER = re.compile(r"\d")
-_DURATION = re.compile(r"\d+(?:-\d+)?\s*(?:天|小时)|当日|次日|\d+\*24")
+# "入库后商品即可被搜索": as soon as, a duration too
+_DURATION = re.compile(r"\d+(?:-\d+)?\s*(?:天|小时)|当日|次日|\d+\*24|后[^，。,；;]{0,6}即可")
 _PRICE = re.compile(r"\$\s*\d|\d+(?:\.\d+)?\s*(?:元|美元)|\d折")
 _PERCENT = re.compile(r"\d+(?:\.\d+)?%|\d折")
 # A statement that gives a reason or a purpose: what a 为什么 question looks for.

@@ -906,3 +906,31 @@ def test_another_subject_alone_asks_the_last_question_of_it(chat):
     assert "退货" in chat.say("ask_service", "FBA模式下退货是谁管")
     reply = chat.say("inform", "那自发货的话呢")
     assert "自行负责" in reply and "「来源：1.6」" in reply and "根据你的情况" not in reply
+
+
+@pytest.mark.parametrize("message", ["往AWD发货是不是非得用AGL", "进AWD的货只能走AGL吗"])
+def test_a_restriction_the_document_lifts_is_no(chat, message):
+    reply = chat.say("ask_service", message)
+    assert reply.startswith(("不是", "不需要", "不行", "不能")) and "任意其他" in reply
+
+
+def test_a_stages_own_modes_are_not_advice(chat):
+    reply = chat.say("ask_recommendation", "头程通常用哪些运输方式")
+    assert "海运" in reply and "陆运" in reply and "空运" in reply and "关键看" not in reply
+
+
+def test_what_a_curated_fact_left_out_is_answered_by_the_statement_it_was_made_from(chat):
+    """The fee fact condenses the point about 头程运输费用 without 头程: asked about the first-mile
+    cost, the point itself answers."""
+    reply = chat.say("ask_service", "AWD为什么能帮我省头程的运费")
+    assert "降低头程运输费用" in reply and "「来源：1.4.1」" in reply
+
+
+def test_as_soon_as_is_an_answer_to_how_long(chat):
+    reply = chat.say("ask_service", "AWD的货入库以后要等多久才能上架")
+    assert "入库后商品即可被搜索和购买" in reply
+
+
+def test_a_denial_before_a_headings_colon_does_not_deny_what_follows(chat):
+    """"无需分仓: 有效降低头程运输费用": 无需 denies 分仓, not the lower cost after the colon."""
+    assert chat.say("ask_service", "用了AWD头程运费能省吗").startswith("可以")
