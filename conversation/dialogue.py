@@ -69,7 +69,8 @@ def respond(base: KnowledgeBase, turn: Turn) -> Outcome:
     turn = _with_subject_replaced(base, turn, focus)
     question = read(base, turn, focus)
     kind = decide(base, question)
-    outcome = HANDLERS[kind](base, question)
+    part = _part_of_last_answer(base, question) if kind in ANSWERING else None
+    outcome = part or HANDLERS[kind](base, question)
     if isinstance(outcome.slots.get(SLOT), dict):  # a yes/no is kept: "德国站也可以吗" asks it again elsewhere
         kept = {k: v for k, v in outcome.slots[SLOT].items() if k not in ("asked", "said", "said_intent")}
         asked = question.text if question.qtype in ASKED_AGAIN else focus.asked if _same_question_elsewhere(question) else None
@@ -216,9 +217,6 @@ def show_source(base: KnowledgeBase, q: Question) -> Outcome:
 
 def search(base: KnowledgeBase, q: Question) -> Outcome:
     """No curated topic: the document's statements answer, or it says plainly that they do not."""
-    part = _part_of_last_answer(base, q)
-    if part is not None:
-        return part
     found = named_terms(base, q) if q.qtype == "name" else base.names_in(q.text)
     if len(found) >= 2 and q.compare_cue or found and q.qtype in ("name", "what"):  # "FCL和LCL啥差别"
         return _with_focus(replies.names_answer(base, found, _english_asked(base, q)), replace(q.focus, section=found[0].section))
@@ -246,6 +244,11 @@ def search(base: KnowledgeBase, q: Question) -> Outcome:
 
 # A follow-up is answered by a part of the last curated answer when that part holds this share of it.
 PART_COVERAGE = 0.5
+PART_MAX_CHARS = 16
+# Whose curated answers are read in parts: a topic's (a service's follow-ups have their own ways).
+PARTED_OWNERS = ("concept", "stage", "pain")
+# The kinds of handling a part of the last answer may stand in for.
+ANSWERING = ("search", "explain")
 _PART_MARK = re.compile(r"(?=[①②③④⑤⑥⑦⑧⑨])|；")
 
 
@@ -254,9 +257,9 @@ def _part_of_last_answer(base: KnowledgeBase, q: Question) -> Outcome | None:
     concept): the part of that answer the follow-up is about, said again with its section, when the
     part holds the follow-up's words at least as well as any statement of the section does."""
     source = tuple(q.focus.source or ())
-    if source[:1] != ("fact",) or len(source) != 3 or source[1] not in ("concept", "stage", "pain") \
-            or q.named or q.situation or q.stage and q.stage != q.focus.stage or q.concept and q.concept != q.focus.concept \
-            or q.qtype in ("what", "name"):  # "X是指什么": a term of its own, though the answer used it
+    if source[:1] != ("fact",) or len(source) != 3 or source[1] not in PARTED_OWNERS or q.named or q.situation or q.has_context \
+            or q.stage and q.stage != q.focus.stage or q.concept and q.concept != q.focus.concept \
+            or q.qtype in ("what", "name") or len(q.text) > PART_MAX_CHARS:  # "X是指什么": a term of its own
         return None
     fact = replies.fact_for(base, source)
     # the message's own words, a question word's content ("成本") included, without its vague ones
@@ -1326,9 +1329,6 @@ def _block(section: str) -> str:
 def explain(base: KnowledgeBase, q: Question) -> Outcome:
     """Concepts, stages, pain points and the course map, from their curated facts, unless a statement
     of the document answers the question better ("库存管理为什么重要")."""
-    part = _part_of_last_answer(base, q)
-    if part is not None:
-        return part
     stage = q.stage if q.stage in base.stages else None
     curated = _curated_topic(base, q, stage)
     if curated is not None and curated[1].topic == "course" and q.focus.topic == "course" and elliptical(q):
