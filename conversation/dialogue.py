@@ -519,6 +519,8 @@ def _verdict(base: KnowledgeBase, q: Question, said: str, note: str, coverage: f
         return "no"
     if base.has_cue("certainty", q.text) and _holds(text, says["at_best"]):
         return "not_always"  # "一定能2天送到吗": the document says at best, not always
+    if _holds(q.text, says["promised"]) and not _holds(text, says["promised"]):
+        return "not_always"  # "能保证吗": the document promises nothing it does not say it promises
     if base.has_cue("only", q.text) and _holds(text, says["lifted"]):
         return "no"
     if base.has_cue("every", q.text) and _holds(text, says["limited"]):
@@ -668,6 +670,16 @@ def _negated_words(base: KnowledgeBase, question: str) -> set[str]:
 # -- one service -------------------------------------------------------------------------------------
 
 
+def _candidates_asked_of(base: KnowledgeBase, q: Question) -> list[str]:
+    """"最快几天到" while the advisor still asks which of two fits: each candidate's answer, not the
+    first one's alone."""
+    if q.focus.topic != "advice" or not q.turn.slot("pending_question") or not q.attributes:
+        return []
+    stage = base.services[q.focus.services[0]].stage if q.focus.services else None
+    same = [s for s in q.focus.services if base.services[s].stage == stage]
+    return same[:2] if len(same) >= 2 else []
+
+
 def _focused(q: Question) -> str:
     """The service in focus, for a message that names none: decide() sends such a message to a handler
     about one service only when the focus has one."""
@@ -683,7 +695,8 @@ def _focused(q: Question) -> str:
 
 def service(base: KnowledgeBase, q: Question) -> Outcome:
     carried = not q.subjects and not (q.placed and not _into_for_the_focus(base, q))
-    subjects = q.subjects or ([] if carried else q.placed) or [_focused(q)]
+    candidates = [] if q.subjects or not carried else _candidates_asked_of(base, q)
+    subjects = q.subjects or ([] if carried else q.placed) or candidates or [_focused(q)]
     ctx = _context(q, carried)
     if carried:
         moved = _moved_on(base, q, subjects)
@@ -716,6 +729,8 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
         focus = Focus(services=tuple(subjects), current=subjects[0] if len(subjects) == 1 else None)
     focus = replace(focus, topic="service" if len(focus.services) == 1 else "compare", attribute=attribute,
                     section=_first_cited(reply.text), source=sources[0]).with_context(ctx)
+    if candidates:  # still the advisor's candidates: the next question is asked of both again
+        focus = replace(focus, topic="advice")
     others = replies.alternatives_for(base, base.services[subjects[0]], ctx.marketplace) \
         if len(subjects) == 1 and sources[0][-1:] == ("coverage",) and ctx.marketplace else []
     if others and not any(p.text.startswith("支持") for p in parts):

@@ -37,6 +37,23 @@ _WAREHOUSES = set(_PLACE_SERVICES["warehouse"].values())
 _TOWARDS = re.compile(r"(?:去|到|往|进|入|放|存|送|运)[^，。,；;？?]{0,4}$")
 
 
+_DETERMINERS = ("这个", "那个", "这些", "那些")
+
+
+def _without_determiners(turn: Turn, references: dict) -> str:
+    """"这个费用能再低点吗": a 这个 right before an attribute points at the attribute, not a service
+    ("后者那个时效呢" still points at the second service)."""
+    text = turn.text
+    pointing = [w for kind in ("first", "second", "both") for w in references.get(kind, ()) if len(w) > 2]
+    for e in turn.entities:
+        start = e.get("start")
+        if e.get("entity") != "attribute" or not isinstance(start, int) or text[max(0, start - 2):start] not in _DETERMINERS:
+            continue
+        if not any(text[:start].endswith(w) for w in pointing):
+            text = text[:start - 2] + "  " + text[start:]
+    return text
+
+
 def _sent_to(text: str, entity: dict) -> bool:
     start = entity.get("start")
     return isinstance(start, int) and bool(_TOWARDS.search(text[max(0, start - 6):start]))
@@ -109,7 +126,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
             placed.append(_PLACE_SERVICES[kind][value])
     named = list(dict.fromkeys(named))
     references = base.vocabulary["cues"]["reference"]
-    referenced = resolve(references, text, focus)
+    referenced = resolve(references, _without_determiners(turn, references), focus)
     objects = _compared_with(base, turn, named)
     if objects and (referenced or len(named) > len(objects)):  # "它跟FBA比便宜多少": FBA is the yardstick
         named = [n for n in named if n not in objects]

@@ -934,3 +934,19 @@ def test_as_soon_as_is_an_answer_to_how_long(chat):
 def test_a_denial_before_a_headings_colon_does_not_deny_what_follows(chat):
     """"无需分仓: 有效降低头程运输费用": 无需 denies 分仓, not the lower cost after the colon."""
     assert chat.say("ask_service", "用了AWD头程运费能省吗").startswith("可以")
+
+
+def test_an_attribute_asked_while_the_advisor_weighs_two_candidates_is_answered_for_both(chat):
+    """While the advisor still asks which of two fits, "最快要几天" is each candidate's answer, and "这个
+    时效…" points at the time, not at the first candidate."""
+    first = chat.say("ask_recommendation", "货在宁波，卖美国站，头程用啥")
+    assert "AGL" in first and "Amazon SEND" in first
+    both = chat.say("ask_service", "最快要几天")
+    assert "AGL" in both and "最快" in both and "4天" in both
+    promise = chat.say("ask_service", "这个时效能打包票吗")
+    assert promise.count("不一定") == 2
+
+
+def test_a_promise_the_document_does_not_make_is_not_certain(chat):
+    chat.say("ask_service", "AGL的时效怎么样")
+    assert chat.say("ask_service", "能保证时效吗").startswith("不一定")
