@@ -902,6 +902,10 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
     if carried_fact is not None and attributes and not service.fact(attributes[0]) and _speaks_of(
             base, carried_fact, attributes[0]):
         return _fact_reply(base, q, service, carried_fact.attribute, ctx)  # "有条件吗" after the discount: its 条件
+    speaking = _fact_speaking_of(base, q, service, attributes[0], terms) \
+        if attributes[:1] == ["requirement"] and not service.fact("requirement") else None
+    if speaking is not None:
+        return _fact_reply(base, q, service, speaking.attribute, ctx)  # "8折有条件吗": the discount's 条件
     if attributes and explicit:  # asked for something the curated facts lack: the document's statement, or say so
         if best is not None:
             return _statement_reply(base, q, best, service.id, hits)
@@ -1037,6 +1041,17 @@ def _last_statement(base: KnowledgeBase, q: Question, service: Service):
         return None
     said = base.statement(source[-1])
     return said if said is not None and service.id in base.about(said) else None
+
+
+def _fact_speaking_of(base: KnowledgeBase, q: Question, service: Service, attribute: str, terms: list[str]):
+    """The service's fact that uses a word of an attribute it has no fact for, and matches the rest of
+    the question: "那个8折有门槛吗" is answered by the discount, whose text names its 条件."""
+    rest = _without_attribute_words(base, q, terms)
+    if not _substantive(rest):
+        return None
+    speaking = [f for f in service.facts.values() if _speaks_of(base, f, attribute) and not _is_gap(f)]
+    ranked = sorted(speaking, key=lambda f: -base.fact_coverage(f, rest))
+    return ranked[0] if ranked and base.fact_coverage(ranked[0], rest) >= FACT_COVERAGE else None
 
 
 def _speaks_of(base: KnowledgeBase, fact: Fact, attribute: str) -> bool:
@@ -1205,12 +1220,27 @@ def _statement_wins(base: KnowledgeBase, fact: Fact, best: StatementHit, terms: 
         return False
     fact_coverage = base.fact_coverage(fact, terms)
     lead = STATEMENT_LEAD_NAMED if named else STATEMENT_LEAD_UNNAMED
+    if _in_the_documents_words(base, q, best.statement):
+        lead = 0.0  # the seller's word for this statement's own word ("预付" for its "即用即付")
     made_from_it = base.fact_quotes(fact, best.statement)
     if made_from_it and named and base.fact_answer_coverage(fact, terms) >= best.coverage:
         return False  # the fact is made from this statement, and says it better (unless it left out what is asked)
     if made_from_it and named:
         lead = 0.0  # the fact left out what is asked ("头程" of "降低头程运输费用"): its statement says it
     return best.coverage >= fact_coverage + lead
+
+
+# A document word said in a seller's words points at its statement only when few statements use it
+# ("即用即付" once; "客户服务" in many places).
+RARE_WORD_STATEMENTS = 2
+
+
+def _in_the_documents_words(base: KnowledgeBase, q: Question, statement) -> bool:
+    """Whether the question used a seller's word (cues.synonyms) for a word this statement itself uses."""
+    normal = base.normalize(q.text)
+    return any(canon in statement.text and canon not in normal and any(v in normal for v in variants)
+               and sum(canon in s.text for s in base.statements) <= RARE_WORD_STATEMENTS
+               for canon, variants in base.vocabulary["cues"]["synonyms"].items())
 
 
 # The situation facts the advisor judges a service by (needs and traits are answered by statements).

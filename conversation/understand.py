@@ -426,9 +426,12 @@ def _asks_courses(base: KnowledgeBase, q: Question) -> bool:
         base.has_cue("chapters", q.text) and not any("课" in w and w in q.text for w in base.cue_words("courses")))
     # "在哪看" names no course: a course only right after courses, or with nothing else asked
     named = [w for w in base.cue_words("courses") if w in q.text.lower()]
-    of_courses = any("课" in w or "学" in w or w.isascii() for w in named) or bool(named) and (
+    # "学完这章还有啥推荐课程": a course, though the path is named ("这章的课要掌握啥" is the path)
+    a_course = any("课程" in w or w.endswith("课") and len(w) >= 3 for w in named)
+    of_courses = a_course or any("学" in w or w.isascii() for w in named) or bool(named) and (
         q.focus.topic == "courses" or not q.focus.topic)
-    return not chapters and q.concept != "learning_path" and (of_courses or q.focus.topic == "courses" and elliptical(q))
+    return not chapters and (a_course or q.concept != "learning_path") and (
+        of_courses or q.focus.topic == "courses" and elliptical(q))
 
 
 def elliptical(q: Question) -> bool:

@@ -950,3 +950,23 @@ def test_an_attribute_asked_while_the_advisor_weighs_two_candidates_is_answered_
 def test_a_promise_the_document_does_not_make_is_not_certain(chat):
     chat.say("ask_service", "AGL的时效怎么样")
     assert chat.say("ask_service", "能保证时效吗").startswith("不一定")
+
+
+def test_a_sections_course_list_is_found_by_its_course_words(chat):
+    reply = chat.say("ask_service", "FBA方面有哪些重点课程可以学")
+    assert "库存绩效指数 (IPI)" in reply and "创建货件操作流程" in reply
+
+
+def test_further_courses_after_the_chapter_though_the_chapter_is_named(chat):
+    reply = chat.say("ask_course_map", "这章学完之后还有哪些延伸课程")
+    assert "Level 0" in reply and "爆发中的跨境出口电商" in reply
+
+
+def test_a_function_of_a_service_is_not_a_separate_product(chat):
+    reply = chat.say("compare_services", "MCD跟AWD是各自独立的服务吗")
+    assert reply.startswith("不是") and "功能" in reply
+
+
+def test_a_condition_asked_of_a_discount_is_the_discounts_condition(chat):
+    reply = chat.say("ask_service", "AGL发AWD那个8折有没有门槛条件")
+    assert "自动补货一定条件" in reply and "「来源：1.4.1」" in reply
