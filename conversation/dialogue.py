@@ -66,10 +66,10 @@ def respond(base: KnowledgeBase, turn: Turn) -> Outcome:
     rated = _feedback(base, turn, focus)
     if rated is not None:
         return rated
-    turn = _with_subject_replaced(base, turn, focus)
+    turn = _with_subject_replaced(base, _with_description_resolved(base, turn, focus), focus)
     question = read(base, turn, focus)
     kind = decide(base, question)
-    part = _part_of_last_answer(base, question) if kind in ANSWERING else None
+    part = _ordinal_part(base, question) or (_part_of_last_answer(base, question) if kind in ANSWERING else None)
     outcome = part or HANDLERS[kind](base, question)
     if isinstance(outcome.slots.get(SLOT), dict):  # a yes/no is kept: "德国站也可以吗" asks it again elsewhere
         kept = {k: v for k, v in outcome.slots[SLOT].items() if k not in ("asked", "said", "said_intent")}
@@ -103,6 +103,36 @@ def _with_subject_replaced(base: KnowledgeBase, turn: Turn, focus: Focus) -> Tur
     text = focus.said[:old[0].start] + new[0].text + focus.said[old[0].end:]
     entities = [m.as_entity() for m in base.finder.find(base.normalize(text))]
     return replace(turn, text=text, entities=entities, intent=focus.said_intent or turn.intent)
+
+
+# "快的那个": one of the named options of the last answer, by a word of its name.
+_DESCRIBED = re.compile(r"(?P<word>[\u4e00-\u9fff]{1,3})的(?:那个|那种|那项|那一种|那一个)")
+_NAMED_OPTION = re.compile(r"([\u4e00-\u9fff]{2,8})\s*[(（]\s*[A-Za-z]{2,6}\s*[)）]")
+
+
+def _with_description_resolved(base: KnowledgeBase, turn: Turn, focus: Focus) -> Turn:
+    """"快的那个简称叫啥" right after an answer naming 海运快船 (FO) and 海运普船 (SO): the one whose
+    name holds the word, put in its place."""
+    found = _DESCRIBED.search(turn.text)
+    said = _last_answer_text(base, focus) if found else ""
+    options = list(dict.fromkeys(_NAMED_OPTION.findall(said)))
+    if found and not options:  # the focused services' own named options
+        options = list(dict.fromkeys(o for sid in focus.services if sid in base.services
+                                     for f in base.services[sid].facts.values() for o in _NAMED_OPTION.findall(f.answer)))
+    fitting = [o for o in options if found and found.group("word") in o]
+    if found is None or len(fitting) != 1:
+        return turn
+    text = turn.text.replace(found.group(0), fitting[0], 1)
+    return replace(turn, text=text, entities=[m.as_entity() for m in base.finder.find(base.normalize(text))])
+
+
+def _last_answer_text(base: KnowledgeBase, focus: Focus) -> str:
+    source = tuple(focus.source or ())
+    if source[:1] == ("statement",):
+        said = base.statement(source[-1])
+        return " ".join(x.text for x in base.statement_index.group(said)) if said else ""
+    fact = replies.fact_for(base, source)
+    return fact.answer if fact is not None else ""
 
 
 def _same_kind(said, new) -> bool:
@@ -269,12 +299,71 @@ def _part_of_last_answer(base: KnowledgeBase, q: Question) -> Outcome | None:
         return None
     index = base.statement_index
     parts = [p.strip() for p in _PART_MARK.split(fact.answer) if p and p.strip()]
-    scored = [(index.coverage(terms, Counter(base.terms(p))), p) for p in parts]
-    coverage, part = max(scored, key=lambda x: x[0]) if scored else (0.0, "")
+    # the part that covers most, and of those the one whose matched word comes first: "分销是…" before
+    # "仓储分销的核心…" for "分销呢"
+    scored = [(index.coverage(terms, Counter(base.terms(p))), -_first_match(p, terms), p) for p in parts]
+    coverage, _, part = max(scored) if scored else (0.0, 0, "")
     here = base.find_statements(q.text, q.qtype, limit=1, sections=[fact.section])
     if coverage < PART_COVERAGE or here and index.coverage(terms, index.terms_of(here[0].statement)) > coverage:
         return None
     return _with_focus(replies.part_of_answer(part, fact.section), q.focus)
+
+
+# "第二块", "第三条": a part of the last answer by its place (块/条/点… count parts, not services).
+_ORDINAL = re.compile(r"第\s*([一二三四五六七八九1-9])\s*(?:块|条|点|项|部分|段|类|大块|方面)")
+_NUMERALS = "一二三四五六七八九"
+PART_STATEMENT_COVERAGE = 0.6  # a part of a curated answer is shown as the document's point that says it
+_LABEL = re.compile(r"^([^：:，,；;。]{2,8})[：:]")
+
+
+def _ordinal_part(base: KnowledgeBase, q: Question) -> Outcome | None:
+    """"第二块具体说说" right after an answer in parts (a service's advantages by theme, a list): that
+    part; a part with a label ("简化运营：…") is shown with the document's points under that label."""
+    found = _ORDINAL.search(q.text)
+    source = tuple(q.focus.source or ())
+    if found is None or q.named or not source:
+        return None
+    n = int(found.group(1)) if found.group(1).isdigit() else _NUMERALS.index(found.group(1)) + 1
+    parts, section = _answer_parts(base, source)
+    if not 0 < n <= len(parts) or section is None:
+        return None
+    part = parts[n - 1]
+    label = _LABEL.match(part)
+    name = label.group(1) if label else None
+    points = [x for x in base.statements if name and x.section == section and x.heading == name and x.kind != "note"]
+    if points:
+        text = f"{name}：" + "；".join(x.text.rstrip("；;。") for x in points) + "。"
+        return _with_focus(replies.part_of_answer(text, section), q.focus)
+    said = base.find_statements(part, None, limit=1, sections=[section])  # the document's own point, with its note
+    if said and said[0].coverage >= PART_STATEMENT_COVERAGE:
+        shown = statement(base, replace(q, qtype=None), said, [])
+        if isinstance(shown.slots.get(SLOT), dict):  # "第五条呢" next counts in the same list
+            shown.slots[SLOT] = {**shown.slots[SLOT], "source": list(source)}
+        return shown
+    return _with_focus(replies.part_of_answer(part, section), q.focus)
+
+
+def _answer_parts(base: KnowledgeBase, source: tuple) -> tuple[list[str], str | None]:
+    """The parts of the last answer, in order: a curated fact's numbered or labelled blocks or its
+    items; a statement's list."""
+    if source[:1] == ("statement",):
+        said = base.statement(source[-1])
+        return ([x.text for x in base.statement_index.group(said)], said.section) if said else ([], None)
+    fact = replies.fact_for(base, source)
+    if fact is None:
+        return [], None
+    text = re.sub(r"^[^：:——]{0,16}(?:——|：)", "", fact.answer, count=1)  # "AWD 的优势——", its lead-in
+    text = re.sub(r"[（(][^（()）]*[)）]\s*$", "", text)  # a closing footnote is no part
+    for pattern in (r"(?=[①②③④⑤⑥⑦⑧⑨])", r"(?<=。)", r"；"):
+        parts = [p.strip(" 。；") for p in re.split(pattern, text) if p.strip(" 。；")]
+        if len(parts) >= 2:
+            return parts, fact.section
+    return [], fact.section
+
+
+def _first_match(text: str, terms: list[str]) -> int:
+    at = [text.find(t.lstrip("²·")) for t in terms if not t.startswith("@") and t.lstrip("²·") in text]
+    return min(at) if at else len(text)
 
 
 def _in_focus_section(q: Question, hit: StatementHit) -> bool:
@@ -575,6 +664,8 @@ def _asking_clause(question: str) -> str:
     """The last clause of a question, or the whole of it when that clause only asks ("…，对吗")."""
     clauses = [c for c in re.split(r"[，,。；;！!]", question) if c.strip()]
     last = clauses[-1] if clauses else question
+    if last.strip().startswith(("也", "还", "那也", "那还")):
+        return question  # "我用自己的货代，也能享受折扣吗": the clause before is its condition
     return last if len(re.sub(r"[？?\s吗呢吧么]", "", last)) > 3 else question
 
 
@@ -673,7 +764,8 @@ def _negated_words(base: KnowledgeBase, question: str) -> set[str]:
 def _candidates_asked_of(base: KnowledgeBase, q: Question) -> list[str]:
     """"最快几天到" while the advisor still asks which of two fits: each candidate's answer, not the
     first one's alone."""
-    if q.focus.topic != "advice" or not q.turn.slot("pending_question") or not q.attributes:
+    again = bool(q.focus.attribute) and q.has_context and not q.attributes  # "快船呢" after "普船多久"
+    if q.focus.topic != "advice" or not q.turn.slot("pending_question") or not (q.attributes or again):
         return []
     stage = base.services[q.focus.services[0]].stage if q.focus.services else None
     same = [s for s in q.focus.services if base.services[s].stage == stage]
@@ -766,8 +858,8 @@ def _asked_apart(base: KnowledgeBase, q: Question) -> list[Question]:
             where = next((i for i, (a, b) in enumerate(clauses) if a <= at < b), None)
             if where is not None and value not in named.setdefault(where, []):
                 named[where].append(value)
-    if len(named) < 2:
-        return [q]
+    if len(named) < 2 or q.text[slice(*clauses[-1])].strip().startswith(("也", "还")):
+        return [q]  # "用别家货代送AWD，也有8折吗": one question, on the condition before it
     apart = []
     for where, attributes in sorted(named.items())[:3]:
         text = q.text[slice(*clauses[where])]
@@ -844,14 +936,14 @@ def _implied_attributes(base: KnowledgeBase, q: Question, service: Service, carr
 
 def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Context, carried: bool
                   ) -> tuple[Reply, tuple]:
+    listed = _among_the_listed(base, q, service) if carried else None
+    if listed is not None:
+        return listed
     again = (_asked_again_elsewhere(base, q, service) or _elaborated(base, q, service)
              or _limit_of_last_answer(base, q, service)) if carried else None
     lifted = _restriction_lifted(base, q, service) if again is None else None
     if lifted is not None:
         return _statement_reply(base, q, lifted, service.id)
-    listed = _among_the_listed(base, q, service) if carried and again is None else None
-    if listed is not None:
-        return listed
     if again is not None:
         asked = q if q.qtype is not None else replace(q, qtype="yes_no", text=q.focus.asked or q.text)
         return _statement_reply(base, asked, StatementHit(again, STRONG_SCORE, 1.0), service.id)
@@ -940,7 +1032,8 @@ def _asked_again_elsewhere(base: KnowledgeBase, q: Question, service: Service):
     limiting it to "美国站海运" says no). A market the service does not reach is its coverage's answer."""
     elliptical_again = q.qtype is None and bool(q.focus.asked) and base.question_type(q.focus.asked or "") == "yes_no" \
         and _same_question_elsewhere(q)  # "英国站呢" after a yes/no
-    if q.qtype != "yes_no" and not elliptical_again or q.attributes or not q.has_context or len(q.text) > _AGAIN_MAX_CHARS:
+    if q.qtype != "yes_no" and not elliptical_again or set(q.attributes) - {"suitable"} or not q.has_context \
+            or len(q.text) > _AGAIN_MAX_CHARS:  # "也适用吗" asks the same, not what suits
         return None
     said = _last_statement(base, q, service) or _limited_statement_for(base, q, service)
     if said is None:
@@ -982,14 +1075,30 @@ def _among_the_listed(base: KnowledgeBase, q: Question, service: Service) -> tup
     """"日本站呢" right after "哪些站点能…" was answered by a statement naming its markets: whether
     the new market is one of them, in the statement's words (not the service's coverage)."""
     if not q.focus.asked or base.question_type(q.focus.asked) != "which" or not q.ctx.marketplace \
-            or q.attributes or q.qtype not in (None, "yes_no") or len(q.text) > _AGAIN_MAX_CHARS:
+            or q.qtype not in (None, "yes_no"):
         return None
     said = _last_statement(base, q, service)
+    if said is not None and (q.attributes or len(q.text) > _AGAIN_MAX_CHARS) and not _restates(base, q, said):
+        return None
     named = {str(m.value) for m in base.mentions(said.text) if m.entity == "marketplace"} if said is not None else set()
     if not named:
         return None
     reply, source = _statement_reply(base, replace(q, qtype=None), StatementHit(said, STRONG_SCORE, 1.0), service.id)
     return replies.with_verdict(reply, "yes" if q.ctx.marketplace in named else "no", q.text), source
+
+
+# "澳洲站那边也有固定的入仓预约吗" restates the statement just quoted when it holds this much of the rest.
+RESTATES_COVERAGE = 0.6
+
+
+def _restates(base: KnowledgeBase, q: Question, said) -> bool:
+    """Whether a follow-up, without its market, says again what the statement just quoted says."""
+    text = q.text
+    for m in base.mentions(q.text):
+        if m.entity == "marketplace":
+            text = text.replace(m.text, " ")
+    terms = [t for t in base.query_terms(text, list(q.focus.services)) if not t.startswith("@marketplace")]
+    return _substantive(terms) and base.statement_index.coverage(terms, base.statement_index.terms_of(said)) >= RESTATES_COVERAGE
 
 
 def _not_yet_in_last_answer(base: KnowledgeBase, q: Question, service: Service) -> tuple[Reply, tuple] | None:
@@ -1299,6 +1408,10 @@ def variants(base: KnowledgeBase, q: Question) -> Outcome:
     service_ = base.services[subject]
     ctx = _context(q, carried=not q.subjects)
     reply = replies.variants(base, service_, ctx, q.modes)
+    if q.qtype == "yes_no":  # "有整柜和拼柜吗": yes when the service offers every option named
+        modes = service_.fact("modes")
+        offered = set(modes.data.get("modes", ())) | set(modes.data.get("sea_services", ())) if modes else set()
+        reply = replies.with_verdict(reply, "yes" if set(q.modes + q.sea_services) - {"SEA"} <= offered else "no", q.text)
     focus = replace(Focus(topic="service", services=(subject,), attribute="transit_time",
                           section=_first_cited(reply.text), source=("fact", subject, "transit_time")), ).with_context(ctx)
     return _with_focus(reply, focus)
@@ -1439,7 +1552,10 @@ def _curated_topic(base: KnowledgeBase, q: Question, stage: str | None) -> tuple
     if (q.intent == "ask_course_map" or follow_up) and q.concept != "learning_path" \
             or base.has_cue("navigation", q.text) and not stage and not q.concept:
         return replies.course_map(base), Focus(topic="course", source=("fact", "course", "chapters")), base.course_fact
-    if q.intent == "ask_pain_points" or "pain_points" in q.attributes or q.focus.topic == "pain_points" and elliptical(q):
+    another_stage = q.focus.topic == "pain_points" and q.stage and q.stage != q.focus.stage and not q.subjects \
+        and not q.attributes  # "尾端那块又怎样" right after a stage's pain points
+    if q.intent == "ask_pain_points" or "pain_points" in q.attributes or q.focus.topic == "pain_points" and elliptical(q) \
+            or another_stage:
         key = stage or "overall"
         return (replies.pain_points(base, stage), Focus(topic="pain_points", stage=stage, source=("fact", "pain", key)),
                 base.pain_points.get(key))

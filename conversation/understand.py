@@ -235,6 +235,10 @@ def _head_first(turn: Turn) -> list[str]:
     headed = [v for start, _, v in spans if _WHICH_BEFORE.search(turn.text[max(0, start - 4):start])]
     if len(spans) > 1 and headed:
         order = [headed[-1], *[v for v in order if v != headed[-1]]]
+    # "我用别家货代发AWD，也能享受仓储费8折吗": the clause that asks comes after its condition
+    last = max((m.end() for m in re.finditer(r"[，,；;]\s*(?=也|还)", turn.text)), default=None)
+    if last is not None:
+        order = [v for start, _, v in spans if start >= last] + [v for start, _, v in spans if start < last]
     return list(dict.fromkeys(order))
 
 
@@ -363,7 +367,8 @@ def decide(base: KnowledgeBase, q: Question) -> str:
         return "service"  # "亚马逊仓库一共几个": the warehouse's service is the subject
     if len(base.names_in(q.text)) >= 2 and q.compare_cue:
         return "search"  # "FCL和LCL啥差别": two of the document's abbreviations, not the last service
-    if q.focus.topic == "advice" and (q.has_context and _only_context(base, q) or q.situation and elliptical(q)):
+    if q.focus.topic == "advice" and not q.focus.attribute and (
+            q.has_context and _only_context(q) or q.situation and elliptical(q)):
         return "advise"  # "那海运呢", "那卖给亚马逊买家的呢" after a recommendation
     if q.focus.services and _follows_up(q):
         return "service"
@@ -403,15 +408,19 @@ def _set_against_self_fulfilment(q: Question) -> bool:
     return "MFN" in q.turn.values("fulfillment") or q.turn.first("concept") == "mfn"
 
 
-def _only_context(base: KnowledgeBase, q: Question) -> bool:
+def _only_context(q: Question) -> bool:
     """"那海运呢", "改成日本站": a market or mode given, nothing asked about it."""
     return q.qtype is None and not q.attributes
 
 
 def _answers(q: Question, pending: str) -> bool:
     kinds = ANSWER_ENTITIES.get(pending, ())
-    return q.intent in ("inform", "ask_recommendation", "dont_know") or q.situation or any(
-        e.get("entity") in kinds for e in q.turn.entities)
+    gives = any(e.get("entity") in kinds for e in q.turn.entities)
+    if q.attributes and q.qtype in FACT_QUESTIONS and not gives and not q.turn.values("need"):
+        return False  # "美中普船多久" while the advisor asks the load: a question of its own
+    if q.focus.attribute and q.has_context and _only_context(q) and not gives:
+        return False  # "快船呢" right after that question: the same question again
+    return q.intent in ("inform", "ask_recommendation", "dont_know") or q.situation or gives
 
 
 def _about_a_service(q: Question) -> bool:

@@ -970,3 +970,53 @@ def test_a_function_of_a_service_is_not_a_separate_product(chat):
 def test_a_condition_asked_of_a_discount_is_the_discounts_condition(chat):
     reply = chat.say("ask_service", "AGL发AWD那个8折有没有门槛条件")
     assert "自动补货一定条件" in reply and "「来源：1.4.1」" in reply
+
+
+def test_a_part_of_the_last_answer_by_its_place(chat):
+    """"第二块" after an answer in themed blocks is the second theme with the document's points under
+    it; "第五条" after a list of points is the fifth point, in the document's words and with its note,
+    and the next one counts in the same list."""
+    chat.say("ask_service", "AWD的优点有哪些")
+    block = chat.say("ask_service", "第二块展开说说")
+    assert block.startswith("简化运营") and "灵活管理" in block and "「来源：1.4.1」" in block
+    chat.say("ask_service", "AGL的优点有哪些")
+    second = chat.say("ask_service", "第二条啥意思")
+    assert "优先入仓" in second and "解释权" in second
+    assert "在线追踪" in chat.say("ask_service", "第五条呢")
+
+
+def test_questions_while_the_advisor_asks_are_answered_for_its_candidates(chat):
+    """A time asked while the advisor waits for the load is answered for its candidates, and a bare
+    boat type right after asks the same time again, not the advisor's question."""
+    chat.say("ask_recommendation", "不着急，想大批量补货到美国，头程有啥方案")
+    assert "34-50天" in chat.say("ask_service", "中部普船要多久")
+    assert "33-45天" in chat.say("inform", "快船呢")
+
+
+def test_a_longer_follow_up_restating_a_listed_statement_asks_whether_a_market_is_listed(chat):
+    chat.say("ask_service", "SEND在哪些站点入仓有固定预约")
+    assert chat.say("ask_service", "美国站也有仓库固定预约吗").startswith(("没有", "不是"))
+
+
+def test_the_same_yes_no_with_applies_is_asked_again_for_the_new_context(chat):
+    assert chat.say("ask_service", "SEND真能免掉低量库存费吗").startswith("可以")
+    reply = chat.say("ask_service", "德国站空运也适用吗")
+    assert reply.startswith(("不是", "不行", "不能")) and "美国站海运" in reply
+
+
+def test_a_condition_before_an_also_clause_is_part_of_the_claim():
+    """"…，也能…吗": the clause before is the condition of the claim, so the claim is the whole message."""
+    from conversation.dialogue import _asking_clause
+
+    assert _asking_clause("换了别家承运商，也能有这个优惠吗") == "换了别家承运商，也能有这个优惠吗"
+    assert _asking_clause("每次都要手动填单很烦，这个工具能解决吗") == "这个工具能解决吗"
+
+
+def test_another_stage_right_after_a_stages_pain_points_is_its_pain_points(chat):
+    chat.say("ask_pain_points", "头程有什么坑")
+    assert "配送时效" in chat.say("ask_service", "尾端那边呢，又有什么难点")
+
+
+def test_an_alternative_lifts_only(chat):
+    chat.say("ask_concept", "自发货是什么意思")
+    assert chat.say("ask_service", "只能从国内直接发给买家吗").startswith(("不行", "不是", "不能"))
