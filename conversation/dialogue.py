@@ -106,7 +106,7 @@ def _with_subject_replaced(base: KnowledgeBase, turn: Turn, focus: Focus) -> Tur
 
 
 # "快的那个": one of the named options of the last answer, by a word of its name.
-_DESCRIBED = re.compile(r"(?P<word>[\u4e00-\u9fff]{1,3})的(?:那个|那种|那项|那一种|那一个)")
+_DESCRIBED = re.compile(r"(?P<word>[\u4e00-\u9fff]{1,4})的(?:那个|那种|那项|那一种|那一个)")
 _NAMED_OPTION = re.compile(r"([\u4e00-\u9fff]{2,8})\s*[(（]\s*[A-Za-z]{2,6}\s*[)）]")
 
 
@@ -120,6 +120,10 @@ def _with_description_resolved(base: KnowledgeBase, turn: Turn, focus: Focus) ->
         options = list(dict.fromkeys(o for sid in focus.services if sid in base.services
                                      for f in base.services[sid].facts.values() for o in _NAMED_OPTION.findall(f.answer)))
     fitting = [o for o in options if found and found.group("word") in o]
+    if found is not None and not fitting:  # "能空运的那个": the focused service that offers that mode
+        modes = base.values_named(found.group("word"), "transport_mode")
+        fitting = [base.services[sid].short for sid in focus.services if modes and sid in base.services
+                   and modes <= set((base.services[sid].data("modes", "modes") or ()))]
     if found is None or len(fitting) != 1:
         return turn
     text = turn.text.replace(found.group(0), fitting[0], 1)
@@ -278,7 +282,7 @@ PART_MAX_CHARS = 16
 # Whose curated answers are read in parts: a topic's (a service's follow-ups have their own ways).
 PARTED_OWNERS = ("concept", "stage", "pain")
 # The kinds of handling a part of the last answer may stand in for.
-ANSWERING = ("search", "explain")
+ANSWERING = ("search", "explain", "advise")
 _PART_MARK = re.compile(r"(?=[①②③④⑤⑥⑦⑧⑨])|；")
 
 
@@ -287,14 +291,19 @@ def _part_of_last_answer(base: KnowledgeBase, q: Question) -> Outcome | None:
     concept): the part of that answer the follow-up is about, said again with its section, when the
     part holds the follow-up's words at least as well as any statement of the section does."""
     source = tuple(q.focus.source or ())
-    if source[:1] != ("fact",) or len(source) != 3 or source[1] not in PARTED_OWNERS or q.named or q.situation or q.has_context \
+    example = base.has_cue("example", q.text)  # "X举个例子": the part of any answer that gives it
+    if example and source[:1] == ("statement",) and not q.named:
+        return _example_in_list(base, q, source)
+    if source[:1] != ("fact",) or len(source) != 3 or source[1] not in PARTED_OWNERS and not example or q.named \
+            or q.situation and not example or q.has_context \
             or q.stage and q.stage != q.focus.stage or q.concept and q.concept != q.focus.concept \
             or q.qtype in ("what", "name") or len(q.text) > PART_MAX_CHARS:  # "X是指什么": a term of its own
         return None
     fact = replies.fact_for(base, source)
     # the message's own words, a question word's content ("成本") included, without its vague ones
     plain = set(base.cue_words("vague")) | set(base.cue_words("elaborate")) | STOPWORDS
-    terms = [t for t in base.terms(base.without_cue("elaborate", q.text)) if t.lstrip("²") not in plain]
+    asked = base.without_cue("example", base.without_cue("elaborate", q.text))
+    terms = [t for t in base.terms(asked) if t.lstrip("²") not in plain]
     if fact is None or not _substantive(terms):
         return None
     index = base.statement_index
@@ -312,6 +321,8 @@ def _part_of_last_answer(base: KnowledgeBase, q: Question) -> Outcome | None:
 # "第二块", "第三条": a part of the last answer by its place (块/条/点… count parts, not services).
 _ORDINAL = re.compile(r"第\s*([一二三四五六七八九1-9])\s*(?:块|条|点|项|部分|段|类|大块|方面)")
 _NUMERALS = "一二三四五六七八九"
+# "第一个" counts services when the focus has several; with one, it counts the parts of its answer.
+_ORDINAL_ITEM = re.compile(r"第\s*([一二三四五六七八九1-9])\s*(?:个|种|项)")
 PART_STATEMENT_COVERAGE = 0.6  # a part of a curated answer is shown as the document's point that says it
 _LABEL = re.compile(r"^([^：:，,；;。]{2,8})[：:]")
 
@@ -319,7 +330,7 @@ _LABEL = re.compile(r"^([^：:，,；;。]{2,8})[：:]")
 def _ordinal_part(base: KnowledgeBase, q: Question) -> Outcome | None:
     """"第二块具体说说" right after an answer in parts (a service's advantages by theme, a list): that
     part; a part with a label ("简化运营：…") is shown with the document's points under that label."""
-    found = _ORDINAL.search(q.text)
+    found = _ORDINAL.search(q.text) or (_ORDINAL_ITEM.search(q.text) if len(q.focus.services) <= 1 else None)
     source = tuple(q.focus.source or ())
     if found is None or q.named or not source:
         return None
@@ -359,6 +370,18 @@ def _answer_parts(base: KnowledgeBase, source: tuple) -> tuple[list[str], str | 
         if len(parts) >= 2:
             return parts, fact.section
     return [], fact.section
+
+
+def _example_in_list(base: KnowledgeBase, q: Question, source: tuple) -> Outcome | None:
+    """"带电的举个例子" right after a list quoted from the document: the item it names, with its example."""
+    parts, section = _answer_parts(base, source)
+    asked = base.without_cue("example", q.text)
+    terms = [t for t in base.terms(asked) if t.lstrip("²") not in STOPWORDS and not t.startswith("@")]
+    index = base.statement_index
+    scored = sorted(((index.coverage(terms, Counter(base.terms(p))), p) for p in parts), reverse=True)
+    if not scored or scored[0][0] < PART_COVERAGE or section is None:
+        return None
+    return _with_focus(replies.part_of_answer(scored[0][1], section), q.focus)
 
 
 def _first_match(text: str, terms: list[str]) -> int:
@@ -939,6 +962,9 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
     listed = _among_the_listed(base, q, service) if carried else None
     if listed is not None:
         return listed
+    kept = _still_in_last_statement(base, q, service) if carried else None
+    if kept is not None:
+        return _statement_reply(base, q, StatementHit(kept, STRONG_SCORE, 1.0), service.id)
     again = (_asked_again_elsewhere(base, q, service) or _elaborated(base, q, service)
              or _limit_of_last_answer(base, q, service)) if carried else None
     lifted = _restriction_lifted(base, q, service) if again is None else None
@@ -1033,7 +1059,7 @@ def _asked_again_elsewhere(base: KnowledgeBase, q: Question, service: Service):
     elliptical_again = q.qtype is None and bool(q.focus.asked) and base.question_type(q.focus.asked or "") == "yes_no" \
         and _same_question_elsewhere(q)  # "英国站呢" after a yes/no
     if q.qtype != "yes_no" and not elliptical_again or set(q.attributes) - {"suitable"} or not q.has_context \
-            or len(q.text) > _AGAIN_MAX_CHARS:  # "也适用吗" asks the same, not what suits
+            or len(q.text) > _AGAIN_MAX_CHARS or _says_beyond_context(base, q, service):  # "也适用吗" asks the same
         return None
     said = _last_statement(base, q, service) or _limited_statement_for(base, q, service)
     if said is None:
@@ -1099,6 +1125,38 @@ def _restates(base: KnowledgeBase, q: Question, said) -> bool:
             text = text.replace(m.text, " ")
     terms = [t for t in base.query_terms(text, list(q.focus.services)) if not t.startswith("@marketplace")]
     return _substantive(terms) and base.statement_index.coverage(terms, base.statement_index.terms_of(said)) >= RESTATES_COVERAGE
+
+
+# A follow-up is answered again by the statement just quoted when it holds this much of it.
+STILL_IN_LAST = 0.6
+
+
+def _still_in_last_statement(base: KnowledgeBase, q: Question, service: Service):
+    """"这样能多卖多少" right after a statement that gives the figure: the statement just quoted, when
+    it holds the follow-up's words at least as well as any other statement of the service."""
+    said = _last_statement(base, q, service)
+    if said is None or q.has_context:
+        return None
+    terms = [t for t in base.query_terms(base.without_cue("elaborate", q.text), [service.id])
+             if t.lstrip("²") not in base.cue_words("vague")]
+    if not _substantive(terms):
+        return None
+    index = base.statement_index
+    here = index.coverage(terms, index.terms_of(said))
+    best = base.find_statements(q.text, q.qtype, [service.id], limit=1)
+    if here < STILL_IN_LAST or best and best[0].statement != said and best[0].coverage > here:
+        return None
+    return said if _answerable(base, q, StatementHit(said, STRONG_SCORE, here)) else None
+
+
+def _says_beyond_context(base: KnowledgeBase, q: Question, service: Service) -> bool:
+    """"整柜会被拆箱吗" names a mode and asks something of its own; "整柜也可以吗" only the mode."""
+    text = q.text
+    for m in base.mentions(q.text):
+        if m.entity in ("marketplace", "transport_mode", "sea_service", "us_region", "attribute", "service"):
+            text = text.replace(m.text, " ")
+    rest = [t for t in base.query_terms(text, [service.id]) if not t.startswith("@")]
+    return any(not t.startswith(("·", "²")) and len(t) >= 2 for t in rest)
 
 
 def _not_yet_in_last_answer(base: KnowledgeBase, q: Question, service: Service) -> tuple[Reply, tuple] | None:
@@ -1389,7 +1447,9 @@ def _judge_by_advice(base: KnowledgeBase, q: Question, service: Service) -> tupl
     excluded = advice.why_not(service.id)
     recommended = advice.recommendation(service.id)
     if excluded:
-        return replies.judged(base, service, False, excluded), ("fact", service.id, "suitable")
+        fitting = [r.service for st in advice.stages.values() if service.id in st.excluded for r in st.recommended[:2]]
+        return replies.judged(base, service, False, excluded, [base.services[f] for f in fitting if f in base.services]), (
+            "fact", service.id, "suitable")
     if recommended is not None:
         return replies.judged(base, service, True, recommended.reasons), ("fact", service.id, "suitable")
     return None

@@ -455,10 +455,13 @@ def part_of_answer(part: str, section: str) -> Reply:
     return Reply(_with_source(re.sub(r"^[①②③④⑤⑥⑦⑧⑨]\s*", "", part).rstrip("；;"), section))
 
 
-def judged(base: KnowledgeBase, service: Service, suits: bool, reasons) -> Reply:
-    """"能用PCP把深圳的货发美国吗": the advisor's verdict on one service for the stated situation."""
+def judged(base: KnowledgeBase, service: Service, suits: bool, reasons, instead=()) -> Reply:
+    """"能用PCP把深圳的货发美国吗": the advisor's verdict on one service for the stated situation, and
+    for a no what fits instead."""
     lead = f"可以，{service.short} 适合这种情况：" if suits else f"不行，{service.short} 不适合这种情况："
     lines = [lead] + [f"· {r.text}" for r in _dedupe(reasons)]
+    if instead:
+        lines.append("这种情况可以看：" + "、".join(s.short for s in instead) + "。")
     return Reply(_with_source("\n".join(lines), *[r.section for r in reasons]), [START_ADVICE_BUTTON])
 
 

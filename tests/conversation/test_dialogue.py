@@ -1020,3 +1020,34 @@ def test_another_stage_right_after_a_stages_pain_points_is_its_pain_points(chat)
 def test_an_alternative_lifts_only(chat):
     chat.say("ask_concept", "自发货是什么意思")
     assert chat.say("ask_service", "只能从国内直接发给买家吗").startswith(("不行", "不是", "不能"))
+
+
+def test_a_no_for_a_service_names_what_fits_instead(chat):
+    reply = chat.say("ask_service", "货在宁波仓库，能用PCP送到美国FBA吗")
+    assert reply.startswith("不行") and "这种情况可以看" in reply and "AGL" in reply.split("这种情况可以看")[1]
+
+
+def test_an_example_asked_for_is_the_example_the_answer_gives(chat):
+    chat.say("ask_service", "哪些商品适合用购买配送")
+    assert "电动玩具" in chat.say("ask_service", "带电的举个例子")
+
+
+def test_the_first_item_counts_parts_when_one_service_is_in_focus(chat):
+    chat.say("ask_service", "AWD提供哪几项服务")
+    assert "AGL 和 Amazon SEND" in chat.say("ask_service", "第一个具体说说")
+
+
+def test_a_mode_named_with_its_own_question_is_not_the_last_question_again(chat):
+    chat.say("ask_service", "AGL从哪些港口起运")
+    assert chat.say("ask_service", "整柜要拆箱吗").startswith("不")
+
+
+def test_a_service_described_by_the_mode_it_offers(chat):
+    chat.say("compare_services", "AGL和SEND谁有空运")
+    reply = chat.say("ask_service", "有空运的那个到日本几天")
+    assert "4天" in reply and "「来源：1.3.2」" in reply
+
+
+def test_a_follow_up_the_statement_just_quoted_answers_gets_it_again(chat):
+    chat.say("ask_service", "FIST的送达时段预估是自动的吗")
+    assert "即将上线" in chat.say("ask_service", "那这个功能什么时候上线")
