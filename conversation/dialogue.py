@@ -627,7 +627,8 @@ def _verdict(base: KnowledgeBase, q: Question, said: str, note: str, coverage: f
     """yes / no / unknown for a yes/no question answered by a text of the document (and its footnote)."""
     text = f"{said}。{note}"  # a clause of one never denies a word of the other
     says = base.vocabulary["verdict"]
-    if _negated_in(base, q, text) or _not_yet(base, q, text) or note and _note_excludes(base, q, note):
+    if _negated_in(base, q, text) or _not_yet(base, q, text) or note and _note_excludes(base, q, note) \
+            or _done_through_the_negated(base, q, text):
         return "no"
     if base.has_cue("certainty", q.text) and _holds(text, says["at_best"]):
         return "not_always"  # "一定能2天送到吗": the document says at best, not always
@@ -644,6 +645,20 @@ def _verdict(base: KnowledgeBase, q: Question, said: str, note: str, coverage: f
     if base.has_cue("money", q.text) and "price" not in quantity_kinds(text):
         return "no_price"  # "上门提货要另外收钱吗": the document names the service, not its price
     return "yes"
+
+
+_THROUGH = re.compile(r"(?:通过|使用|需使用|需要使用|借助|要用)[^，。,；;]{0,8}$")
+
+
+def _done_through_the_negated(base: KnowledgeBase, q: Question, text: str) -> bool:
+    """"不开MCD，能把货批量发到别的渠道吗" answered by a text that does it through MCD: no."""
+    for sid in q.negated:
+        service = base.services.get(sid)
+        for name in {sid, service.short, *service.aliases} if service else ():
+            for m in re.finditer(re.escape(name), text):
+                if _THROUGH.search(text[max(0, m.start() - 14):m.start()]):
+                    return True
+    return False
 
 
 def _contrary(base: KnowledgeBase, question: str, text: str) -> bool:

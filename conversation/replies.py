@@ -611,7 +611,8 @@ def concept(base: KnowledgeBase, key: str) -> Reply:
 def _overview_also(base: KnowledgeBase, fact: Fact) -> list[str]:
     """The key-points page (卖家百科划重点) when it says what the fact quotes too ("卖家自配送 (MFN)",
     "仓储：包括入库、储存、出库等")."""
-    overview = [x.text for x in base.statements if x.id.startswith(PREFACE_OVERVIEW)]
+    overview = [x.text for x in base.statements if x.id.startswith(PREFACE_OVERVIEW)] + [
+        q for c in base.concepts.values() if c.section == PREFACE_OVERVIEW for q in c.quotes]  # its learning path too
     said = any(len(quote) >= 6 and any(quote in text or len(text) >= 6 and text in quote for text in overview)
                for quote in fact.quotes)
     return [PREFACE_OVERVIEW] if said and fact.section != PREFACE_OVERVIEW else []

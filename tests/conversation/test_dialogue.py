@@ -1051,3 +1051,12 @@ def test_a_service_described_by_the_mode_it_offers(chat):
 def test_a_follow_up_the_statement_just_quoted_answers_gets_it_again(chat):
     chat.say("ask_service", "FIST的送达时段预估是自动的吗")
     assert "即将上线" in chat.say("ask_service", "那这个功能什么时候上线")
+
+
+def test_a_definition_the_learning_path_names_cites_the_key_points_page(chat):
+    assert "卖家百科划重点" in chat.say("ask_concept", "MFN指的是啥")
+
+
+def test_what_is_done_through_a_service_the_seller_does_not_use_is_no(chat):
+    reply = chat.say("ask_service", "不开通MCD的话，AWD的货能批量发去线下门店的仓库吗")
+    assert reply.startswith(("不行", "不能", "不是")) and "MCD" in reply
