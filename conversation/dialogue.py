@@ -1301,10 +1301,12 @@ def _requires_what_is_named(base: KnowledgeBase, q: Question, fact: Fact) -> boo
 
 
 def _elliptical(base: KnowledgeBase, q: Question) -> bool:
-    """"那FBA呢": a service and nothing else, asking the last question again about it."""
+    """"那FBA呢", "那X的特快船呢": a service (and the context to ask it in) and nothing else, asking the
+    last question again about it."""
     rest = q.text
     for mention in base.mentions(q.text):
-        rest = rest.replace(mention.text, "")
+        if mention.entity in ("service", "marketplace", "transport_mode", "sea_service", "us_region"):
+            rest = rest.replace(mention.text, "")
     return bool(q.named) and len(re.sub(r"[那呢吗？?，,。\s的]", "", rest)) <= 1
 
 

@@ -348,8 +348,9 @@ def decide(base: KnowledgeBase, q: Question) -> str:
         return "compare"
     if len(q.named) == 1 and q.compare_cue and _set_against_self_fulfilment(q):
         return "versus_mfn"  # "FBA跟自己发货比有啥不同": the service against the seller doing it all
-    if len(q.named) == 1 and q.compare_cue and q.intent == "compare_services" and q.focus.primary not in (None, *q.named):
-        return "compare"  # "和AWD比呢": the last service against this one
+    if len(q.named) == 1 and q.compare_cue and q.focus.primary not in (None, *q.named) and (
+            q.intent == "compare_services" or q.referenced or base.has_cue("reference.it", q.text)):
+        return "compare"  # "和AWD比呢", "它跟MCD啥区别": the last service against this one
     if _variants(base, q):
         return "variants"
     if _wants_advice(q, _services_for_needs(base, q)):

@@ -1060,3 +1060,19 @@ def test_a_definition_the_learning_path_names_cites_the_key_points_page(chat):
 def test_what_is_done_through_a_service_the_seller_does_not_use_is_no(chat):
     reply = chat.say("ask_service", "不开通MCD的话，AWD的货能批量发去线下门店的仓库吗")
     assert reply.startswith(("不行", "不能", "不是")) and "MCD" in reply
+
+
+def test_it_against_a_named_service_is_a_comparison(chat):
+    chat.say("ask_service", "MCF是干嘛的")
+    reply = chat.say("ask_service", "它和MCD差在哪")
+    assert reply.startswith("MCF vs MCD")
+
+
+def test_another_service_with_the_context_asks_the_last_question_of_it(chat):
+    chat.say("ask_service", "AGL快船到美西几天")
+    assert "23-27天" in chat.say("inform", "那SEND的快船呢")
+
+
+def test_where_a_services_stock_is_kept(chat):
+    chat.say("ask_service", "MCF是干嘛的")
+    assert "运营中心" in chat.say("ask_service", "那库存得放哪")
