@@ -319,7 +319,7 @@ def decide(base: KnowledgeBase, q: Question) -> str:
         return "search"  # "那数字打哪来的": the figure's footnote, not the last answer's quote
     if q.intent in ("show_source", "request_human", "start_over"):
         return q.intent
-    if q.intent in SMALLTALK and not q.evidence:
+    if q.intent in SMALLTALK and not q.evidence and not _about_the_last_answer(base, q):
         return "smalltalk"
     if q.intent == "dont_know":
         return "advise" if pending else "smalltalk"
@@ -380,6 +380,24 @@ def decide(base: KnowledgeBase, q: Question) -> str:
 # weight (tuned on the development set, tests/heldout/; see docs/answers.md).
 ANSWER_COVERAGE = 0.5
 ANSWER_SCORE = 3.0
+
+
+# A message the classifier took for small talk is a follow-up when the last answer holds this much of it.
+LAST_ANSWER_COVERAGE = 0.6
+
+
+def _about_the_last_answer(base: KnowledgeBase, q: Question) -> bool:
+    """"这能帮我过哪项考核" right after a statement that names the 考核: a follow-up on it, though the
+    classifier heard small talk (a greeting or thanks holds no word of the answer)."""
+    source = tuple(q.focus.source or ())
+    said = base.statement(source[-1]) if source[:1] == ("statement",) else None
+    if said is None or not q.focus.services:
+        return False
+    terms = [t for t in base.query_terms(q.text, list(q.focus.services)) if not t.startswith("@")]
+    if not any(not t.startswith(("·", "²")) and len(t) >= 2 for t in terms):
+        return False
+    index = base.statement_index
+    return index.coverage(terms, index.terms_of(said)) >= LAST_ANSWER_COVERAGE
 
 
 def _said_of_focus(base: KnowledgeBase, q: Question) -> bool:

@@ -1076,3 +1076,10 @@ def test_another_service_with_the_context_asks_the_last_question_of_it(chat):
 def test_where_a_services_stock_is_kept(chat):
     chat.say("ask_service", "MCF是干嘛的")
     assert "运营中心" in chat.say("ask_service", "那库存得放哪")
+
+
+def test_a_follow_up_heard_as_small_talk_is_answered_from_the_last_statement(chat):
+    chat.say("ask_service", "用SEND还要填入仓时间吗")
+    reply = chat.say("help", "这能帮我过哪项考核")
+    assert "入库缺陷率" in reply
+    assert chat.say("thank", "好的谢谢").startswith("不客气")
