@@ -315,7 +315,7 @@ def _part_of_last_answer(base: KnowledgeBase, q: Question) -> Outcome | None:
     here = base.find_statements(q.text, q.qtype, limit=1, sections=[fact.section])
     if coverage < PART_COVERAGE or here and index.coverage(terms, index.terms_of(here[0].statement)) > coverage:
         return None
-    return _with_focus(replies.part_of_answer(part, fact.section), q.focus)
+    return _with_focus(replies.part_of_answer(part, fact.section, *replies.overview_also(base, fact)), q.focus)
 
 
 # "第二块", "第三条": a part of the last answer by its place (块/条/点… count parts, not services).

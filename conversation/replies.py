@@ -450,9 +450,11 @@ def fact_for(base: KnowledgeBase, ref: tuple):
     return None
 
 
-def part_of_answer(part: str, section: str) -> Reply:
-    """One part of the last answer again, on its own: what a follow-up asked about."""
-    return Reply(_with_source(re.sub(r"^[①②③④⑤⑥⑦⑧⑨]\s*", "", part).rstrip("；;"), section))
+def part_of_answer(part: str, section: str, *also: str) -> Reply:
+    """One part of the last answer again, on its own: what a follow-up asked about, cited as the
+    whole answer was."""
+    return Reply(_with_source(re.sub(r"^[①②③④⑤⑥⑦⑧⑨]\s*", "", part).rstrip("；;"), section, *also))
+
 
 
 def judged(base: KnowledgeBase, service: Service, suits: bool, reasons, instead=()) -> Reply:
@@ -605,10 +607,10 @@ def concept(base: KnowledgeBase, key: str) -> Reply:
     buttons = []
     if key in base.stage_services:
         buttons.append((f"{STAGE_LABELS[key]}有哪些服务", payload("ask_stage_services", stage=key)))
-    return Reply(_with_source(fact.answer, fact.section, *_overview_also(base, fact)), buttons)
+    return Reply(_with_source(fact.answer, fact.section, *overview_also(base, fact)), buttons)
 
 
-def _overview_also(base: KnowledgeBase, fact: Fact) -> list[str]:
+def overview_also(base: KnowledgeBase, fact: Fact) -> list[str]:
     """The key-points page (卖家百科划重点) when it says what the fact quotes too ("卖家自配送 (MFN)",
     "仓储：包括入库、储存、出库等")."""
     overview = [x.text for x in base.statements if x.id.startswith(PREFACE_OVERVIEW)] + [
