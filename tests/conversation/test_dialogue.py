@@ -1083,3 +1083,13 @@ def test_a_follow_up_heard_as_small_talk_is_answered_from_the_last_statement(cha
     reply = chat.say("help", "这能帮我过哪项考核")
     assert "入库缺陷率" in reply
     assert chat.say("thank", "好的谢谢").startswith("不客气")
+
+
+def test_why_a_topic_matters_is_answered_from_its_own_section(chat):
+    chat.say("ask_concept", "仓储分销主要做什么")
+    reply = chat.say("ask_why", "为什么说它很重要")
+    assert "现金周转率" in reply and "「来源：1.1.1" in reply
+
+
+def test_gan_ma_asks_what_not_yes_or_no(chat):
+    assert not chat.say("ask_concept", "仓储分销到底是干嘛").startswith(("是的", "不是"))
