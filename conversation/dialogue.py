@@ -1623,6 +1623,18 @@ def _asks_for_services(base: KnowledgeBase, q: Question) -> bool:
     return base.has_cue("lineup", rest)
 
 
+_WAREHOUSE_OF = {"AWD": "AWD", "FBA": "FC"}
+
+
+def _delivering_to(base: KnowledgeBase, q: Question, stage: str | None) -> list[str]:
+    """The services of a stage that deliver to the warehouse a message names as where the goods go."""
+    places = {_WAREHOUSE_OF[p] for p in q.placed if p in _WAREHOUSE_OF}
+    if not places or stage is None:
+        return []
+    return [sid for sid in base.stage_services.get(stage, ())
+            if places <= set(base.services[sid].data("warehouses", "warehouses") or ())]
+
+
 def _curated_topic(base: KnowledgeBase, q: Question, stage: str | None) -> tuple[Reply, Focus, Fact | None] | None:
     """The curated answer for a concept, stage, pain point or the course map, with the fact behind it."""
     follow_up = q.focus.topic == "course" and elliptical(q)
@@ -1644,6 +1656,13 @@ def _curated_topic(base: KnowledgeBase, q: Question, stage: str | None) -> tuple
     if asks_lineup and not q.concept:  # "头程有哪些方案", "从工厂到买家每段用什么"
         if stage is None and "MFN" in q.turn.values("fulfillment"):
             stage = "last_mile"
+        delivering = _delivering_to(base, q, stage)
+        if delivering:  # "哪些头程能直接送进AWD": the stage's services that deliver there
+            parts = [replies.answer_service(base, base.services[sid], "warehouses", Context(), None) for sid in delivering]
+            text = "\n\n".join(p.text for p in parts)
+            focus = Focus(topic="compare", stage=stage, services=tuple(delivering), attribute="warehouses",
+                          source=("fact", delivering[0], "warehouses"))
+            return Reply(text, parts[-1].buttons), focus, base.services[delivering[0]].fact("warehouses")
         focus = Focus(topic="stage", stage=stage, services=tuple(base.stage_services.get(stage, ())),
                       source=("fact", "stage", stage or "first_mile"))
         return replies.stage_services(base, stage), focus, base.stages.get(stage) if stage else None

@@ -1093,3 +1093,8 @@ def test_why_a_topic_matters_is_answered_from_its_own_section(chat):
 
 def test_gan_ma_asks_what_not_yes_or_no(chat):
     assert not chat.say("ask_concept", "仓储分销到底是干嘛").startswith(("是的", "不是"))
+
+
+def test_a_stages_services_that_deliver_to_a_warehouse(chat):
+    reply = chat.say("ask_stage_services", "头程里哪些服务能把货直接送到AWD")
+    assert "AGL" in reply and "Amazon SEND" in reply and "PCP" not in reply and "FIST" not in reply
