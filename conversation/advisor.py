@@ -198,6 +198,9 @@ def _answer_pending(s: Situation, turn: Turn, pending: str, quantity):
     return s, quantity
 
 
+_ARRIVED = re.compile(r"(?:已经|已|早就|都)(?:进|到|入|放进|放到|在)(?:了)?$")
+
+
 def _place_warehouse(s: Situation, turn: Turn, entity: dict) -> Situation:
     """A warehouse is where goods go (进AWD, 送到FBA) or where stock sits (亚马逊仓里的货)."""
     value = str(entity["value"])
@@ -208,6 +211,8 @@ def _place_warehouse(s: Situation, turn: Turn, entity: dict) -> Situation:
     before = text[max(0, start - 3) : start]
     if value in ("OWN", "OTHER_CHANNEL"):
         return replace(s, inventory=value)
+    if _ARRIVED.search(text[max(0, start - 6):start]) or _ARRIVED.search(text[max(0, start - 6):start + 1]):
+        return replace(s, inventory=value)  # "货已经进FBA仓了": it is there now, not where it goes
     if mention.startswith(_TARGET_CUES) or before.endswith(_TARGET_CUES):
         return replace(s, target=value)
     if before.endswith("在") or after.startswith(_INVENTORY_CUES_AFTER):

@@ -1098,3 +1098,9 @@ def test_gan_ma_asks_what_not_yes_or_no(chat):
 def test_a_stages_services_that_deliver_to_a_warehouse(chat):
     reply = chat.say("ask_stage_services", "头程里哪些服务能把货直接送到AWD")
     assert "AGL" in reply and "Amazon SEND" in reply and "PCP" not in reply and "FIST" not in reply
+
+
+def test_goods_already_in_a_warehouse_are_the_stock_there_not_where_they_go(chat):
+    chat.say("ask_recommendation", "库存在我自己的海外仓，要给独立站的买家发货，用什么")
+    reply = chat.say("inform", "说错了，货其实早就进FBA仓了，还是给独立站发")
+    assert "推荐 MCF" in reply
