@@ -934,6 +934,8 @@ def _context(q: Question, carried: bool) -> Context:
     focus = q.focus.context if carried or not q.named or q.focus.primary in q.named else Context()
     if q.ctx.us_region and focus.marketplace not in (None, "US"):
         focus = replace(focus, marketplace=None)  # "美国西部呢": the US, whatever market came before
+    if (q.ctx.marketplace or focus.marketplace) not in (None, "US") and not q.ctx.us_region:
+        focus = replace(focus, us_region=None)  # "德国呢" after "美东": a US region no longer applies
     mode = q.ctx.mode or focus.mode
     sea_service = q.ctx.sea_service or (None if q.ctx.mode == "AIR" else focus.sea_service)
     return Context(q.ctx.marketplace or focus.marketplace, q.ctx.us_region or focus.us_region, mode, sea_service,

@@ -145,7 +145,11 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     if concept == "learning_path" and (base.has_cue("other_chapters", text) or any(c.id in text for c in base.chapters)):
         concept = None  # "这章学完下一章学啥", "3.1这一章讲什么": the course map, not this chapter's steps
     places = [v for v in turn.values("origin") if v not in ("CN", "DESTINATION")]
-    marketplace = turn.first("marketplace") or (places[0] if places and named else None)
+    markets = turn.values("marketplace")
+    members = set(base.vocabulary.get("eu_members", ()))
+    # "是欧洲站，德国…": the country named inside the region is the market meant
+    marketplace = next((m for m in markets if m in members), None) if "EU" in markets else None
+    marketplace = marketplace or turn.first("marketplace") or (places[0] if places and named else None)
     mode = turn.first("transport_mode")
     if mode is None and "modes" in asked:  # "AGL能走空运不": the mode inside the attribute's phrase
         mode = next(iter(sorted(base.values_named(text, "transport_mode"))), None)

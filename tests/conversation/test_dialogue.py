@@ -1104,3 +1104,10 @@ def test_goods_already_in_a_warehouse_are_the_stock_there_not_where_they_go(chat
     chat.say("ask_recommendation", "库存在我自己的海外仓，要给独立站的买家发货，用什么")
     reply = chat.say("inform", "说错了，货其实早就进FBA仓了，还是给独立站发")
     assert "推荐 MCF" in reply
+
+
+def test_a_country_named_inside_its_region_is_the_market_and_a_us_region_no_longer_applies(chat):
+    chat.say("ask_service", "SEND海运到美西快船几天")
+    chat.say("ask_service", "不对，是欧洲站，德国海运多久")
+    reply = chat.say("inform", "空运呢")
+    assert "德国最快5天" in reply
