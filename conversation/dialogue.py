@@ -1506,7 +1506,7 @@ def compare(base: KnowledgeBase, q: Question) -> Outcome:
     if _deciding_facts(q):
         return advise(base, q, candidates=ids)
     specific = q.attributes[0] if q.attributes else None
-    reply = replies.compare(base, ids, specific)
+    reply = replies.compare(base, ids, specific, choosing=q.choice_cue)
     if len(ids) >= 2 and base.has_cue("compare.same", q.text):
         reply = replies.not_the_same(base, ids, reply)
     focus = Focus(topic="compare", services=tuple(ids), attribute=specific, section=_first_cited(reply.text),

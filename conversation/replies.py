@@ -508,7 +508,7 @@ _BRIEF_LABELS = {
 }
 
 
-def compare(base: KnowledgeBase, ids: list[str], attribute: str | None = None) -> Reply:
+def compare(base: KnowledgeBase, ids: list[str], attribute: str | None = None, choosing: bool = False) -> Reply:
     comparison = base.compare(ids)
     services = comparison.services
     if len(services) < 2:
@@ -524,8 +524,8 @@ def compare(base: KnowledgeBase, ids: list[str], attribute: str | None = None) -
             sections.append(identity[1])
     lines.append("按决定选择的几点对比：")
     rows = comparison.rows
-    if len(stages := {s.stage for s in services}) == 1 and len(rows) > 4:
-        rows = tuple(r for r in rows if r[0] != "suitable")  # same stage: the data rows decide
+    if len(stages := {s.stage for s in services}) == 1 and len(rows) > 4 and not choosing:
+        rows = tuple(r for r in rows if r[0] != "suitable")  # same stage: the data rows decide (which one to use: its use too)
     for attribute, facts in rows:
         cells = []
         for service, fact in zip(services, facts, strict=True):

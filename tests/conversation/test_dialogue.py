@@ -1111,3 +1111,8 @@ def test_a_country_named_inside_its_region_is_the_market_and_a_us_region_no_long
     chat.say("ask_service", "不对，是欧洲站，德国海运多久")
     reply = chat.say("inform", "空运呢")
     assert "德国最快5天" in reply
+
+
+def test_which_of_two_to_use_shows_what_each_suits(chat):
+    reply = chat.say("compare_services", "SEND和AGL到底咋选")
+    assert "▪ 适合" in reply and "紧急补货" in reply
