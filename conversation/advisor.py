@@ -46,6 +46,7 @@ def _destined(text: str, entity: dict) -> bool:
     start = entity.get("start")
     return isinstance(start, int) and bool(_DESTINED.search(text[max(0, start - 8):start]))
 
+
 def situation_from_slots(slots: dict) -> Situation:
     base = Situation(
         origin=slots.get("origin"),
