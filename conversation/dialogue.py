@@ -133,8 +133,7 @@ def _with_description_resolved(base: KnowledgeBase, turn: Turn, focus: Focus) ->
 def _last_answer_text(base: KnowledgeBase, focus: Focus) -> str:
     source = tuple(focus.source or ())
     if source[:1] == ("statement",):
-        said = base.statement(source[-1])
-        return " ".join(x.text for x in base.statement_index.group(said)) if said else ""
+        return " ".join(_answer_parts(base, source)[0])
     fact = replies.fact_for(base, source)
     return fact.answer if fact is not None else ""
 
@@ -1136,10 +1135,7 @@ RESTATES_COVERAGE = 0.6
 
 def _restates(base: KnowledgeBase, q: Question, said) -> bool:
     """Whether a follow-up, without its market, says again what the statement just quoted says."""
-    text = q.text
-    for m in base.mentions(q.text):
-        if m.entity == "marketplace":
-            text = text.replace(m.text, " ")
+    text = _without_mentions(base, q.text, ("marketplace",))
     terms = [t for t in base.query_terms(text, list(q.focus.services)) if not t.startswith("@marketplace")]
     return _substantive(terms) and base.statement_index.coverage(terms, base.statement_index.terms_of(said)) >= RESTATES_COVERAGE
 
@@ -1168,10 +1164,7 @@ def _still_in_last_statement(base: KnowledgeBase, q: Question, service: Service)
 
 def _says_beyond_context(base: KnowledgeBase, q: Question, service: Service) -> bool:
     """"整柜会被拆箱吗" names a mode and asks something of its own; "整柜也可以吗" only the mode."""
-    text = q.text
-    for m in base.mentions(q.text):
-        if m.entity in ("marketplace", "transport_mode", "sea_service", "us_region", "attribute", "service"):
-            text = text.replace(m.text, " ")
+    text = _without_mentions(base, q.text, (*CONTEXT_KINDS, "attribute", "service"))
     rest = [t for t in base.query_terms(text, [service.id]) if not t.startswith("@")]
     return any(not t.startswith(("·", "²")) and len(t) >= 2 for t in rest)
 
@@ -1305,11 +1298,20 @@ def _requires_what_is_named(base: KnowledgeBase, q: Question, fact: Fact) -> boo
 def _elliptical(base: KnowledgeBase, q: Question) -> bool:
     """"那FBA呢", "那X的特快船呢": a service (and the context to ask it in) and nothing else, asking the
     last question again about it."""
-    rest = q.text
-    for mention in base.mentions(q.text):
-        if mention.entity in ("service", "marketplace", "transport_mode", "sea_service", "us_region"):
-            rest = rest.replace(mention.text, "")
+    rest = _without_mentions(base, q.text, ("service", *CONTEXT_KINDS), by="")
     return bool(q.named) and len(re.sub(r"[那呢吗？?，,。\s的]", "", rest)) <= 1
+
+
+# The kinds of mention that say where or how a question is asked, not what it asks.
+CONTEXT_KINDS = ("marketplace", "transport_mode", "sea_service", "us_region")
+
+
+def _without_mentions(base: KnowledgeBase, text: str, kinds: Sequence[str], by: str = " ") -> str:
+    """The text with the knowledge base's mentions of these kinds taken out."""
+    for mention in base.mentions(text):
+        if mention.entity in kinds:
+            text = text.replace(mention.text, by)
+    return text
 
 
 def _substantive(terms: list[str]) -> bool:
