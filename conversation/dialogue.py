@@ -69,7 +69,8 @@ def respond(base: KnowledgeBase, turn: Turn) -> Outcome:
     turn = _with_subject_replaced(base, _with_description_resolved(base, turn, focus), focus)
     question = read(base, turn, focus)
     kind = decide(base, question)
-    part = _ordinal_part(base, question) or (_part_of_last_answer(base, question) if kind in ANSWERING else None)
+    part = _ordinal_part(base, question) or _mode_for_use(base, question) or (
+        _part_of_last_answer(base, question) if kind in ANSWERING else None)
     outcome = part or HANDLERS[kind](base, question)
     if isinstance(outcome.slots.get(SLOT), dict):  # a yes/no is kept: "德国站也可以吗" asks it again elsewhere
         kept = {k: v for k, v in outcome.slots[SLOT].items() if k not in ("asked", "said", "said_intent")}
@@ -345,12 +346,44 @@ def _ordinal_part(base: KnowledgeBase, q: Question) -> Outcome | None:
         text = f"{name}：" + "；".join(x.text.rstrip("；;。") for x in points) + "。"
         return _with_focus(replies.part_of_answer(text, section), q.focus)
     said = base.find_statements(part, None, limit=1, sections=[section])  # the document's own point, with its note
+    paragraph = [x for x in base.statements if said and x.section == section and x.kind == "sentence"
+                 and x.heading == said[0].statement.heading] if said and said[0].statement.kind == "sentence" else []
+    if said and said[0].coverage >= PART_STATEMENT_COVERAGE and len(paragraph) > 1:  # a paragraph's sentences together
+        text = f"{said[0].statement.heading}：" + "".join(x.text for x in paragraph)
+        return _with_focus(replies.part_of_answer(text, section), q.focus)
     if said and said[0].coverage >= PART_STATEMENT_COVERAGE:
         shown = statement(base, replace(q, qtype=None), said, [])
         if isinstance(shown.slots.get(SLOT), dict):  # "第五条呢" next counts in the same list
             shown.slots[SLOT] = {**shown.slots[SLOT], "source": list(source)}
         return shown
     return _with_focus(replies.part_of_answer(part, section), q.focus)
+
+
+# A use matches one mode's "适用于…" line when it holds this much of the line's words, and more than any other's.
+MODE_USE_COVERAGE = 0.3
+_CHOICE = re.compile(r"哪个|哪种|哪一种|哪样|还是|走啥|走什么|用啥|用什么|怎么走|怎么发|选啥|选哪")
+
+
+def _mode_for_use(base: KnowledgeBase, q: Question) -> Outcome | None:
+    """"新品测试走空运还是海运" of a service whose modes each say what they suit (SEND: 空运 "适用于紧急
+    补货, 新品测试", 海运 "适用于大量补货, 计划发货"): the mode whose line holds the use, with that line.
+    Also a bare use right after such an answer ("大货计划发货呢")."""
+    with_uses = [n for n in q.named if len(base.mode_uses.get(n, {})) > 1]  # "补FBA…SEND用空运还是海运": SEND's
+    sid = with_uses[0] if len(with_uses) == 1 else q.focus.primary if not q.named else None
+    uses = base.mode_uses.get(sid, {}) if sid else {}
+    after_one = tuple(q.focus.source or ())[-1:] and tuple(q.focus.source)[-1] in {x.id for x in uses.values()}
+    if sid is None or len(uses) < 2 or not (_CHOICE.search(q.text) or len(q.modes) > 1 or after_one and elliptical(q)):
+        return None
+    text = _without_mentions(base, q.text, ("service", "transport_mode", "attribute"))
+    terms = [t for t in base.query_terms(text, [sid]) if not t.startswith("@")]
+    index = base.statement_index
+    scored = sorted(((index.coverage(terms, index.terms_of(x)), mode) for mode, x in uses.items()), reverse=True)
+    (best, mode), (runner_up, _) = scored[0], scored[1]
+    if best < MODE_USE_COVERAGE or best <= runner_up:
+        return None
+    shown = statement(base, replace(q, qtype=None), [StatementHit(uses[mode], STRONG_SCORE, best)], [sid])
+    lead = f"建议走{base.label('transport_mode', mode)}。"
+    return replace(shown, reply=Reply(lead + shown.reply.text, shown.reply.buttons))
 
 
 def _answer_parts(base: KnowledgeBase, source: tuple) -> tuple[list[str], str | None]:
@@ -637,8 +670,11 @@ def _verdict(base: KnowledgeBase, q: Question, said: str, note: str, coverage: f
         return "no"
     if base.has_cue("every", q.text) and _holds(text, says["limited"]):
         return "no"
-    if _contrary(base, q.text, text) or _other_amount(q.text, said):
+    amount = _amount_verdict(q.text, said)
+    if _contrary(base, q.text, text) or amount == "no":
         return "no"
+    if amount == "yes":
+        return "yes"
     if coverage < YES_COVERAGE and not _all_named_terms_in(base, q, text):
         return "unknown"
     if base.has_cue("money", q.text) and "price" not in quantity_kinds(text):
@@ -685,16 +721,32 @@ def _not_yet(base: KnowledgeBase, q: Question, text: str) -> bool:
     return any(w in c.upper() for c in clauses for w in words) or bool(clauses) and not words
 
 
-def _other_amount(question: str, said: str) -> bool:
-    """"要100公斤以上才能发吗" against "空运0.5KG起运": the question's amount is not the document's."""
+def _amount_verdict(question: str, said: str) -> str | None:
+    """"要100公斤以上才能发吗" against "空运0.5KG起运": the question's amount is not the document's, no.
+    "50公斤能发吗" asks whether a load meets the minimum: yes at or above it, no below it."""
     asked_kg, asked_cbm, _ = parse_quantity(question)
-    if asked_kg is None and asked_cbm is None:
-        return False
     by_kg = asked_kg is not None
     asked = asked_kg if by_kg else asked_cbm
     stated = [parse_quantity(m.group(0)) for m in QUANTITY.finditer(said)]
     same_unit = [v for kg, cbm, _ in stated if (v := kg if by_kg else cbm) is not None]
-    return asked is not None and bool(same_unit) and all(abs(v - asked) > 1e-9 for v in same_unit)
+    if asked is None or not same_unit:
+        return None
+    if _names_a_load(question):
+        return "no" if asked < min(same_unit) else "yes"
+    return "no" if all(abs(v - asked) > 1e-9 for v in same_unit) else None
+
+
+# "要100公斤以上才能发", "最低50公斤吗", "是0.5KG起运吗": the amount is claimed as the minimum; otherwise
+# ("50公斤能发吗", "我有3个方，可以走吗") it is the seller's load.
+_CLAIMED_MINIMUM = re.compile(r"(?:最低|最少|至少|起码|起运量|门槛)[是为要]?\s*$|^\s*(?:以上|以下|起|才|的起运量|的门槛)")
+
+
+def _names_a_load(question: str) -> bool:
+    match = QUANTITY.search(question)
+    if match is None:
+        return False
+    return not (_CLAIMED_MINIMUM.search(question[max(0, match.start() - 6):match.start()])
+                or _CLAIMED_MINIMUM.search(question[match.end():match.end() + 6]))
 
 
 def _asking_clause(question: str) -> str:
@@ -771,6 +823,8 @@ def _negated_in(base: KnowledgeBase, q: Question, text: str) -> bool:
     asked |= {t[1:] for t in base.terms(q.text) if t.startswith("²") and t[1:] in normal}  # "拆箱" jieba splits
     asked |= {p for a in q.attributes for p in base.vocabulary["attribute"][a]["phrases"] if not p.isascii() and p in normal}
     question = base.normalize(q.text)
+    asked |= {canon for canon, variants in base.vocabulary["cues"]["synonyms"].items()  # "拆开" asks 拆箱
+              if canon in normal and any(v in question for v in variants) and not _negated_words(base, q.text)}
     for form in base.vocabulary["cues"]["yes_no_forms"]:  # "有没有…" asks, it does not deny
         question = question.replace(form, "？" * len(form))
     for word in asked:
@@ -1146,7 +1200,8 @@ STILL_IN_LAST = 0.6
 
 def _still_in_last_statement(base: KnowledgeBase, q: Question, service: Service):
     """"这样能多卖多少" right after a statement that gives the figure: the statement just quoted, when
-    it holds the follow-up's words at least as well as any other statement of the service."""
+    it holds the follow-up's words at least as well as any other statement of the service (or at
+    all, when the follow-up points back at it: 这样)."""
     said = _last_statement(base, q, service)
     if said is None or q.has_context:
         return None
@@ -1155,8 +1210,8 @@ def _still_in_last_statement(base: KnowledgeBase, q: Question, service: Service)
     if not _substantive(terms):
         return None
     index = base.statement_index
-    here = index.coverage(terms, index.terms_of(said))
-    best = base.find_statements(q.text, q.qtype, [service.id], limit=1)
+    here = index.coverage(terms, index.terms_of(said), base.term_alternatives(q.text, terms))
+    best = [] if base.has_cue("back", q.text) else base.find_statements(q.text, q.qtype, [service.id], limit=1)
     if here < STILL_IN_LAST or best and best[0].statement != said and best[0].coverage > here:
         return None
     return said if _answerable(base, q, StatementHit(said, STRONG_SCORE, here)) else None
@@ -1166,7 +1221,7 @@ def _says_beyond_context(base: KnowledgeBase, q: Question, service: Service) -> 
     """"整柜会被拆箱吗" names a mode and asks something of its own; "整柜也可以吗" only the mode."""
     text = _without_mentions(base, q.text, (*CONTEXT_KINDS, "attribute", "service"))
     rest = [t for t in base.query_terms(text, [service.id]) if not t.startswith("@")]
-    return any(not t.startswith(("·", "²")) and len(t) >= 2 for t in rest)
+    return any(not t.startswith("·") and len(t.lstrip("²")) >= 2 for t in rest)  # "²拆箱": a word jieba split
 
 
 def _not_yet_in_last_answer(base: KnowledgeBase, q: Question, service: Service) -> tuple[Reply, tuple] | None:
@@ -1283,8 +1338,20 @@ def _fact_reply(base: KnowledgeBase, q: Question, service: Service, attribute: s
         coverage = base.fact_coverage(fact, base.query_terms(q.text, [service.id]))
         coverage = max(coverage, YES_COVERAGE) if matched else coverage
         verdict = "yes" if _requires_what_is_named(base, q, fact) else _verdict(base, q, fact.answer, "", coverage)
-        reply = replies.with_verdict(reply, verdict, q.text)
+        unlisted = _unlisted_origin(q, fact)
+        reply = replies.with_unlisted(reply, unlisted) if unlisted else replies.with_verdict(reply, verdict, q.text)
     return reply, ("fact", service.id, attribute)
+
+
+def _unlisted_origin(q: Question, fact: Fact) -> str | None:
+    """"能从武汉起运吗" of a service whose listed ports leave 武汉 out: the list does not say (it ends
+    in "……", and pick-up is offered), so neither yes nor no."""
+    listed = fact.data.get("origins") if fact.attribute == "origin" else None
+    named = [q.turn.text[int(e.get("start", 0)):int(e.get("end", 0))] for e in q.turn.entities if e.get("entity") == "origin"]
+    # only a place the goods are to leave from ("从武汉", "武汉能起运"), not where the seller is
+    # ("工厂在东莞，能上门提货吗") or a province ("有福建的起运港吗")
+    leaving = [p for p in named if p and re.search(f"从{re.escape(p)}|{re.escape(p)}(?:能|可以)?(?:起运|启运|出运|发货|起发)", q.turn.text)]
+    return next((p for p in leaving if listed and p not in listed and p not in ("中国", "国内")), None)
 
 
 def _requires_what_is_named(base: KnowledgeBase, q: Question, fact: Fact) -> bool:

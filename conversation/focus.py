@@ -77,11 +77,18 @@ class Focus:
         return cls(**kept)
 
 
+_NUMERALS = "一二三四五六七八九"
+
+
 def resolve(references: dict, text: str, focus: Focus) -> list[str]:
     """The services a message points back to: "后面那个" → the second of the focus, "它" → the first."""
     if not focus.services:
         return []
     lowered = text.lower()
+    counted = next((w for w in references.get("later", ()) if w in lowered), None)
+    if counted:  # "第三个" of the four head-haul services just listed
+        n = _NUMERALS.index(counted[1]) + 1
+        return [focus.services[n - 1]] if n <= len(focus.services) else []
     if any(w in lowered for w in references.get("second", ())) and len(focus.services) > 1:
         return [focus.services[1]]
     if any(w in lowered for w in references.get("first", ())):

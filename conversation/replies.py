@@ -250,6 +250,7 @@ def _more_about(base: KnowledgeBase, service: Service, exclude: str) -> list[tup
 
 # How a yes or a no is said, by the verb the seller asked with ("能…吗" → 可以 / 不行).
 _VERDICT_WORDS = (
+    (("才能", "才可以", "才行"), "是的。", "不用。"),  # "要100公斤以上才能发吗": a condition, not an ability
     (("是不是", "是否"), "是的。", "不是。"),
     (("能不能", "能否", "可不可以", "可以", "能", "行不行", "行"), "可以。", "不行。"),
     (("有没有", "有无", "有"), "有。", "没有。"),
@@ -286,6 +287,11 @@ def with_verdict(reply: Reply, verdict: str | None, question: str) -> Reply:
     if verdict == "no_price":
         return Reply(VERDICT_NO_PRICE + reply.text, reply.buttons + [HANDOFF_BUTTON])
     return reply
+
+
+def with_unlisted(reply: Reply, place: str) -> Reply:
+    """The answer to "能从X起运吗" when X is not among the ports the document lists."""
+    return Reply(f"资料列出的启运地里没有{place}，没有说明能否从那里起运。" + reply.text, reply.buttons)
 
 
 def statement_answer(base: KnowledgeBase, statement, siblings: list, verdict: str | None, question: str,

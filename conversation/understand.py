@@ -132,7 +132,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
         named = [n for n in named if n not in objects]
     elif objects and len(named) == len(objects) and focus.primary and focus.primary not in objects:
         named, referenced = [], [focus.primary]  # "和FBA比省多少" right after AWD: AWD against FBA
-    asked = _head_first(turn)
+    asked = _origin_for_departure(turn, _head_first(turn))
     primary = focus.primary
     if len(named) == 1 and primary is not None and primary not in named and names_requirement(base, turn, named[0]):
         # "得先开通AWD吗" right after MCD: what MCD requires, AWD named as the requirement
@@ -246,6 +246,17 @@ def _head_first(turn: Turn) -> list[str]:
     return list(dict.fromkeys(order))
 
 
+def _origin_for_departure(turn: Turn, asked: list[str]) -> list[str]:
+    """"宁波能起运吗": 起运 next to a place asks whether goods leave from there, not the minimum
+    amount (起运量), unless an amount is named ("50公斤能起运吗")."""
+    verbs = [e for e in turn.entities if e.get("entity") == "attribute" and e.get("value") == "minimum"
+             and turn.text[int(e.get("start", 0)):int(e.get("end", 0))] in DEPARTURE_VERBS]
+    if not verbs or not turn.values("origin") or turn.first("quantity") or "origin" in asked:
+        return asked
+    return ["origin" if a == "minimum" else a for a in asked]
+
+
+DEPARTURE_VERBS = ("起运", "起发", "启运")
 _WHICH_BEFORE = re.compile(r"(?:哪些|哪几种|哪几个|哪几|哪种|哪类|几种|什么|啥)(?:的)?$")
 
 

@@ -348,8 +348,30 @@ class KnowledgeBase:
         form = {w.upper() for w in self._form_words}
         # a seller's word the knowledge base knows but the document never uses ("独立站") is its tag, not an unknown word
         tagged = {t for m in self.mentions(question) for t in self.terms(m.text) if not self.statement_index.knows(t)}
+        # a seller's own amount ("50公斤") is not the document's number 50 of "34-50天"
+        tagged |= {t for m in self.mentions(question) if m.entity == "quantity" and not self._documented(m.text)
+                   for t in self.terms(m.text)}
         return [t for t in self.terms(text) if t not in names and t not in form and t not in tagged] + sorted(
             self.tags(question) - subject_tags)
+
+    @cached_property
+    def mode_uses(self) -> dict[str, dict[str, Statement]]:
+        """Each service's "适用于…" lines under a heading that names one transport mode, by that mode
+        (SEND: 空运 "适用于紧急补货, 新品测试", 海运 "适用于大量补货, 计划发货")."""
+        found: dict[str, dict[str, Statement]] = {}
+        for x in self.statements:
+            modes = self.values_named(x.heading, "transport_mode") - {"LCL", "FCL"} if "适用" in x.text else set()
+            for sid in self.about(x) if len(modes) == 1 else ():
+                found.setdefault(sid, {}).setdefault(next(iter(modes)), x)
+        return found
+
+    @cached_property
+    def _document_text(self) -> str:
+        return "\n".join(self.normalize(s.text).upper().replace(" ", "") for s in self.statements)
+
+    def _documented(self, phrase: str) -> bool:
+        """Whether a statement of the document says the phrase as written ("0.5KG", not "50公斤")."""
+        return self.normalize(phrase).upper().replace(" ", "") in self._document_text
 
     def term_alternatives(self, question: str, query_terms: list[str]) -> list[list[list[str]]]:
         """For each document word a seller's synonym stands for ("条件" for "只需"), the phrases of the

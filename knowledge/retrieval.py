@@ -176,12 +176,14 @@ class StatementIndex:
             hits.append(StatementHit(s, round(score * self._adjust(i, subjects, wanted, qtype), 3), round(coverage, 3)))
         return sorted(hits, key=lambda h: (-h.score, h.statement.line))[:limit]
 
-    def coverage(self, query_terms: Iterable[str], text_terms) -> float:
-        """The share of a question's weight (idf) that a text's terms match."""
+    def coverage(self, query_terms: Iterable[str], text_terms,
+                 alternatives: Sequence[Sequence[Sequence[str]]] = ()) -> float:
+        """The share of a question's weight (idf) that a text's terms match (a group of alternative
+        phrases counted once, as in `search`)."""
         query_terms = list(query_terms)
         terms = {t for t in query_terms if t in self.idf}
-        total = self._weight_of(query_terms)
-        return round(self._coverage(terms, text_terms, total), 3) if terms else 0.0
+        total = self._weight_of(query_terms, alternatives)
+        return round(self._coverage(terms, text_terms, total, alternatives), 3) if terms else 0.0
 
     def own_coverage(self, query_terms: Iterable[str], statement: Statement, shown: Iterable[str] = ()) -> float:
         """The coverage of a statement's own words and of the headings an answer shows with it, not of

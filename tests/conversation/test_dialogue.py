@@ -1116,3 +1116,62 @@ def test_a_country_named_inside_its_region_is_the_market_and_a_us_region_no_long
 def test_which_of_two_to_use_shows_what_each_suits(chat):
     reply = chat.say("compare_services", "SEND和AGL到底咋选")
     assert "▪ 适合" in reply and "紧急补货" in reply
+
+
+def test_a_follow_up_pointing_back_reads_the_statement_just_quoted(chat):
+    chat.say("ask_service", "FBA的订单有多大比例是从买家附近的运营中心发出的")
+    reply = chat.say("ask_service", "这样销售额会增加多少")
+    assert "15%" in reply and "20%-25%" not in reply
+
+
+def test_a_mode_with_a_question_of_its_own_is_not_the_last_question_again(chat):
+    chat.say("ask_service", "AGL从宁波可以起运吗")
+    reply = chat.say("ask_service", "整柜的话会拆开吗")
+    assert reply.startswith("不会") and "整柜不拆箱" in reply
+
+
+def test_qi_yun_next_to_a_port_asks_the_port_not_the_minimum(chat):
+    reply = chat.say("ask_service", "AGL青岛能起运吗")
+    assert reply.startswith("可以") and "青岛" in reply
+
+
+@pytest.mark.parametrize("message, lead", [
+    ("SEND空运30公斤可以发吗", "可以"),  # a load above the minimum
+    ("SEND空运0.2公斤可以发吗", "不行"),  # below it
+    ("SEND要200公斤以上才能发吗", "不用"),  # a minimum claimed that the document does not state
+    ("SEND空运最低是0.5kg吗", "是的"),
+])
+def test_a_load_is_judged_against_the_minimum(chat, message, lead):
+    reply = chat.say("ask_service", message)
+    assert reply.startswith(lead) and "0.5KG" in reply
+
+
+def test_a_sellers_amount_is_not_the_documents_number_in_another_unit(chat):
+    reply = chat.say("ask_service", "SEND 34公斤能发吗")
+    assert "起运" in reply and "34-50天" not in reply
+
+
+def test_a_port_the_document_does_not_list_is_neither_yes_nor_no(chat):
+    reply = chat.say("ask_service", "AGL可以从长沙起运吗")
+    assert reply.startswith("资料列出的启运地里没有长沙") and "上门提货" in reply
+    assert chat.say("ask_service", "工厂在佛山，AGL能上门提货吗").startswith("可以")
+
+
+def test_a_later_ordinal_counts_the_services_just_listed(chat):
+    chat.say("ask_stage_services", "头程物流亚马逊都提供哪些服务")
+    assert chat.focus.services[2] == "FIST"
+    assert chat.say("ask_service", "第三个主要干什么").startswith("FIST")
+    assert chat.say("inform", "那第四个呢").startswith("PCP")
+
+
+def test_a_point_of_a_list_is_shown_with_its_whole_paragraph(chat):
+    chat.say("ask_concept", "跨境供应链有哪些难处")
+    reply = chat.say("ask_concept", "第三条展开讲讲")
+    assert "对接货代" in reply and "多个SKU" in reply
+
+
+def test_a_use_picks_the_mode_whose_line_names_it(chat):
+    chat.say("ask_service", "SEND的空运和海运分别适合什么场景")
+    reply = chat.say("ask_recommendation", "要测新品的话走哪个")
+    assert reply.startswith("建议走空运") and "新品测试" in reply and "「来源：1.3.2」" in reply
+    assert chat.say("inform", "那计划好的大批量补货呢").startswith("建议走海运")
