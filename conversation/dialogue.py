@@ -1032,6 +1032,9 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
     listed = _among_the_listed(base, q, service) if carried else None
     if listed is not None:
         return listed
+    claim = _claim_of_its_own(base, q, service)
+    if claim is not None:  # read with its footnote, which may leave the market out
+        return _statement_reply(base, q, claim, service.id)
     kept = _still_in_last_statement(base, q, service) if carried else None
     if kept is not None:
         return _statement_reply(base, q, StatementHit(kept, STRONG_SCORE, 1.0), service.id)
@@ -1215,6 +1218,30 @@ def _still_in_last_statement(base: KnowledgeBase, q: Question, service: Service)
     if here < STILL_IN_LAST or best and best[0].statement != said and best[0].coverage > here:
         return None
     return said if _answerable(base, q, StatementHit(said, STRONG_SCORE, here)) else None
+
+
+def _claim_of_its_own(base: KnowledgeBase, q: Question, service: Service) -> StatementHit | None:
+    """"X说能避免低量库存费，欧洲站也适用吗": beside the market, a claim a statement of the service makes
+    (its footnote may limit it to a market); "日本站卖家能用X吗" only names the market."""
+    clauses = [c for c in re.split(r"[，,；;。\s]+", q.text) if c]
+    if q.qtype != "yes_no" or not q.ctx.marketplace or len(clauses) < 2:
+        return None
+    idf = base.statement_index.idf
+
+    def rare(part: str) -> bool:  # not "卖家", "用": words every statement has
+        rest = _without_mentions(base, part, (*CONTEXT_KINDS, "attribute", "service"))
+        return any(idf.get(t, 0.0) >= CLAIM_IDF for t in base.query_terms(rest, [service.id]) if not t.startswith(("·", "@")))
+    claim, asking = "，".join(clauses[:-1]), clauses[-1]
+    # the clause that asks only names the market and points back ("欧洲站也适用吗"), the claim is the service's
+    back = re.search(r"也|还|同样|一样", asking) and not any(m.entity == "service" for m in base.mentions(asking))
+    if not back or rare(asking) or not rare(claim) or service.id not in {m.value for m in base.mentions(claim)}:
+        return None
+    text = _without_mentions(base, claim, (*CONTEXT_KINDS, "attribute", "service"))
+    hits = [h for h in base.find_statements(text, None, [service.id], limit=1) if service.id in base.about(h.statement)]
+    return hits[0] if hits and hits[0].coverage >= YES_COVERAGE else None
+
+
+CLAIM_IDF = 3.0  # a word fewer than one statement in twenty has
 
 
 def _says_beyond_context(base: KnowledgeBase, q: Question, service: Service) -> bool:
@@ -1663,6 +1690,8 @@ def explain(base: KnowledgeBase, q: Question) -> Outcome:
         return search(base, q)
     reply, focus, fact = curated
     focus = replace(focus, section=focus.section or (fact.section if fact is not None else None))
+    if q.qtype == "yes_no" and lineup and focus.services and not replies.leads_with_verdict(reply.text):
+        return _with_focus(_lineup_verdict(base, q, focus.services, reply), focus)
     if q.qtype == "yes_no" and fact is not None and not replies.leads_with_verdict(reply.text):
         # what the question says of the topic, not the topic's own name, decides yes or "not said"
         topic = {t for m in base.mentions(q.text) if m.entity in ("concept", "stage") for t in base.terms(m.text)}
@@ -1670,6 +1699,18 @@ def explain(base: KnowledgeBase, q: Question) -> Outcome:
         coverage = base.fact_coverage(fact, terms) if terms else 0.0
         reply = replies.with_verdict(reply, _verdict(base, q, fact.answer, "", coverage), q.text)
     return _with_focus(reply, focus)
+
+
+def _lineup_verdict(base: KnowledgeBase, q: Question, services: Sequence[str], reply: Reply) -> Reply:
+    """"头程有亚马逊自营的服务吗": yes when one of the stage's services is what is asked (AGL is Amazon's
+    own, though the stage's list also names partner carriers), naming the ones that are."""
+    def said_of(sid: str) -> str:
+        return " ".join(f.answer for a in ("definition", "carrier") if (f := base.services[sid].fact(a)))
+    fitting = [sid for sid in services if sid in base.services and not _contrary(base, q.text, said_of(sid))]
+    if not fitting:
+        return replies.with_verdict(reply, "no", q.text)
+    named = "" if len(fitting) == len(services) else f"符合的是 {'、'.join(base.services[s].short for s in fitting)}。\n"
+    return replies.with_verdict(Reply(named + reply.text, reply.buttons), "yes", q.text)
 
 
 def _gives_the_reason(q: Question, fact: Fact, hit: StatementHit) -> bool:

@@ -141,6 +141,9 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     if kind_of in asked[1:] and kind_of != "definition":  # "快船到西部港口大概多久": the time, not the port
         asked = [kind_of, *[a for a in asked if a != kind_of]]
     stage = turn.first("stage")
+    if stage is None and focus.stage and not named and not placed and (
+            turn.intent == "ask_stage_services" or asked[:1] == ["services"]) and not turn.first("concept"):
+        stage = focus.stage  # "这个环节有哪些服务" right after what 尾端配送 is
     concept = turn.first("concept") or ("mfn" if "MFN" in turn.values("fulfillment") and not named else None)
     if concept == "learning_path" and (base.has_cue("other_chapters", text) or any(c.id in text for c in base.chapters)):
         concept = None  # "这章学完下一章学啥", "3.1这一章讲什么": the course map, not this chapter's steps
@@ -191,6 +194,8 @@ def _asides(qtype: str | None, on_services: bool, placed: bool) -> tuple[str, ..
     On its own, "有全包的服务吗" still asks for a service."""
     if qtype == "yes_no" and on_services:
         return ("urgency", "fulfillment", "need", "sales_channel", "origin")
+    if qtype in ("how_much", "how_many", "how_long") and on_services:  # "比FBA省多少钱": a figure, not a trait
+        return ("urgency", "fulfillment", "need", "product_trait")
     if on_services and qtype is not None or placed and qtype == "yes_no":
         return ("urgency", "fulfillment", "need")
     return ("urgency", "fulfillment")

@@ -1175,3 +1175,27 @@ def test_a_use_picks_the_mode_whose_line_names_it(chat):
     reply = chat.say("ask_recommendation", "要测新品的话走哪个")
     assert reply.startswith("建议走空运") and "新品测试" in reply and "「来源：1.3.2」" in reply
     assert chat.say("inform", "那计划好的大批量补货呢").startswith("建议走海运")
+
+
+def test_a_stage_has_a_service_of_the_kind_asked_when_one_of_its_services_is(chat):
+    reply = chat.say("ask_stage_services", "头程物流有没有亚马逊自营的服务")
+    assert reply.startswith("有。符合的是 AGL")
+
+
+def test_this_stage_after_a_stage_was_explained_asks_its_services(chat):
+    chat.say("ask_concept", "尾端配送是什么意思")
+    reply = chat.say("ask_stage_services", "这一环节有哪些亚马逊的服务")
+    assert "FBA" in reply and "MCF" in reply and "「来源：1.1.3」" in reply
+
+
+def test_a_figure_compared_with_another_service_is_no_trait_of_the_goods(chat):
+    chat.say("ask_recommendation", "FBA库容总是不够，有什么办法")
+    chat.say("ask_service", "它的仓储费是多少")
+    reply = chat.say("ask_service", "跟FBA比能便宜多少")
+    assert "80%" in reply and "根据你的情况" not in reply
+
+
+def test_a_claim_of_a_service_asked_again_for_a_market_reads_its_footnote(chat):
+    reply = chat.say("ask_service", "听说SEND可以规避低量库存费，日本站也适用吗")
+    assert reply.startswith("不") and "美国站海运" in reply
+    assert chat.say("ask_service", "加拿大站卖家能用FIST吗").startswith("支持")
