@@ -32,6 +32,7 @@ from conversation.understand import (
     named_terms,
     names_requirement,
     read,
+    services_for_needs,
 )
 from knowledge.kb import Fact, KnowledgeBase, Service
 from knowledge.mentions import QUANTITY
@@ -784,6 +785,11 @@ def _pain_point_fixed(base: KnowledgeBase, q: Question) -> list[StatementHit]:
     return hits
 
 
+def _only_needs_of(base: KnowledgeBase, q: Question) -> bool:
+    """Whether the only facts of a situation a message gives are needs ("入库绩效有缺陷，有办法不")."""
+    return {str(e.get("entity")) for e in q.turn.entities if e.get("entity") in advisor.SITUATION_ENTITIES} <= {"need"}
+
+
 def _solution_part(statement) -> str:
     """A pain point and its fix ("手动填写运输追踪编号, 费时且容易出错：自动同步货件号"): what the service
     does is the fix, after the colon."""
@@ -914,6 +920,11 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
                     section=_first_cited(reply.text), source=sources[0]).with_context(ctx)
     if candidates:  # still the advisor's candidates: the next question is asked of both again
         focus = replace(focus, topic="advice")
+    said = base.statement(sources[0][-1]) if len(subjects) == 1 and sources[0][:1] == ("statement",) else None
+    function = next((f for f in base.functions_of(subjects[0]) if said and f in base.about(said)
+                     and subjects[0] not in base.about(said)), None)
+    if function is not None:  # answered by what its function does: "还要跟几家物流商沟通吗" is about MCD now
+        focus = replace(focus.on(function), topic="service")
     others = replies.alternatives_for(base, base.services[subjects[0]], ctx.marketplace) \
         if len(subjects) == 1 and sources[0][-1:] == ("coverage",) and ctx.marketplace else []
     if others and not any(p.text.startswith("支持") for p in parts):
@@ -1066,6 +1077,9 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
     hits = [h for h in base.find_statements(q.text, q.qtype, [service.id], limit=3)
             if service.id in base.about(h.statement)]
     best = hits[0] if hits and _answerable(base, q, hits[0]) else None
+    functional = _function_hits(base, q, service) if best is None and not any(service.fact(a) for a in q.attributes) else []
+    if functional and _answerable(base, q, functional[0]):  # "能少备点货吗" of AWD: what its function MCD does
+        return _statement_reply(base, q, functional[0], sorted(base.about(functional[0].statement) - {service.id})[0])
     by_context = attributes[:1] in (["coverage"], ["modes"], ["cargo_types"], ["warehouses"]) and not q.attributes
     about_itself = attributes == ["definition"] and (q.asks_definition or not _substantive(terms))
     explicit = bool(q.attributes) or about_itself or by_context or (
@@ -1137,6 +1151,8 @@ def _asked_again_elsewhere(base: KnowledgeBase, q: Question, service: Service):
     said = _last_statement(base, q, service) or _limited_statement_for(base, q, service)
     if said is None:
         return None
+    if q.ctx.marketplace and not base.values_named(f"{said.heading}{said.text}{said.note}", "marketplace"):
+        return None  # the statement names no market: whether the service serves this one is its coverage
     markets = replies.covered_markets(base, service.id)
     if q.ctx.marketplace and markets is not None and not replies.covers(base, markets, q.ctx.marketplace):
         return None
@@ -1218,6 +1234,12 @@ def _still_in_last_statement(base: KnowledgeBase, q: Question, service: Service)
     if here < STILL_IN_LAST or best and best[0].statement != said and best[0].coverage > here:
         return None
     return said if _answerable(base, q, StatementHit(said, STRONG_SCORE, here)) else None
+
+
+def _function_hits(base: KnowledgeBase, q: Question, service: Service) -> list[StatementHit]:
+    hits = [h for f in base.functions_of(service.id) for h in base.find_statements(q.text, q.qtype, [f], limit=2)
+            if f in base.about(h.statement) and service.id not in base.about(h.statement)]
+    return sorted(hits, key=lambda h: -h.score)
 
 
 def _claim_of_its_own(base: KnowledgeBase, q: Question, service: Service) -> StatementHit | None:
@@ -1804,8 +1826,11 @@ def start_over(base: KnowledgeBase, q: Question) -> Outcome:
 
 def advise(base: KnowledgeBase, q: Question, candidates: list[str] | None = None) -> Outcome:
     pending = q.turn.slot("pending_question")
-    fixed = _pain_point_fixed(base, q) if not (pending or q.situation or q.has_context or q.turn.values("need")
-                                               or q.focus.topic == "advice") else []
+    fixed = _pain_point_fixed(base, q) if not (pending or q.has_context or q.focus.topic == "advice") and (
+        not q.situation or _only_needs_of(base, q)) else []
+    if fixed and q.turn.values("need") and not all(
+            base.about(fixed[0].statement) & served for served in services_for_needs(base, q)):
+        fixed = []  # a need another service meets is advice
     if fixed:
         return statement(base, q, fixed, [])
     situation = advisor.situation_from_slots(q.turn.slots)

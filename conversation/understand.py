@@ -127,6 +127,8 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     named = list(dict.fromkeys(named))
     references = base.vocabulary["cues"]["reference"]
     referenced = resolve(references, _without_determiners(turn, references), focus)
+    if referenced and named and all(_qualifies(turn, n) for n in named) and set(referenced) - set(named):
+        named = []  # "FBA的货件也能用它发吗": the goods FBA handles, asked of 它
     objects = _compared_with(base, turn, named)
     if objects and (referenced or len(named) > len(objects)):  # "它跟FBA比便宜多少": FBA is the yardstick
         named = [n for n in named if n not in objects]
@@ -202,6 +204,15 @@ def _asides(qtype: str | None, on_services: bool, placed: bool) -> tuple[str, ..
 
 
 USE_VERBS = ("用", "走", "选", "选择", "使用")
+
+
+_QUALIFIED = re.compile(r"^的?(?:订单|货|货件|库存|商品|买家|卖家)")
+
+
+def _qualifies(turn: Turn, service_id: str) -> bool:
+    """Whether a service is named only to say whose orders or goods ("FBA的订单", "FBA货件")."""
+    spans = [e for e in turn.entities if e.get("entity") == "service" and str(e.get("value")) == service_id]
+    return bool(spans) and all(_QUALIFIED.match(turn.text[int(e.get("end", 0)):]) for e in spans)
 
 
 def names_requirement(base: KnowledgeBase, turn: Turn, service_id: str) -> bool:
@@ -373,7 +384,7 @@ def decide(base: KnowledgeBase, q: Question) -> str:
         return "compare"  # "和AWD比呢", "它跟MCD啥区别": the last service against this one
     if _variants(base, q):
         return "variants"
-    if _wants_advice(q, _services_for_needs(base, q)):
+    if _wants_advice(q, services_for_needs(base, q)):
         return "advise"
     if q.subjects:
         return "service"
@@ -537,7 +548,7 @@ def _wants_advice(q: Question, needed: list[set[str]]) -> bool:
     return True
 
 
-def _services_for_needs(base: KnowledgeBase, q: Question) -> list[set[str]]:
+def services_for_needs(base: KnowledgeBase, q: Question) -> list[set[str]]:
     rules = base.routing_rules.get("rules", [])
     return [{r["recommend"] for r in rules if r.get("recommend") and (r.get("when") or {}).get("needs") == need}
             for need in q.turn.values("need")]

@@ -85,6 +85,7 @@ class Service:
     stage: str
     section: str
     facts: dict = field(hash=False, compare=False)
+    function_of: str | None = None  # MCD is "AWD 的一个功能"
 
     @property
     def display(self) -> str:
@@ -272,6 +273,10 @@ class KnowledgeBase:
     def names(self) -> list[Name]:
         """What the document's abbreviations stand for (knowledge/statements.py `names`)."""
         return statement_names(self.document)
+
+    def functions_of(self, service_id: str) -> list[str]:
+        """The services that are functions of this one (AWD: MCD)."""
+        return [s.id for s in self.services.values() if s.function_of == service_id]
 
     def name_of(self, service_id: str) -> Name | None:
         service = self.services.get(service_id)
@@ -484,6 +489,7 @@ class KnowledgeBase:
         cues = self.vocabulary["cues"]
         normal = re.sub(r"[\U0001F000-\U0001FFFF\u2600-\u27BF]+", " ", self.normalize(text).lower())
         normal = self._without_correction(normal).replace("哪几", "哪些")  # "哪几个" asks which ones, not how many
+        normal = normal.replace("好几", "数")  # "要跟好几家沟通吗" says many, it asks yes or no
         clauses = [c.strip(" .…~～") for c in re.split(r"[?？!！。，,;；\n]|\s{1,}(?=[\u4e00-\u9fff])", normal)]
         asks = any(w in normal for w in cues["question_words"])
         endings = tuple(cues["yes_no_endings"])
@@ -576,7 +582,7 @@ def _service(raw: dict) -> Service:
     facts = {attr: _fact(raw["id"], attr, f) for attr, f in raw["facts"].items()}
     return Service(
         raw["id"], raw["name"], raw["short"], raw["english"], tuple(raw["aliases"]), raw["stage"],
-        str(raw["section"]), facts,
+        str(raw["section"]), facts, raw.get("function_of"),
     )
 
 

@@ -1199,3 +1199,32 @@ def test_a_claim_of_a_service_asked_again_for_a_market_reads_its_footnote(chat):
     reply = chat.say("ask_service", "听说SEND可以规避低量库存费，日本站也适用吗")
     assert reply.startswith("不") and "美国站海运" in reply
     assert chat.say("ask_service", "加拿大站卖家能用FIST吗").startswith("支持")
+
+
+def test_a_pain_point_a_need_names_is_answered_by_the_fix_in_the_services_table(chat):
+    reply = chat.say("ask_service", "运单号老是漏填，入库绩效被记了缺陷，怎么办")
+    assert "缺陷豁免" in reply and "「来源：1.3.3」" in reply
+    assert chat.say("ask_service", "日本站能用吗").startswith("支持。FIST 覆盖日本")
+
+
+def test_a_question_of_a_service_answered_by_what_its_function_does(chat):
+    chat.say("ask_service", "AWD是什么")
+    reply = chat.say("ask_service", "能不能降低各个渠道加起来要备的库存量")
+    assert "MCD" in reply and "库存量" in reply and "「来源：1.4.2」" in reply
+    assert chat.focus.primary == "MCD"
+
+
+def test_many_is_not_how_many():
+    from knowledge import kb
+    assert kb.load().question_type("还要和好几家货代对接吗") == "yes_no"
+
+
+def test_a_service_named_for_whose_orders_leaves_it_as_the_subject(chat):
+    chat.say("ask_service", "购买配送是什么")
+    reply = chat.say("ask_service", "FBA的订单可以用它吗")
+    assert reply.startswith("不行") and "自发货" in reply
+
+
+def test_a_sellers_word_for_the_documents_finds_it(chat):
+    chat.say("ask_service", "MCD是什么")
+    assert "实体" in chat.say("ask_service", "可以给实体店的仓库补货吗")
