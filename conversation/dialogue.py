@@ -287,6 +287,9 @@ ANSWERING = ("search", "explain", "advise")
 _PART_MARK = re.compile(r"(?=[①②③④⑤⑥⑦⑧⑨])|；")
 
 
+_WITHIN = re.compile(r"(?:在|于)(?:这|那)?(?:里面|里头|其中|当中|中间)")
+
+
 def _part_of_last_answer(base: KnowledgeBase, q: Question) -> Outcome | None:
     """"费用那块展开说说", "它排第几" right after a curated answer about a topic (its challenges, a
     concept): the part of that answer the follow-up is about, said again with its section, when the
@@ -298,9 +301,14 @@ def _part_of_last_answer(base: KnowledgeBase, q: Question) -> Outcome | None:
     if source[:1] != ("fact",) or len(source) != 3 or source[1] not in PARTED_OWNERS and not example or q.named \
             or q.situation and not example or q.has_context \
             or q.stage and q.stage != q.focus.stage or q.concept and q.concept != q.focus.concept \
-            or q.qtype in ("what", "name") or len(q.text) > PART_MAX_CHARS:  # "X是指什么": a term of its own
-        return None
+            or q.qtype in ("what", "name") and not _WITHIN.search(q.text) or len(q.text) > PART_MAX_CHARS:
+        return None  # "X是指什么": a term of its own; "X在里面干嘛": X's part in what was just said
     fact = replies.fact_for(base, source)
+    within = _WITHIN.search(q.text)
+    subject = re.sub(r"^(?:那么|那|所以)", "", q.text[:within.start()]).strip() if within else ""
+    said = [c for c in re.split(r"(?<=。)", fact.answer) if len(subject) >= 2 and subject in c] if fact else []
+    if said:  # "卖家在其中做什么": the sentence of the last answer that says what it does
+        return _with_focus(replies.part_of_answer(said[0].rstrip("。"), fact.section), q.focus)
     # the message's own words, a question word's content ("成本") included, without its vague ones
     plain = set(base.cue_words("vague")) | set(base.cue_words("elaborate")) | STOPWORDS
     asked = base.without_cue("example", base.without_cue("elaborate", q.text))
@@ -1752,9 +1760,14 @@ def _asks_for_services(base: KnowledgeBase, q: Question) -> bool:
         return False
     rest = q.text
     for mention in base.mentions(q.text):
+        if mention.entity == "stage" and re.search(f"(?:{_WHICH_WORDS}){re.escape(mention.text)}(?:的)?服务", q.text):
+            return True  # "哪些头程服务能…": which of the stage's services
         if mention.entity == "stage":  # "尾端服务" is the stage's name too
             rest = rest.replace(mention.text + "服务", " ").replace(mention.text, " ")
     return base.has_cue("lineup", rest)
+
+
+_WHICH_WORDS = "哪些|哪几个|哪几种|哪个|哪种|什么|啥"
 
 
 _WAREHOUSE_OF = {"AWD": "AWD", "FBA": "FC"}

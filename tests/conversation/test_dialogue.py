@@ -1228,3 +1228,14 @@ def test_a_service_named_for_whose_orders_leaves_it_as_the_subject(chat):
 def test_a_sellers_word_for_the_documents_finds_it(chat):
     chat.say("ask_service", "MCD是什么")
     assert "实体" in chat.say("ask_service", "可以给实体店的仓库补货吗")
+
+
+def test_which_of_a_stages_services_deliver_to_a_warehouse_with_the_stage_named_before_fu_wu(chat):
+    reply = chat.say("nlu_fallback", "有什么头程服务可以把货直接送到AWD仓库")
+    assert "AGL" in reply and "Amazon SEND" in reply and "PCP" not in reply
+
+
+def test_what_a_party_does_within_the_concept_just_explained(chat):
+    chat.say("ask_concept", "卖家自配送是什么意思")
+    reply = chat.say("inform", "那亚马逊在这里面负责什么")
+    assert "亚马逊仅作为销售的网站" in reply and "「来源：1.6」" in reply
