@@ -686,6 +686,8 @@ def _verdict(base: KnowledgeBase, q: Question, said: str, note: str, coverage: f
         return "yes"
     if coverage < YES_COVERAGE and not _all_named_terms_in(base, q, text):
         return "unknown"
+    if base.has_cue("money", q.text) and _holds(q.text, says["cheaper_asked"]) and _holds(text, says["cheaper_said"]):
+        return "yes"  # "价格有优势吗" against "价格更具竞争力"
     if base.has_cue("money", q.text) and "price" not in quantity_kinds(text):
         return "no_price"  # "上门提货要另外收钱吗": the document names the service, not its price
     return "yes"

@@ -324,7 +324,13 @@ def statement_answer(base: KnowledgeBase, statement, siblings: list, verdict: st
         lead = VERDICT_NOT_ALWAYS
     if price_missing:
         lead = "资料没有给出具体价格。资料里相关的是：" + lead
+    chapter = statement.id.rsplit("#", 1)[-1] if statement.kind == "chapter" else None
+    if chapter and chapter != "3.1" and chapter not in base.documented_chapters and not base.has_cue("navigation", question):
+        lead = OTHER_CHAPTER_LEAD + lead  # "入门礼包有啥福利": another chapter's title is all this one says
     return Reply(_with_source(lead + body, *sections), [SOURCE_BUTTON])
+
+
+OTHER_CHAPTER_LEAD = "本章资料没有展开这部分，只在课程路径图里提到这一章：\n"
 
 
 # A heading this short is shown before its statement ("优先入仓：…"); a longer one is a table's caption.

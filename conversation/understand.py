@@ -488,7 +488,8 @@ def _asks_courses(base: KnowledgeBase, q: Question) -> bool:
     # "学完这章还有啥推荐课程": a course, though the path is named ("这章的课要掌握啥" is the path)
     a_course = any("课程" in w or w.endswith("课") and len(w) >= 3 for w in named)
     of_courses = a_course or any("学" in w or w.isascii() for w in named) or bool(named) and (
-        q.focus.topic == "courses" or not q.focus.topic)
+        q.focus.topic == "courses" or any("课" in w for w in named) or not q.focus.topic and not q.named)
+    # ("AGL的物流去哪看" asks of AGL; "AWD的课在哪看" of courses)
     return not chapters and (a_course or q.concept != "learning_path") and (
         of_courses or q.focus.topic == "courses" and elliptical(q))
 

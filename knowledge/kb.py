@@ -55,6 +55,7 @@ _TAGGED = {"service", "marketplace", "origin", "us_region", "transport_mode", "s
            "concept", "cargo_size", "warehouse", "sales_channel", "fulfillment", "product_trait", "need"}
 _KIND_ATTRIBUTES = {"duration": "transit_time", "price": "fee"}
 NAVIGATION_KINDS = ("toc", "chapter")
+_DECIMAL = re.compile(r"(?<![\d.])\d+\.\d+(?![\d.])")
 
 
 # "Does FBA handle returns?": an English question opening with an auxiliary asks yes or no.
@@ -305,6 +306,7 @@ class KnowledgeBase:
         words = [t.strip() for t in self.tokenize(text)]
         words = [t for t in words if t and (len(t) >= 2 or t.isascii()) and t not in STOPWORDS
                  and t.lower() not in STOPWORDS]
+        words += _DECIMAL.findall(text)  # "3.8" (a chapter), "0.48": one number, not 3 and 8
         return words + [b for b in bigrams(text) if b[1:] not in STOPWORDS] + unigrams(text)
 
     def tags(self, text: str) -> set[str]:
@@ -360,6 +362,14 @@ class KnowledgeBase:
             self.tags(question) - subject_tags)
 
     @cached_property
+    def _navigation_words(self) -> frozenset[str]:
+        """The words (two characters or more) that only the table of contents and the course map use."""
+        def words(kinds_in: bool) -> set[str]:
+            return {t for x in self.statements if (x.kind in NAVIGATION_KINDS) == kinds_in
+                    for t in self.terms(x.text) if len(t) >= 2 and not t.startswith(("·", "²", "@"))}
+        return frozenset(words(True) - words(False))
+
+    @cached_property
     def mode_uses(self) -> dict[str, dict[str, Statement]]:
         """Each service's "适用于…" lines under a heading that names one transport mode, by that mode
         (SEND: 空运 "适用于紧急补货, 新品测试", 海运 "适用于大量补货, 计划发货")."""
@@ -405,8 +415,11 @@ class KnowledgeBase:
         """The statements that best answer a question. The table of contents and the course map answer
         only questions about pages and chapters (cues.navigation)."""
         asked_for = sections is not None and bool(set(sections) & {"目录", "课程路径图"})
-        exclude = () if asked_for or self.has_cue("navigation", question) else NAVIGATION_KINDS
         terms = self.query_terms(question, subjects)
+        # words only the course map or the contents use ("黄金", "90" of 新卖家黄金90天) ask about them too;
+        # one alone may be a common word there ("作用")
+        navigating = asked_for or self.has_cue("navigation", question) or len(set(terms) & self._navigation_words) > 1
+        exclude = () if navigating else NAVIGATION_KINDS
         return self.statement_index.search(terms, qtype, subjects, limit, sections, exclude,
                                            self.term_alternatives(question, terms))
 

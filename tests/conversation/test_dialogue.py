@@ -1239,3 +1239,27 @@ def test_what_a_party_does_within_the_concept_just_explained(chat):
     chat.say("ask_concept", "卖家自配送是什么意思")
     reply = chat.say("inform", "那亚马逊在这里面负责什么")
     assert "亚马逊仅作为销售的网站" in reply and "「来源：1.6」" in reply
+
+
+def test_how_a_fee_is_paid_is_part_of_the_fee(chat):
+    assert "即用即付" in chat.say("ask_service", "AWD的费用要提前预交吗，还是用了再付")
+
+
+def test_whether_a_price_is_better_is_answered_by_the_documents_comparison(chat):
+    reply = chat.say("ask_service", "AGL拼箱的价格划算吗")
+    assert reply.startswith("有") or reply.startswith("是") or reply.startswith("可以")
+    assert "同比直降" in reply and "资料没有给出这项的收费标准" not in reply
+
+
+def test_another_chapters_title_is_said_to_be_all_this_chapter_has(chat):
+    reply = chat.say("out_of_scope", "新卖家的黄金时期一共多少天")
+    assert "90天" in reply and reply.startswith("本章资料没有展开") and "「来源：课程路径图」" in reply
+
+
+def test_a_chapter_number_is_one_number(chat):
+    assert "3.5 亚马逊跨境收款解决方案" in chat.say("ask_course_map", "3.5那一章讲的是什么内容")
+
+
+def test_a_sellers_words_for_ordering_and_tracking(chat):
+    reply = chat.say("ask_service", "AGL怎么建单，去哪看物流进度")
+    assert "网上创建" in reply and "在线追踪" in reply
