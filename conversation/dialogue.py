@@ -70,7 +70,7 @@ def respond(base: KnowledgeBase, turn: Turn) -> Outcome:
     turn = _with_subject_replaced(base, _with_description_resolved(base, turn, focus), focus)
     question = read(base, turn, focus)
     kind = decide(base, question)
-    part = _ordinal_part(base, question) or _mode_for_use(base, question) or (
+    part = _ordinal_part(base, question) or _mode_for_use(base, question) or _role_within_last_answer(base, question) or (
         _part_of_last_answer(base, question) if kind in ANSWERING else None)
     outcome = part or HANDLERS[kind](base, question)
     if isinstance(outcome.slots.get(SLOT), dict):  # a yes/no is kept: "德国站也可以吗" asks it again elsewhere
@@ -287,6 +287,18 @@ ANSWERING = ("search", "explain", "advise")
 _PART_MARK = re.compile(r"(?=[①②③④⑤⑥⑦⑧⑨])|；")
 
 
+def _role_within_last_answer(base: KnowledgeBase, q: Question) -> Outcome | None:
+    """"卖家在其中做什么" right after a curated answer: the sentence of it that says what that party does."""
+    within = _WITHIN.search(q.text)
+    source = tuple(q.focus.source or ())
+    fact = replies.fact_for(base, source) if within and source[:1] == ("fact",) and len(source) == 3 else None
+    subject = re.sub(r"^(?:那么|那|所以)", "", q.text[:within.start()]).strip() if within else ""
+    said = [c for c in re.split(r"(?<=。)", fact.answer) if len(subject) >= 2 and subject in c] if fact else []
+    if fact is None or not said or q.named or len(q.text) > PART_MAX_CHARS:
+        return None
+    return _with_focus(replies.part_of_answer(said[0].rstrip("。"), fact.section), q.focus)
+
+
 _WITHIN = re.compile(r"(?:在|于)(?:这|那)?(?:里面|里头|其中|当中|中间)")
 
 
@@ -298,17 +310,17 @@ def _part_of_last_answer(base: KnowledgeBase, q: Question) -> Outcome | None:
     example = base.has_cue("example", q.text)  # "X举个例子": the part of any answer that gives it
     if example and source[:1] == ("statement",) and not q.named:
         return _example_in_list(base, q, source)
+    if example and source[:1] == ("advice",) and q.focus.said and not q.named:  # "比如啥" after advice on a trait
+        listed = [h for h in base.find_statements(q.focus.said, None, list(q.focus.services), limit=5)
+                  if "如" in h.statement.text]
+        return _example_in_list(base, replace(q, text=f"{q.focus.said} {q.text}"), ("statement", listed[0].statement.id)) \
+            if listed else None
     if source[:1] != ("fact",) or len(source) != 3 or source[1] not in PARTED_OWNERS and not example or q.named \
             or q.situation and not example or q.has_context \
             or q.stage and q.stage != q.focus.stage or q.concept and q.concept != q.focus.concept \
             or q.qtype in ("what", "name") and not _WITHIN.search(q.text) or len(q.text) > PART_MAX_CHARS:
         return None  # "X是指什么": a term of its own; "X在里面干嘛": X's part in what was just said
     fact = replies.fact_for(base, source)
-    within = _WITHIN.search(q.text)
-    subject = re.sub(r"^(?:那么|那|所以)", "", q.text[:within.start()]).strip() if within else ""
-    said = [c for c in re.split(r"(?<=。)", fact.answer) if len(subject) >= 2 and subject in c] if fact else []
-    if said:  # "卖家在其中做什么": the sentence of the last answer that says what it does
-        return _with_focus(replies.part_of_answer(said[0].rstrip("。"), fact.section), q.focus)
     # the message's own words, a question word's content ("成本") included, without its vague ones
     plain = set(base.cue_words("vague")) | set(base.cue_words("elaborate")) | STOPWORDS
     asked = base.without_cue("example", base.without_cue("elaborate", q.text))
@@ -1722,6 +1734,10 @@ def explain(base: KnowledgeBase, q: Question) -> Outcome:
         return search(base, q)
     reply, focus, fact = curated
     focus = replace(focus, section=focus.section or (fact.section if fact is not None else None))
+    offered = {m.value for m in base.mentions(fact.answer) if m.entity == "service"
+               and "用" in fact.answer[max(0, m.start - 4):m.start]} if fact is not None else set()  # "可以用…"
+    if focus.topic == "concept" and not focus.services and len(offered) == 1:
+        focus = replace(focus, services=tuple(offered))  # "自发货卖家可以用购买配送": "用它有啥好处" is about it
     if q.qtype == "yes_no" and lineup and focus.services and not replies.leads_with_verdict(reply.text):
         return _with_focus(_lineup_verdict(base, q, focus.services, reply), focus)
     if q.qtype == "yes_no" and fact is not None and not replies.leads_with_verdict(reply.text):

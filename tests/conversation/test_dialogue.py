@@ -1263,3 +1263,21 @@ def test_a_chapter_number_is_one_number(chat):
 def test_a_sellers_words_for_ordering_and_tracking(chat):
     reply = chat.say("ask_service", "AGL怎么建单，去哪看物流进度")
     assert "网上创建" in reply and "在线追踪" in reply
+
+
+def test_a_concept_answer_naming_one_service_puts_it_in_focus(chat):
+    chat.say("ask_concept", "卖家自配送是什么")
+    assert chat.focus.services == ("BUY_SHIPPING",)
+    assert "①" in chat.say("ask_service", "它有什么优势")
+
+
+def test_where_the_goods_must_be_is_a_services_warehouses(chat):
+    chat.say("ask_service", "MCF可以给独立站订单发货吗")
+    assert "亚马逊运营中心" in chat.say("inform", "那货要放在哪里")
+
+
+def test_an_example_asked_after_advice_on_a_trait_is_the_documents_example(chat):
+    chat.say("ask_recommendation", "我自己发货，有什么推荐")
+    chat.say("inform", "我卖的是季节性商品")
+    reply = chat.say("ask_recommendation", "比如什么呢")
+    assert "服装" in reply and "节日用品" in reply
