@@ -1022,6 +1022,8 @@ def _context(q: Question, carried: bool) -> Context:
         focus = replace(focus, marketplace=None)  # "美国西部呢": the US, whatever market came before
     if (q.ctx.marketplace or focus.marketplace) not in (None, "US") and not q.ctx.us_region:
         focus = replace(focus, us_region=None)  # "德国呢" after "美东": a US region no longer applies
+    if q.ctx.mode == "AIR" and focus.us_region and not q.ctx.us_region:  # "那空运呢" after "美中": to the US, by air
+        focus = replace(focus, us_region=None, marketplace=focus.marketplace or "US")
     mode = q.ctx.mode or focus.mode
     sea_service = q.ctx.sea_service or (None if q.ctx.mode == "AIR" else focus.sea_service)
     return Context(q.ctx.marketplace or focus.marketplace, q.ctx.us_region or focus.us_region, mode, sea_service,

@@ -1281,3 +1281,14 @@ def test_an_example_asked_after_advice_on_a_trait_is_the_documents_example(chat)
     chat.say("inform", "我卖的是季节性商品")
     reply = chat.say("ask_recommendation", "比如什么呢")
     assert "服装" in reply and "节日用品" in reply
+
+
+def test_air_after_a_us_region_is_to_the_us_by_air(chat):
+    chat.say("ask_service", "SEND海运去美东多少天")
+    reply = chat.say("inform", "空运呢")
+    assert "中国至美国最快4天" in reply and "开船次日" not in reply
+
+
+def test_an_english_follow_up_names_its_attribute_inflected(chat):
+    chat.say("ask_service", "What does AWD storage cost?")
+    assert "0.38" in chat.say("nlu_fallback", "and the discounted price?")
