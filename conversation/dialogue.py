@@ -1112,7 +1112,9 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
     named = [f for f in (service.fact(a) for a in attributes) if f]
     named_fact = next((f for f in named if not _is_gap(f)), named[0] if named else None)  # 仓储费打几折: the discount
     same_topic = carried or q.focus.primary == service.id  # "它最低能到多少" after the fee
-    carried_fact = service.fact(q.focus.attribute) if same_topic and q.focus.attribute else None
+    # the fact just shown ("它最低能到多少" after the fee), not an attribute left from before a quoted statement
+    shown_fact = tuple(q.focus.source or ())[:1] == ("fact",)
+    carried_fact = service.fact(q.focus.attribute) if same_topic and q.focus.attribute and shown_fact else None
     asks_more = best is not None and _substantive(_without_attribute_words(base, q, terms))  # "走海运的话省掉哪类费"
     if named_fact is not None and _is_gap(named_fact) and carried_fact is not None and not _is_gap(carried_fact) \
             and not asks_more:

@@ -254,12 +254,22 @@ def _exclude_uncovered(base: KnowledgeBase, advice: StageAdvice, situation: Situ
             service = base.services[rec.service]
             coverage = service.fact("coverage")
             assert coverage is not None  # covered_markets() read the markets from it
-            listed = "、".join(base.label("marketplace", m) for m in service.data("coverage", "markets"))
+            listed = _markets_said(base, service.data("coverage", "markets"))
             text = base.routing_rules["texts"]["uncovered"].format(
                 service=service.short, listed=listed, destination=base.label("marketplace", destination))
             advice.excluded.setdefault(rec.service, []).append(
                 Reason(text, coverage.section, "coverage")
             )
+
+
+def _markets_said(base: KnowledgeBase, markets: list[str]) -> str:
+    """"美国、欧洲（英国、法国、德国、意大利、西班牙）", as the document groups its European markets."""
+    european = [m for m in markets if m in {"UK", *base.vocabulary.get("eu_members", ())}]
+    labels = {m: base.label("marketplace", m) for m in markets}
+    if len(european) < 2:
+        return "、".join(labels[m] for m in markets)
+    rest = [labels[m] for m in markets if m not in european]
+    return "、".join([*rest[:1], f"欧洲（{'、'.join(labels[m] for m in european)}）", *rest[1:]])
 
 
 def covers(base: KnowledgeBase, markets: set[str], destination: str) -> bool:

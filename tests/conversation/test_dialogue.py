@@ -1292,3 +1292,15 @@ def test_air_after_a_us_region_is_to_the_us_by_air(chat):
 def test_an_english_follow_up_names_its_attribute_inflected(chat):
     chat.say("ask_service", "What does AWD storage cost?")
     assert "0.38" in chat.say("nlu_fallback", "and the discounted price?")
+
+
+def test_a_services_european_markets_are_said_as_the_document_groups_them(chat):
+    reply = chat.say("ask_service", "货在国内，要发日本站，AGL能用吗")
+    assert "欧洲（英国、法国、德国、意大利、西班牙）" in reply
+
+
+def test_an_attribute_left_from_before_a_quoted_statement_does_not_answer_a_new_question(chat):
+    chat.say("ask_service", "AGL可以从厦门起运吗")
+    chat.say("ask_service", "大件会不会被打托")
+    reply = chat.say("ask_service", "运费是先付还是送到仓以后再扣")
+    assert "货到付款" in reply and "启运地" not in reply
