@@ -645,6 +645,10 @@ def _siblings(base: KnowledgeBase, q: Question, found) -> list:
     points = _points_under_parent(base, q, found)
     if points:
         return points
+    headed = [x for x in base.statements if x.section == found.section and x.heading == found.heading
+              and x.kind == "sentence"] if len(found.heading) >= 2 and found.heading in q.text else []
+    if 1 < len(headed) <= _MAX_LIST:  # "简化运营呢": what the heading the seller names heads, all of it
+        return headed
     group = base.statement_index.group(found)
     if found.kind in _LIST_KINDS and 1 < len(group) <= _MAX_LIST and q.qtype in _WHOLE_LIST_FOR:
         return group
@@ -1067,6 +1071,9 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
     listed = _among_the_listed(base, q, service) if carried else None
     if listed is not None:
         return listed
+    spelled = _abbreviation_in(base, q, service)
+    if spelled is not None:  # "FIST里的SR是啥": the statement that spells it out
+        return _statement_reply(base, replace(q, qtype=None), StatementHit(spelled, STRONG_SCORE, 1.0), service.id)
     claim = _claim_of_its_own(base, q, service)
     if claim is not None:  # read with its footnote, which may leave the market out
         return _statement_reply(base, q, claim, service.id)
@@ -1116,8 +1123,10 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
     shown_fact = tuple(q.focus.source or ())[:1] == ("fact",)
     carried_fact = service.fact(q.focus.attribute) if same_topic and q.focus.attribute and shown_fact else None
     asks_more = best is not None and _substantive(_without_attribute_words(base, q, terms))  # "走海运的话省掉哪类费"
+    unasked = _without_attribute_words(base, q, terms)
     if named_fact is not None and _is_gap(named_fact) and carried_fact is not None and not _is_gap(carried_fact) \
-            and not asks_more:
+            and not asks_more and base.fact_coverage(named_fact, unasked) <= base.fact_coverage(carried_fact, unasked):
+        # ("和别家次日达比价钱呢" keeps the fee: what it says of the price is what is asked)
         named_fact, attributes = carried_fact, [carried_fact.attribute]  # "最低能到多少" after the fee: the lowest fee
     if named_fact is not None:
         # "agl可以发整柜吗" is a question about a mode; "用send空运发英国能避免FBA低量库存费吗" is about
@@ -1266,6 +1275,25 @@ def _function_hits(base: KnowledgeBase, q: Question, service: Service) -> list[S
     hits = [h for f in base.functions_of(service.id) for h in base.find_statements(q.text, q.qtype, [f], limit=2)
             if f in base.about(h.statement) and service.id not in base.about(h.statement)]
     return sorted(hits, key=lambda h: -h.score)
+
+
+_ABBREVIATION = re.compile(r"(?<![A-Za-z])([A-Z]{2,5})(?![A-Za-z])")
+
+
+def _abbreviation_in(base: KnowledgeBase, q: Question, service: Service):
+    """An abbreviation the question asks about that a statement of the service spells out ("智能转仓,
+    高效入库 (SR)"), other than a service's or an entity's own name."""
+    if q.qtype not in ("what", None) and not q.asks_definition:
+        return None
+    known = {m.text.upper() for m in base.mentions(q.text)}
+    for abbreviation in _ABBREVIATION.findall(q.text.upper()):
+        if abbreviation in known:
+            continue
+        marked = re.compile(rf"[(（]\s*{abbreviation}\s*[)）]")
+        found = [x for x in base.statements if service.id in base.about(x) and marked.search(x.text)]
+        if found:
+            return found[0]
+    return None
 
 
 def _claim_of_its_own(base: KnowledgeBase, q: Question, service: Service) -> StatementHit | None:

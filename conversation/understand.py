@@ -256,7 +256,7 @@ def _head_first(turn: Turn) -> list[str]:
     if len(spans) > 1 and headed:
         order = [headed[-1], *[v for v in order if v != headed[-1]]]
     # "我用别家货代发AWD，也能享受仓储费8折吗": the clause that asks comes after its condition
-    last = max((m.end() for m in re.finditer(r"[，,；;]\s*(?=也|还)", turn.text)), default=None)
+    last = max((m.end() for m in re.finditer(r"(?:[，,；;]|\s)\s*(?=也|还)", turn.text)), default=None)
     if last is not None:
         order = [v for start, _, v in spans if start >= last] + [v for start, _, v in spans if start < last]
     return list(dict.fromkeys(order))

@@ -1304,3 +1304,25 @@ def test_an_attribute_left_from_before_a_quoted_statement_does_not_answer_a_new_
     chat.say("ask_service", "大件会不会被打托")
     reply = chat.say("ask_service", "运费是先付还是送到仓以后再扣")
     assert "货到付款" in reply and "启运地" not in reply
+
+
+def test_an_abbreviation_a_services_statement_spells_out(chat):
+    reply = chat.say("ask_service", "FIST说的SR指什么")
+    assert "智能转仓" in reply and "「来源：1.3.3」" in reply
+
+
+def test_an_also_clause_after_a_space_is_what_is_asked(chat):
+    chat.say("ask_service", "用AGL发货到AWD有折扣吗")
+    reply = chat.say("ask_service", "换成自己的货代发AWD 还有这个优惠吗")
+    assert reply.startswith("没有") and "8折" in reply
+
+
+def test_a_heading_the_seller_names_brings_all_it_heads(chat):
+    chat.say("ask_service", "SEND有哪些优势")
+    reply = chat.say("inform", "那简化运营这块呢")
+    assert "门到门" in reply and "一站式集成" in reply
+
+
+def test_a_gap_fact_that_says_what_is_asked_is_not_swapped_for_the_last_one(chat):
+    chat.say("ask_service", "FBA送货速度怎么样")
+    assert "70%" in chat.say("ask_service", "那跟其他当日达次日达渠道比费用呢")
