@@ -1071,6 +1071,9 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
     listed = _among_the_listed(base, q, service) if carried else None
     if listed is not None:
         return listed
+    fix = _fix_for_the_pain_said(base, q, service) if q.focus.primary == service.id else None
+    if fix is not None:  # the row alone, not the whole table again
+        return replies.part_of_answer(fix.text, fix.section), ("statement", fix.id)
     spelled = _abbreviation_in(base, q, service)
     if spelled is not None:  # "FIST里的SR是啥": the statement that spells it out
         return _statement_reply(base, replace(q, qtype=None), StatementHit(spelled, STRONG_SCORE, 1.0), service.id)
@@ -1259,6 +1262,9 @@ def _still_in_last_statement(base: KnowledgeBase, q: Question, service: Service)
     said = _last_statement(base, q, service)
     if said is None or q.has_context:
         return None
+    if base.has_cue("back", q.text) and (q.qtype == "why" or q.attributes == ["advantages"]) \
+            and "purpose" in quantity_kinds(said.text):
+        return said  # "这样有什么好处" right after "无需填写…，有助于…": what it is for, said there
     terms = [t for t in base.query_terms(base.without_cue("elaborate", q.text), [service.id])
              if t.lstrip("²") not in base.cue_words("vague")]
     if not _substantive(terms):
@@ -1275,6 +1281,18 @@ def _function_hits(base: KnowledgeBase, q: Question, service: Service) -> list[S
     hits = [h for f in base.functions_of(service.id) for h in base.find_statements(q.text, q.qtype, [f], limit=2)
             if f in base.about(h.statement) and service.id not in base.about(h.statement)]
     return sorted(hits, key=lambda h: -h.score)
+
+
+def _fix_for_the_pain_said(base: KnowledgeBase, q: Question, service: Service):
+    """"它是怎么解决的" right after a pain point the seller described was answered from the service's
+    table of pain points: that row (the pain and its fix), matched by what the seller said."""
+    said = _last_statement(base, q, service)
+    if not base.has_cue("solves", q.text) or said is None or not q.focus.said or "痛点" not in f"{said.parent}{said.heading}":
+        return None
+    rows = [x for x in base.statement_index.group(said) if "：" in x.text]
+    index, terms = base.statement_index, base.query_terms(q.focus.said, [service.id])
+    scored = sorted(((index.coverage(terms, index.terms_of(x)), x.line, x) for x in rows), key=lambda r: (-r[0], r[1]))
+    return scored[0][2] if scored and scored[0][0] >= PAIN_FIX_COVERAGE else None
 
 
 _ABBREVIATION = re.compile(r"(?<![A-Za-z])([A-Z]{2,5})(?![A-Za-z])")

@@ -1326,3 +1326,14 @@ def test_a_heading_the_seller_names_brings_all_it_heads(chat):
 def test_a_gap_fact_that_says_what_is_asked_is_not_swapped_for_the_last_one(chat):
     chat.say("ask_service", "FBA送货速度怎么样")
     assert "70%" in chat.say("ask_service", "那跟其他当日达次日达渠道比费用呢")
+
+
+def test_what_the_statement_just_quoted_is_for_answers_this_way_what_good(chat):
+    chat.say("ask_service", "用SEND需要填写入仓时间吗")
+    assert "入库缺陷率" in chat.say("ask_service", "这样有什么好处")
+
+
+def test_how_it_solves_the_pain_described_is_that_row_of_the_table(chat):
+    chat.say("ask_recommendation", "追踪编号每次手动填，经常填错，有什么工具")
+    reply = chat.say("ask_service", "它是如何解决的")
+    assert "自动同步货件号" in reply and "一站式集成" not in reply
