@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from conversation.advisor import ANSWER_ENTITIES, SITUATION_ENTITIES
 from conversation.focus import Focus, resolve
@@ -109,6 +109,7 @@ class Question:
 
 
 def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
+    turn = _without_languages(turn)
     text = turn.text
     if base.has_cue("new_topic", text):
         focus = Focus()  # "换个话题，…": nothing said before carries over
@@ -186,6 +187,16 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
             e.get("entity") in _PLACE_SERVICES and str(e.get("value")) in _PLACE_SERVICES[e["entity"]])
             for e in facts),
     )
+
+
+_LANGUAGE_AFTER = re.compile(r"^(?:语|文(?!件))")
+
+
+def _without_languages(turn: Turn) -> Turn:
+    """"买家用西班牙语问": a language, not the Spanish marketplace."""
+    kept = [e for e in turn.entities if not (e.get("entity") == "marketplace"
+                                             and _LANGUAGE_AFTER.match(turn.text[int(e.get("end", 0)):]))]
+    return turn if len(kept) == len(turn.entities) else replace(turn, entities=kept)
 
 
 def _asides(qtype: str | None, on_services: bool, placed: bool) -> tuple[str, ...]:
@@ -523,6 +534,8 @@ def _wants_advice(q: Question, needed: list[set[str]]) -> bool:
         return False  # "头程一般怎么运": the stage's own modes, not which service to use
     if q.placed and not q.subjects and q.attributes and not (q.advice_cue or q.beyond_place):
         return False  # "卫星仓在哪些城市": what the warehouse is, not where the seller's stock is
+    if on_a_service and not q.situation and q.qtype == "how_to" and not q.choice_cue:
+        return False  # "买家用外语问怎么办" right after FBA's customer service: how FBA handles it
     if q.advice_cue and (q.situation or not (q.subjects or q.stage or q.concept)):  # "库存在FBA，独立站来单了，用啥"
         return True
     if q.placed and not q.subjects and not q.beyond_place and q.qtype in _PLAIN_FACT:

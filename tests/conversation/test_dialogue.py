@@ -1337,3 +1337,10 @@ def test_how_it_solves_the_pain_described_is_that_row_of_the_table(chat):
     chat.say("ask_recommendation", "追踪编号每次手动填，经常填错，有什么工具")
     reply = chat.say("ask_service", "它是如何解决的")
     assert "自动同步货件号" in reply and "一站式集成" not in reply
+
+
+def test_a_language_is_no_marketplace_and_how_a_service_handles_it_is_no_advice(chat):
+    chat.say("ask_service", "FBA的客服是谁负责")
+    reply = chat.say("out_of_scope", "买家要是用法语来问怎么办")
+    assert "当地语言" in reply and "根据你的情况" not in reply
+    assert chat.focus.marketplace is None
