@@ -1108,8 +1108,8 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
         if judged is not None:
             return judged
     terms = base.query_terms(q.text, [service.id])
-    hits = [h for h in base.find_statements(q.text, q.qtype, [service.id], limit=3)
-            if service.id in base.about(h.statement)]
+    hits = _asked_side_first(base, q, [h for h in base.find_statements(q.text, q.qtype, [service.id], limit=3)
+                                       if service.id in base.about(h.statement)])
     best = hits[0] if hits and _answerable(base, q, hits[0]) else None
     functional = _function_hits(base, q, service) if best is None and not any(service.fact(a) for a in q.attributes) else []
     if functional and _answerable(base, q, functional[0]):  # "能少备点货吗" of AWD: what its function MCD does
@@ -1275,6 +1275,27 @@ def _still_in_last_statement(base: KnowledgeBase, q: Question, service: Service)
     if here < STILL_IN_LAST or best and best[0].statement != said and best[0].coverage > here:
         return None
     return said if _answerable(base, q, StatementHit(said, STRONG_SCORE, here)) else None
+
+
+# A statement saying the side of a contrary the question asks for is preferred over one saying the
+# other side when it matches at least this share as well ("自己控制补多少" → 手动补货, not 智能补货).
+ASKED_SIDE_SHARE = 0.8
+
+
+def _asked_side_first(base: KnowledgeBase, q: Question, hits: list[StatementHit]) -> list[StatementHit]:
+    if len(hits) < 2:
+        return hits
+    normal = base.normalize(q.text)
+    said_as = {canon for canon, variants in base.vocabulary["cues"]["synonyms"].items() if any(v in normal for v in variants)}
+    for pair in base.vocabulary.get("contraries", []):
+        asked = [w for w in pair["asked"] if w in normal or w in said_as]
+        if not asked or not _holds(hits[0].statement.text, pair["said"]) or _holds(hits[0].statement.text, pair["asked"]):
+            continue
+        other = next((h for h in hits[1:] if _holds(h.statement.text, pair["asked"])
+                      and h.score >= ASKED_SIDE_SHARE * hits[0].score), None)
+        if other is not None:
+            return [other, *[h for h in hits if h is not other]]
+    return hits
 
 
 def _function_hits(base: KnowledgeBase, q: Question, service: Service) -> list[StatementHit]:

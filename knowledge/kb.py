@@ -509,6 +509,11 @@ class KnowledgeBase:
         # "也适合用它？" asks yes or no; "那海运呢？" asks "and what about …"
         rising = normal.rstrip().endswith(("?", "？")) and not normal.rstrip("?？ ").endswith("呢") \
             and len(re.findall(r"[\u4e00-\u9fff]", normal)) >= 4
+        last = next((c for c in reversed(clauses) if c), "")
+        wish = re.match(r"^(?:我想|我要|想要|我希望|希望|要是|如果)", clauses[0]) if clauses else None
+        if wish and len(clauses) > 1 and len(last) <= 5 and last.endswith(endings) \
+                and not any(w in last for w in cues["question_words"]):
+            return "yes_no"  # "我想自己定补多少，可以吗": a wish, and the clause that asks is a yes or no
         if not asks and (rising or any(c.endswith(endings) for c in clauses if c)
                          or any(f in normal for f in cues["yes_no_forms"]) or _ENGLISH_YES_NO.match(normal)):
             return "yes_no"

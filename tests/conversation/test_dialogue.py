@@ -1344,3 +1344,14 @@ def test_a_language_is_no_marketplace_and_how_a_service_handles_it_is_no_advice(
     reply = chat.say("out_of_scope", "买家要是用法语来问怎么办")
     assert "当地语言" in reply and "根据你的情况" not in reply
     assert chat.focus.marketplace is None
+
+
+def test_a_wish_then_a_yes_no_clause_asks_yes_or_no():
+    from knowledge import kb
+    assert kb.load().question_type("我想自己决定每次发多少 行吗") == "yes_no"
+
+
+def test_the_point_saying_the_side_asked_for_answers(chat):
+    chat.say("ask_service", "AWD的补货是怎么做的")
+    reply = chat.say("nlu_fallback", "要是我想自己设置补货数量，可以吗")
+    assert reply.startswith("可以") and "手动补货" in reply
