@@ -68,6 +68,11 @@ def respond(base: KnowledgeBase, turn: Turn) -> Outcome:
     if rated is not None:
         return rated
     turn = _with_subject_replaced(base, _with_description_resolved(base, turn, focus), focus)
+    both = _two_questions(base, turn)
+    if both is not None:  # "Prime会员数和覆盖国家数各是多少": each asked in turn, answered together
+        first, second = (respond(base, replace(turn, text=t, entities=[m.as_entity() for m in base.finder.find(t)]))
+                         for t in both)
+        return Outcome(Reply(f"{first.reply.text}\n\n{second.reply.text}", second.reply.buttons), {**first.slots, **second.slots})
     question = read(base, turn, focus)
     kind = decide(base, question)
     part = _ordinal_part(base, question) or _mode_for_use(base, question) or _role_within_last_answer(base, question) or (
@@ -83,6 +88,24 @@ def respond(base: KnowledgeBase, turn: Turn) -> Outcome:
     if turn.slot(feedback.PENDING_SLOT):  # asked something else instead: the feedback is left there
         outcome.slots[feedback.PENDING_SLOT] = None
     return _with_rating_buttons(_count_misses(turn, outcome))
+
+
+_EACH = re.compile(r"^(?P<a>[^，,。？?和与跟及]{2,16})(?:和|与|跟|以及)(?P<b>[^，,。？?]{2,16}?)(?:各|分别)(?:是|有|要)?(?P<ask>多少|几)(?P<rest>[^，,。]{0,4})$")  # figures; two terms' meanings are named together
+
+
+def _two_questions(base: KnowledgeBase, turn: Turn) -> tuple[str, str] | None:
+    """"X和Y各是多少" (two figures) of two things that are not two services (those are compared or answered each by
+    the service handler): the two questions it holds."""
+    found = _EACH.match(base.normalize(turn.text).strip(" ？?。"))
+    if found is None:
+        return None
+    a, b, ask = found.group("a"), found.group("b"), found.group("ask") + found.group("rest")
+    services = [m for m in base.mentions(turn.text) if m.entity == "service"]
+    if len(services) >= 2 and all(any(m.text in part for m in services) for part in (a, b)) \
+            and not any(m.entity == "attribute" for m in base.mentions(a)):
+        return None
+    shared = next((m.text for m in services if m.text in a), "")  # "FBA的X和Y各是多少": Y is FBA's too
+    return f"{a}是{ask}", f"{shared if shared and shared not in b else ''}{b}是{ask}"
 
 
 # Subjects a bare "那X呢" puts in place of the one the last message named (FBA → 自发货).

@@ -1355,3 +1355,13 @@ def test_the_point_saying_the_side_asked_for_answers(chat):
     chat.say("ask_service", "AWD的补货是怎么做的")
     reply = chat.say("nlu_fallback", "要是我想自己设置补货数量，可以吗")
     assert reply.startswith("可以") and "手动补货" in reply
+
+
+def test_two_figures_asked_at_once_are_both_answered(chat):
+    reply = chat.say("ask_service", "FBA的运营中心和飞机分别有多少")
+    assert "400+" in reply and "100+" in reply
+
+
+def test_two_services_asked_each_are_still_answered_by_the_service_handler(chat):
+    reply = chat.say("ask_service", "AGL和SEND分别能到哪些国家")
+    assert reply.count("「来源：") == 2 and "意大利" in reply and "中东" in reply
