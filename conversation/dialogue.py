@@ -1345,10 +1345,11 @@ _ABBREVIATION = re.compile(r"(?<![A-Za-z])([A-Z]{2,5})(?![A-Za-z])")
 def _abbreviation_in(base: KnowledgeBase, q: Question, service: Service):
     """An abbreviation the question asks about that a statement of the service spells out ("智能转仓,
     高效入库 (SR)"), other than a service's or an entity's own name."""
-    if q.qtype not in ("what", None) and not q.asks_definition:
+    written = _ABBREVIATION.findall(q.text)  # as sellers write them, in capitals
+    if not written or q.qtype not in ("what", None) and not q.asks_definition:
         return None
     known = {m.text.upper() for m in base.mentions(q.text)}
-    for abbreviation in _ABBREVIATION.findall(q.text.upper()):
+    for abbreviation in written:
         if abbreviation in known:
             continue
         marked = re.compile(rf"[(（]\s*{abbreviation}\s*[)）]")

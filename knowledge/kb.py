@@ -55,6 +55,7 @@ _TAGGED = {"service", "marketplace", "origin", "us_region", "transport_mode", "s
            "concept", "cargo_size", "warehouse", "sales_channel", "fulfillment", "product_trait", "need"}
 _KIND_ATTRIBUTES = {"duration": "transit_time", "price": "fee"}
 NAVIGATION_KINDS = ("toc", "chapter")
+MENTION_MEMO_SIZE = 4096
 _DECIMAL = re.compile(r"(?<![\d.])\d+\.\d+(?![\d.])")
 
 
@@ -140,6 +141,7 @@ class KnowledgeBase:
             _alias_key(alias): s.id for s in self.services.values() for alias in (s.id, s.short, s.name, *s.aliases)
         }
         self._fact_term_cache: dict[tuple[str, str], frozenset[str]] = {}
+        self._mention_memo: dict[str, tuple[Mention, ...]] = {}
         self._typos = {w: r for w, r in vocabulary.get("cues", {}).get("typos", {}).items() if len(w) == len(r)}
         self.acronym_case = textnorm.AcronymCase(
             {a for s in self.services.values() for a in s.aliases if a.isascii() and a.isupper()}
@@ -201,8 +203,14 @@ class KnowledgeBase:
         return MentionFinder(self.phrases(), self.vocabulary.get("origin_cues", {}), self.patterns())
 
     def mentions(self, text: str) -> list[Mention]:
-        """Entities in a message, matched on its normal form (the offsets refer to that form)."""
-        return self.finder.find(self.normalize(text))
+        """Entities in a message, matched on its normal form (the offsets refer to that form). A turn
+        reads the same texts several times: they are kept, a few thousand at most."""
+        found = self._mention_memo.get(text)
+        if found is None:
+            if len(self._mention_memo) >= MENTION_MEMO_SIZE:
+                self._mention_memo.clear()
+            found = self._mention_memo[text] = tuple(self.finder.find(self.normalize(text)))
+        return list(found)
 
     def phrases(self) -> list[tuple[str, str, str]]:
         """Every (entity type, canonical value, phrase) the assistant recognises — one source for the
@@ -354,9 +362,10 @@ class KnowledgeBase:
         text = " ".join([_cue_pattern(tuple(self._form_words)).sub(" ", normal.lower()), *said])
         form = {w.upper() for w in self._form_words}
         # a seller's word the knowledge base knows but the document never uses ("独立站") is its tag, not an unknown word
-        tagged = {t for m in self.mentions(question) for t in self.terms(m.text) if not self.statement_index.knows(t)}
+        mentioned = self.mentions(question)
+        tagged = {t for m in mentioned for t in self.terms(m.text) if not self.statement_index.knows(t)}
         # a seller's own amount ("50公斤") is not the document's number 50 of "34-50天"
-        tagged |= {t for m in self.mentions(question) if m.entity == "quantity" and not self._documented(m.text)
+        tagged |= {t for m in mentioned if m.entity == "quantity" and not self._documented(m.text)
                    for t in self.terms(m.text)}
         return [t for t in self.terms(text) if t not in names and t not in form and t not in tagged] + sorted(
             self.tags(question) - subject_tags)
