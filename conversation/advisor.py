@@ -38,7 +38,9 @@ _INVENTORY_CUES_AFTER = ("里", "中", "的货", "的库存", "库存", "发货"
 
 # A place after one of these is where the goods are going ("发点到美国仓", "尽快到美国仓"), unless they
 # are already there ("已经到美国仓").
-_DESTINED = re.compile(r"(?:(?:发|运|送|寄|补|走)[^，。,；;？?已]{0,3}?|尽快|早点|快点|想|要)(?:到|去|往|进|入)$")
+# "打算先存在美国仓" is where they will go too.
+_DESTINED = re.compile(r"(?:(?:发|运|送|寄|补|走|存|放)[^，。,；;？?已]{0,3}?|尽快|早点|快点|想|要)(?:到|去|往|进|入)$"
+                       r"|(?:先|打算|准备|计划|想)(?:存|放)在$")
 MARKETS_AS_ORIGIN = ("US", "UK", "DE", "JP")
 
 
@@ -218,5 +220,5 @@ def _place_warehouse(s: Situation, turn: Turn, entity: dict) -> Situation:
         return replace(s, target=value)
     if before.endswith("在") or after.startswith(_INVENTORY_CUES_AFTER):
         return replace(s, inventory=value)
-    first_mile = s.origin or s.destination or s.urgency or s.full_container or s.weight_kg or s.volume_cbm
+    first_mile = s.origin or s.destination or s.urgency or s.load
     return replace(s, target=value) if first_mile else replace(s, inventory=value)

@@ -26,6 +26,7 @@ from conversation.understand import (
     QTYPE_ATTRIBUTE,
     SMALLTALK,
     Question,
+    advised_one_meant,
     asks_pages,
     decide,
     elliptical,
@@ -34,11 +35,11 @@ from conversation.understand import (
     read,
     services_for_needs,
 )
-from knowledge.kb import Fact, KnowledgeBase, Service
+from knowledge.kb import A_NOT_A, Fact, KnowledgeBase, Service
 from knowledge.mentions import QUANTITY
 from knowledge.retrieval import SOURCE_NOTE, STOPWORDS, StatementHit, quantity_kinds
+from knowledge.routing import Advice, Situation, next_question, parse_quantity
 from knowledge.routing import advise as evaluate
-from knowledge.routing import next_question, parse_quantity
 from knowledge.statements import FURTHER_COURSES, PREFACE_OVERVIEW
 
 # Within a question about one service, a statement wins over the curated fact by this much coverage
@@ -723,10 +724,11 @@ def _verdict(base: KnowledgeBase, q: Question, said: str, note: str, coverage: f
         return "no"
     if amount == "yes":
         return "yes"
+    if (base.has_cue("money", q.text) or _holds(q.text, says["cheap"])) and _holds(q.text, says["cheaper_asked"]) \
+            and _holds(text, says["cheaper_said"]):
+        return "yes"  # "价格有优势吗" against "价格更具竞争力", however else the seller puts it
     if coverage < YES_COVERAGE and not _all_named_terms_in(base, q, text):
         return "unknown"
-    if base.has_cue("money", q.text) and _holds(q.text, says["cheaper_asked"]) and _holds(text, says["cheaper_said"]):
-        return "yes"  # "价格有优势吗" against "价格更具竞争力"
     if base.has_cue("money", q.text) and "price" not in quantity_kinds(text):
         return "no_price"  # "上门提货要另外收钱吗": the document names the service, not its price
     return "yes"
@@ -871,26 +873,41 @@ def _denies(base: KnowledgeBase, before: str) -> bool:
 
 def _negated_in(base: KnowledgeBase, q: Question, text: str) -> bool:
     """The text denies what the question asks about ("无需注册" to "要注册吗", "零合约" to "要签合同吗")."""
+    if _holds(_asking_clause(base.normalize(q.text)), base.vocabulary["verdict"]["reductions"]):
+        return False  # "能减少断货吗" against "无惧断货": denied is what the seller wants
     normal = base.normalize(text)
     asked = {w for w in base.terms(q.text) if len(w) >= 2 and not w.isascii()}
     # "不走X也能用Y吗": what the question itself negates is a condition, not what it asks about
     asked -= _negated_words(base, q.text)
     asked |= {t[1:] for t in base.terms(q.text) if t.startswith("²") and t[1:] in normal}  # "拆箱" jieba splits
-    asked |= {p for a in q.attributes for p in base.vocabulary["attribute"][a]["phrases"] if not p.isascii() and p in normal}
+    named_by_attribute = {p for a in q.attributes for p in base.vocabulary["attribute"][a]["phrases"]
+                          if not p.isascii() and p in normal}
+    asked |= named_by_attribute
     question = base.normalize(q.text)
     asked |= {canon for canon, variants in base.vocabulary["cues"]["synonyms"].items()  # "拆开" asks 拆箱
               if canon in normal and any(v in question for v in variants) and not _negated_words(base, q.text)}
     for form in base.vocabulary["cues"]["yes_no_forms"]:  # "有没有…" asks, it does not deny
         question = question.replace(form, "？" * len(form))
+    question = A_NOT_A.sub("？？？", question)  # nor does "收不收…"
+
     for word in asked:
         if any(_denies(base, question[max(0, m.start() - 14):m.start()]) for m in re.finditer(re.escape(word), question)):
             continue  # "能避免延误导致的…吗": the question denies it too, so the text agrees
         said = [normal[max(0, m.start() - 14):m.start()] for m in re.finditer(re.escape(word), normal)]
+        if word in named_by_attribute and word not in question:  # "要收费吗" against "无隐性费用…免…入仓费用":
+            said = [w for w in said if not _inside_a_compound(base, w, question)]  # those fees, not every fee
         # denied only where every mention is: "尤其适合…；其他不适合FBA的商品" does not deny 适合; and
         # "没有给出具体折扣数字" says the number is missing, not the discount
         if said and all(_denies(base, w) for w in said):
             return True
     return False
+
+
+def _inside_a_compound(base: KnowledgeBase, before: str, question: str) -> bool:
+    """The word after `before` ends a longer word ("入仓费用") the question does not echo ("隐形收费" does
+    echo "隐性费用"), and no denial stands right before it."""
+    return bool(before) and "\u4e00" <= before[-1] <= "\u9fff" and not set(before[-2:]) & set(question) \
+        and not before.endswith(tuple(base.vocabulary["verdict"]["denials"]))
 
 
 def _negated_words(base: KnowledgeBase, question: str) -> set[str]:
@@ -918,10 +935,10 @@ def _candidates_asked_of(base: KnowledgeBase, q: Question) -> list[str]:
     return same[:2] if len(same) >= 2 else []
 
 
-def _focused(q: Question) -> str:
+def _focused(base: KnowledgeBase, q: Question) -> str:
     """The service in focus, for a message that names none: decide() sends such a message to a handler
     about one service only when the focus has one."""
-    primary = q.focus.primary
+    primary = advised_one_meant(base, q.text, q.focus) or q.focus.primary
     assert primary is not None
     asked = q.focus.services[0] if q.focus.services else primary
     on_coverage = q.focus.attribute == "coverage" or list(q.focus.source or ())[-1:] == ["coverage"]
@@ -934,7 +951,7 @@ def _focused(q: Question) -> str:
 def service(base: KnowledgeBase, q: Question) -> Outcome:
     carried = not q.subjects and not (q.placed and not _into_for_the_focus(base, q))
     candidates = [] if q.subjects or not carried else _candidates_asked_of(base, q)
-    subjects = q.subjects or ([] if carried else q.placed) or candidates or [_focused(q)]
+    subjects = q.subjects or ([] if carried else q.placed) or candidates or [_focused(base, q)]
     ctx = _context(q, carried)
     if carried:
         moved = _moved_on(base, q, subjects)
@@ -1164,7 +1181,8 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
         if best is not None and not structured and _statement_wins(base, named_fact, _rescored(base, best, rest), rest,
                                                                    explicit, q):
             return _statement_reply(base, q, best, service.id, hits)
-        return _fact_reply(base, q, service, named_fact.attribute, ctx)
+        # "有优惠吗" says nothing but the attribute: the fact that exists is its yes
+        return _fact_reply(base, q, service, named_fact.attribute, ctx, matched=not _substantive(unasked))
     if carried_fact is not None and attributes and not service.fact(attributes[0]) and _speaks_of(
             base, carried_fact, attributes[0]):
         return _fact_reply(base, q, service, carried_fact.attribute, ctx)  # "有条件吗" after the discount: its 条件
@@ -1718,7 +1736,7 @@ def _first_cited(text: str) -> str | None:
 
 
 def variants(base: KnowledgeBase, q: Question) -> Outcome:
-    subject = (q.subjects or [_focused(q)])[0]
+    subject = (q.subjects or [_focused(base, q)])[0]
     service_ = base.services[subject]
     ctx = _context(q, carried=not q.subjects)
     reply = replies.variants(base, service_, ctx, q.modes)
@@ -1959,8 +1977,8 @@ def advise(base: KnowledgeBase, q: Question, candidates: list[str] | None = None
         fixed = []  # a need another service meets is advice
     if fixed:
         return statement(base, q, fixed, [])
-    situation = advisor.situation_from_slots(q.turn.slots)
-    situation, quantity, changed = advisor.apply_turn(situation, q.turn, pending, q.negated)
+    earlier = advisor.situation_from_slots(q.turn.slots)
+    situation, quantity, changed = advisor.apply_turn(earlier, q.turn, pending, q.negated)
     if q.intent == "dont_know" and pending:
         situation = replace(situation, skipped=situation.skipped | {pending})
     elif pending and not changed and q.intent == "inform" and not q.situation:
@@ -1968,7 +1986,7 @@ def advise(base: KnowledgeBase, q: Question, candidates: list[str] | None = None
         ask.text = "抱歉，这个回答我没对上问题。" + ask.text
         return Outcome(ask)
     slots = {**advisor.situation_slots(situation, quantity)}
-    advice = evaluate(base, situation)
+    advice = _stages_asked_now(base, q, earlier, evaluate(base, situation))
     question = next_question(base, situation)
     if question:
         reply = replies.question(base, question, advice)
@@ -1981,6 +1999,18 @@ def advise(base: KnowledgeBase, q: Question, candidates: list[str] | None = None
                   section=_first_cited(reply.text), source=("advice",)).with_context(
         Context(situation.effective_destination, situation.us_region, situation.mode, situation.sea_service))
     return _with_focus(reply, focus, **slots, pending_question=None)
+
+
+def _stages_asked_now(base: KnowledgeBase, q: Question, earlier: Situation, advice: Advice) -> Advice:
+    """After advice on one stage, a message that brings in another ("到了那边存哪便宜" after the first
+    mile) gets the advice that changed: the new stage's, and any other the new facts moved; the rest was
+    just said."""
+    said = set(earlier.relevant_stages())
+    if q.focus.topic != "advice" or not said or not set(advice.stages) - said:
+        return advice
+    before = evaluate(base, earlier).stages
+    return replace(advice, stages={stage: found for stage, found in advice.stages.items()
+                                   if before.get(stage) != found})
 
 
 def why(base: KnowledgeBase, q: Question) -> Outcome:

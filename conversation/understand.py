@@ -35,6 +35,8 @@ _PLACE_SERVICES = {"warehouse": {"FC": "FBA", "AWD": "AWD"}, "fulfillment": {"FB
 _WAREHOUSES = set(_PLACE_SERVICES["warehouse"].values())
 # A warehouse's service right after one of these is where the goods go or stay ("发去美国FBA").
 _TOWARDS = re.compile(r"(?:去|到|往|进|入|放|存|送|运)[^，。,；;？?]{0,4}$")
+# "供应商发FBA，有啥方案" opening a conversation; right after a service, "发AWD" is what that service does
+_SENT = re.compile(r"(?<!自)发\s?$")
 
 
 _DETERMINERS = ("这个", "那个", "这些", "那些")
@@ -54,9 +56,10 @@ def _without_determiners(turn: Turn, references: dict) -> str:
     return text
 
 
-def _sent_to(text: str, entity: dict) -> bool:
+def _sent_to(text: str, entity: dict, focus: Focus) -> bool:
     start = entity.get("start")
-    return isinstance(start, int) and bool(_TOWARDS.search(text[max(0, start - 6):start]))
+    before = text[max(0, start - 6):start] if isinstance(start, int) else None
+    return before is not None and bool(_TOWARDS.search(before) or not focus.services and _SENT.search(before))
 
 
 @dataclass
@@ -119,7 +122,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     named, placed = [], []
     for entity in turn.entities:
         kind, value = entity.get("entity"), str(entity.get("value"))
-        if kind == "service" and value in _WAREHOUSES and _sent_to(text, entity):
+        if kind == "service" and value in _WAREHOUSES and _sent_to(text, entity, focus):
             placed.append(value)  # "去中东FBA", "放FBA不划算": where the goods go, not what is asked about
         elif kind == "service" and value in base.services and value not in negated:
             named.append(value)
@@ -128,6 +131,8 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     named = list(dict.fromkeys(named))
     references = base.vocabulary["cues"]["reference"]
     referenced = resolve(references, _without_determiners(turn, references), focus)
+    if focus.primary is not None and referenced == [focus.primary]:
+        referenced = [advised_one_meant(base, text, focus) or focus.primary]
     if referenced and named and all(_qualifies(turn, n) for n in named) and set(referenced) - set(named):
         named = []  # "FBA的货件也能用它发吗": the goods FBA handles, asked of 它
     objects = _compared_with(base, turn, named)
@@ -187,6 +192,27 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
             e.get("entity") in _PLACE_SERVICES and str(e.get("value")) in _PLACE_SERVICES[e["entity"]])
             for e in facts),
     )
+
+
+# The best-matching recommended service wins over the next one by this factor, or the first one stays.
+MEANT_MARGIN = 1.3
+
+
+def advised_one_meant(base: KnowledgeBase, text: str, focus: Focus) -> str | None:
+    """After advice over several stages (AWD for storage, MCF for other channels), "它按啥补货" is about
+    the recommended service whose statements its words match best, not the first one listed."""
+    services = focus.services
+    if focus.topic != "advice" or focus.current or len(services) < 2 \
+            or len({base.services[s].stage for s in services}) < 2:
+        return None
+    best: dict[str, float] = {}
+    for hit in base.find_statements(text, base.question_type(text), services, limit=12):
+        for service_id in base.about(hit.statement) & set(services):
+            best.setdefault(service_id, hit.score)
+    ranked = sorted(best.items(), key=lambda kv: -kv[1])
+    if not ranked or len(ranked) > 1 and ranked[0][1] < ranked[1][1] * MEANT_MARGIN:
+        return None
+    return ranked[0][0]
 
 
 _LANGUAGE_AFTER = re.compile(r"^(?:语|文(?!件))")

@@ -524,7 +524,8 @@ class KnowledgeBase:
                 and not any(w in last for w in cues["question_words"]):
             return "yes_no"  # "我想自己定补多少，可以吗": a wish, and the clause that asks is a yes or no
         if not asks and (rising or any(c.endswith(endings) for c in clauses if c)
-                         or any(f in normal for f in cues["yes_no_forms"]) or _ENGLISH_YES_NO.match(normal)):
+                         or any(f in normal for f in cues["yes_no_forms"]) or A_NOT_A.search(normal)
+                         or _ENGLISH_YES_NO.match(normal)):
             return "yes_no"
         for kind, words in cues["question_type"].items():
             if any(w in normal for w in words):
@@ -577,6 +578,10 @@ class KnowledgeBase:
                 if part not in self.document:
                     problems.append(f"course {chapter.id}: not in the document: {part!r}")
         return problems
+
+
+# "稳不稳", "快不快": any "A不A" asks yes or no, not only the forms the vocabulary lists ("贵不贵" asks the price)
+A_NOT_A = re.compile(r"(?!贵)([\u4e00-\u9fff])[不没]\1")
 
 
 @lru_cache(maxsize=64)

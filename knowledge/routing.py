@@ -36,6 +36,7 @@ class Situation:
     weight_kg: float | None = None
     volume_cbm: float | None = None
     full_container: bool = False
+    load_said: str | None = None  # a class said without a figure ("货量大": bulk)
     mode: str | None = None
     sea_service: str | None = None
     us_region: str | None = None
@@ -84,7 +85,7 @@ class Situation:
             return "full_container"
         kg, cbm = self.weight_kg, self.volume_cbm
         if kg is None and cbm is None:
-            return None
+            return self.load_said
         limits = load_limits()
 
         def either(test, bound: str) -> bool:  # the weight or the volume, whichever the seller gave
@@ -462,12 +463,18 @@ def parse_quantity(text: str) -> tuple[float | None, float | None, bool]:
 
 
 def with_quantity(situation: Situation, text: str) -> Situation:
+    """`text`: a figure as the seller wrote it, or a load class the vocabulary's `quantity` phrases name."""
+    if text in LOAD_CLASSES_SAID:
+        return replace(situation, load_said=text, full_container=False, weight_kg=None, volume_cbm=None)
     kg, cbm, full = parse_quantity(text)
     if full:
-        return replace(situation, full_container=True, weight_kg=None, volume_cbm=None)
+        return replace(situation, full_container=True, weight_kg=None, volume_cbm=None, load_said=None)
     if kg is None and cbm is None:
         return situation
-    return replace(situation, weight_kg=kg, volume_cbm=cbm, full_container=False)
+    return replace(situation, weight_kg=kg, volume_cbm=cbm, full_container=False, load_said=None)
+
+
+LOAD_CLASSES_SAID = ("bulk", "small")  # the values of the vocabulary's `quantity` entity
 
 
 
