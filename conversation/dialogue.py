@@ -578,6 +578,12 @@ def _holds(text: str, words) -> bool:
     return any(w in text for w in words)
 
 
+def _without(text: str, words) -> str:
+    for word in words:
+        text = text.replace(word, " ")
+    return text
+
+
 def _in_domain(q: Question) -> bool:
     return q.evidence or (q.intent in DOMAIN_INTENTS and q.confidence >= 0.5)
 
@@ -715,7 +721,7 @@ def _verdict(base: KnowledgeBase, q: Question, said: str, note: str, coverage: f
         return "not_always"  # "一定能2天送到吗": the document says at best, not always
     if _holds(q.text, says["promised"]) and not _holds(text, says["promised"]):
         return "not_always"  # "能保证吗": the document promises nothing it does not say it promises
-    if base.has_cue("only", q.text) and _holds(text, says["lifted"]):
+    if base.has_cue("only", _without(q.text, says["sufficient"])) and _holds(text, says["lifted"]):
         return "no"
     if base.has_cue("every", q.text) and _holds(text, says["limited"]):
         return "no"
@@ -2001,6 +2007,21 @@ def advise(base: KnowledgeBase, q: Question, candidates: list[str] | None = None
     return _with_focus(reply, focus, **slots, pending_question=None)
 
 
+_BARE_WHY_CHARS = 8  # "为啥", "为什么不行呢": asks why of what was just said, nothing more
+
+
+def _reason_for_the_verdict(base: KnowledgeBase, q: Question) -> Outcome | None:
+    """"为啥" right after a yes or a no about a service ("MCD可以不开AWD就用吗" → 不行): the text that answer
+    rested on, not the service's selling points."""
+    focus = q.focus
+    if focus.topic not in ("service", "statement") or not focus.asked or not focus.section \
+            or base.question_type(focus.asked) != "yes_no" or q.attributes or set(q.subjects) - {focus.primary} \
+            or len(q.text.strip(" ?？。.!！")) > _BARE_WHY_CHARS:
+        return None
+    said = _last_answer_text(base, focus)
+    return _with_focus(replies.reason_given(said, focus.section), focus) if said else None
+
+
 def _stages_asked_now(base: KnowledgeBase, q: Question, earlier: Situation, advice: Advice) -> Advice:
     """After advice on one stage, a message that brings in another ("到了那边存哪便宜" after the first
     mile) gets the advice that changed: the new stage's, and any other the new facts moved; the rest was
@@ -2014,6 +2035,9 @@ def _stages_asked_now(base: KnowledgeBase, q: Question, earlier: Situation, advi
 
 
 def why(base: KnowledgeBase, q: Question) -> Outcome:
+    reason = _reason_for_the_verdict(base, q)
+    if reason is not None:
+        return reason
     service_id = next(iter(q.subjects or q.placed), q.focus.primary)
     situation = advisor.situation_from_slots(q.turn.slots)
     if service_id in base.services and situation.relevant_stages():  # its own stage too: why not MCD

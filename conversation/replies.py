@@ -831,6 +831,11 @@ def _highlight(base: KnowledgeBase, service_id: str, s: Situation) -> tuple[str,
     return None
 
 
+def reason_given(said: str, section: str) -> Reply:
+    """"为啥" right after a yes or a no: what that answer rested on."""
+    return Reply(_with_source(f"原因：{said}", section), [SOURCE_BUTTON])
+
+
 def why(base: KnowledgeBase, advice: Advice | None, service_id: str | None, recommended=(), comparison=None,
         why_not: bool = False) -> Reply:
     if service_id is None or service_id not in base.services:

@@ -171,7 +171,8 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     # "到仓后马上能上架吗", "走FBA的话客服谁负责": urgency or a fulfilment inside a question is how it is
     # asked, not a situation to advise on
     if base.is_question(text) and not base.has_cue("advice_request", text) and not base.asks_for_one(text):
-        facts = [e for e in facts if e.get("entity") not in _asides(qtype, bool(focus.services), bool(placed))]
+        facts = [e for e in facts if e.get("entity") not in _asides(qtype, bool(focus.services), bool(placed),
+                                                                     focus.topic in ("service", "statement", "compare"))]
     situation = any(e.get("entity") != "origin" for e in facts) or (
         bool(facts) and (turn.intent in ("inform", "ask_recommendation", "compare_services", "ask_service")
                          or bool(turn.values("marketplace")) or bool(turn.values("stage"))))
@@ -225,7 +226,7 @@ def _without_languages(turn: Turn) -> Turn:
     return turn if len(kept) == len(turn.entities) else replace(turn, entities=kept)
 
 
-def _asides(qtype: str | None, on_services: bool, placed: bool) -> tuple[str, ...]:
+def _asides(qtype: str | None, on_services: bool, placed: bool, on_one: bool = False) -> tuple[str, ...]:
     """The situation facts a question names as what it asks about, not as the seller's situation.
     Right after a service, a yes/no asks about it ("库容会受限吗", "青岛可以出运吗", "能给门店的仓补货吗"),
     and any question's need words are its topic ("去哪查物流", "次日达一年多少件"), as are a yes/no's about
@@ -235,8 +236,8 @@ def _asides(qtype: str | None, on_services: bool, placed: bool) -> tuple[str, ..
         return ("urgency", "fulfillment", "need", "sales_channel", "origin")
     if qtype in ("how_much", "how_many", "how_long") and on_services:  # "比FBA省多少钱": a figure, not a trait
         return ("urgency", "fulfillment", "need", "product_trait")
-    if on_services and qtype is not None or placed and qtype == "yes_no":
-        return ("urgency", "fulfillment", "need")
+    if on_services and qtype is not None or placed and qtype == "yes_no" or on_one and qtype is None:
+        return ("urgency", "fulfillment", "need")  # "它补货按什么算" right after AWD: its feature
     return ("urgency", "fulfillment")
 
 
@@ -323,8 +324,10 @@ def _intent(base: KnowledgeBase, turn: Turn) -> str:
     """The classifier's intent, or its next guess when a conversation-ending one lacks its words."""
     cue = _NEEDS_CUE.get(turn.intent)
     asked = base.question_type(turn.text)
+    # "客服呢" right after a service's features asks about its customer service, as "那X呢" asks of X
     about_service_hours = turn.intent == "request_human" and not base.has_cue("human_explicit", turn.text) and (
-        asked in ("how_long", "how_many", "which", "what") or asked is None and base.is_question(turn.text))
+        asked in ("how_long", "how_many", "which", "what") or asked is None and base.is_question(turn.text)
+        or turn.text.rstrip("？?。 ").endswith("呢"))
     if cue is None or base.has_cue(cue, turn.text) and not about_service_hours:
         return turn.intent
     return next((i["name"] for i in turn.ranking if i.get("name") not in (*_NEEDS_CUE, "nlu_fallback", None)),
@@ -553,6 +556,8 @@ def _wants_advice(q: Question, needed: list[set[str]]) -> bool:
         and all(q.focus.primary in services for services in needed)  # "别家货代的货怎么统一追踪": FIST's need
     if on_a_service and not q.situation and q.attributes:
         return False  # "一般走什么运输方式" right after a service: that service's, not advice
+    if on_a_service and q.attributes and elliptical(q) and not (q.advice_cue or q.choice_cue):
+        return False  # "美国那边的仓储费呢" right after a service's fees: its fee, the place only says which
     if on_a_service and q.qtype in _PLAIN_FACT and not (q.advice_cue or q.choice_cue):
         return False  # "超长件要拆箱吗" right after a service: a fact of it, though it states the cargo
     if (q.stage or q.concept) and not (q.subjects or q.situation) and q.attributes[:1] and \
@@ -570,6 +575,8 @@ def _wants_advice(q: Question, needed: list[set[str]]) -> bool:
         return False  # "货从国内发，能用X吗": a verdict on that service for the situation, not the advice
     if q.concept and not (q.advice_cue or q.choice_cue) and q.qtype in _ABOUT_A_TOPIC and not q.situation:
         return False  # "从头到尾怎么走": the concept, whatever the classifier guessed
+    if on_a_service and not q.situation and q.asks and not (q.advice_cue or q.choice_cue):
+        return False  # "补货是按什么算的" right after AWD: how it does it, however the classifier took it
     if q.intent == "ask_recommendation" and not (q.named and q.attributes):
         # "哪些货比较适合" right after a service: what that service suits, not a new recommendation
         return not (q.focus.services and not q.situation and set(q.attributes) - {"suitable", "services"})
