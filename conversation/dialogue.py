@@ -37,7 +37,7 @@ from conversation.understand import (
 )
 from knowledge.kb import A_NOT_A, Fact, KnowledgeBase, Service
 from knowledge.mentions import QUANTITY
-from knowledge.retrieval import SOURCE_NOTE, STOPWORDS, StatementHit, quantity_kinds
+from knowledge.retrieval import SOURCE_NOTE, STOPWORDS, WANTED_KINDS, StatementHit, quantity_kinds
 from knowledge.routing import Advice, Situation, next_question, parse_quantity
 from knowledge.routing import advise as evaluate
 from knowledge.statements import FURTHER_COURSES, PREFACE_OVERVIEW
@@ -78,7 +78,7 @@ def respond(base: KnowledgeBase, turn: Turn) -> Outcome:
     kind = decide(base, question)
     part = _ordinal_part(base, question) or _mode_for_use(base, question) or _role_within_last_answer(base, question) or (
         _part_of_last_answer(base, question) if kind in ANSWERING else None)
-    outcome = part or HANDLERS[kind](base, question)
+    outcome = _situation_kept(base, question, part or HANDLERS[kind](base, question))
     if isinstance(outcome.slots.get(SLOT), dict):  # a yes/no is kept: "德国站也可以吗" asks it again elsewhere
         kept = {k: v for k, v in outcome.slots[SLOT].items() if k not in ("asked", "said", "said_intent")}
         asked = question.text if question.qtype in ASKED_AGAIN else focus.asked if _same_question_elsewhere(question) else None
@@ -89,6 +89,16 @@ def respond(base: KnowledgeBase, turn: Turn) -> Outcome:
     if turn.slot(feedback.PENDING_SLOT):  # asked something else instead: the feedback is left there
         outcome.slots[feedback.PENDING_SLOT] = None
     return _with_rating_buttons(_count_misses(turn, outcome))
+
+
+def _situation_kept(base: KnowledgeBase, q: Question, outcome: Outcome) -> Outcome:
+    """"工厂在宁波，货卖英国站，这算跨境吗" answered as a concept still tells the advisor where the
+    goods are and go: "那头程用啥" next does not ask again. Only a message that says where the goods are."""
+    if any(name in outcome.slots for name in advisor.SITUATION_SLOTS) or not q.situation \
+            or not q.turn.values("origin") or q.turn.slot(handoff_record.SLOT):
+        return outcome
+    situation, quantity, _ = advisor.apply_turn(advisor.situation_from_slots(q.turn.slots), q.turn, None, q.negated)
+    return replace(outcome, slots={**advisor.situation_slots(situation, quantity), **outcome.slots})
 
 
 _EACH = re.compile(r"^(?P<a>[^，,。？?和与跟及]{2,16})(?:和|与|跟|以及)(?P<b>[^，,。？?]{2,16}?)(?:各|分别)(?:是|有|要)?(?P<ask>多少|几)(?P<rest>[^，,。]{0,4})$")  # figures; two terms' meanings are named together
@@ -987,14 +997,21 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
     if len(subjects) == 1 and (carried or q.referenced):
         focus = q.focus.on(subjects[0])  # "后面那个…", "它…": the list the seller pointed into stays
     else:
-        focus = Focus(services=tuple(subjects), current=subjects[0] if len(subjects) == 1 else None)
+        # of several asked the same thing, the one the document answers it for is "它" next ("低到多少")
+        answered = [sid for sid, src in zip(subjects, sources) if src[:1] != ("none",)] \
+            if len(sources) == len(subjects) else []
+        focus = Focus(services=tuple(subjects), current=subjects[0] if len(subjects) == 1 else
+                      answered[0] if len(answered) == 1 else None)
+    shown = sources[subjects.index(focus.current)] if len(sources) == len(subjects) and focus.current in subjects \
+        else sources[0]
     focus = replace(focus, topic="service" if len(focus.services) == 1 else "compare", attribute=attribute,
-                    section=_first_cited(reply.text), source=sources[0]).with_context(ctx)
+                    section=_first_cited(reply.text), source=shown).with_context(ctx)
     if candidates:  # still the advisor's candidates: the next question is asked of both again
         focus = replace(focus, topic="advice")
     said = base.statement(sources[0][-1]) if len(subjects) == 1 and sources[0][:1] == ("statement",) else None
+    # (its own section's statement, "MCD 能够将各个渠道的供货仓库整合到 AWD", is about it even naming AWD)
     function = next((f for f in base.functions_of(subjects[0]) if said and f in base.about(said)
-                     and subjects[0] not in base.about(said)), None)
+                     and (subjects[0] not in base.about(said) or base.home_of(said) == f)), None)
     if function is not None:  # answered by what its function does: "还要跟几家物流商沟通吗" is about MCD now
         focus = replace(focus.on(function), topic="service")
     others = replies.alternatives_for(base, base.services[subjects[0]], ctx.marketplace) \
@@ -1045,7 +1062,7 @@ def _holding_the_asked_kind(base: KnowledgeBase, q: Question, reply: Reply) -> R
     """"什么时候上线" answered without a date, "怎么收费" without a price, "有几个" without a count: the
     document does not give it; say so, with what it does say."""
     wanted = {"duration"} if q.qtype == "how_long" else {"price"} if q.qtype == "how_much" and base.has_cue(
-        "money", q.text) else {"count", "percent"} if q.qtype == "how_many" else None
+        "money", q.text) else WANTED_KINDS["how_many"] if q.qtype == "how_many" else None
     if wanted is None or wanted & quantity_kinds(reply.text) or reply.text.startswith(replies.NEGATIVE_LEADS) \
             or any(p in reply.text for p in ("没有给出", "没有列出", "资料里没有", "资料没有")):
         return reply

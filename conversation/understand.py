@@ -397,6 +397,9 @@ def decide(base: KnowledgeBase, q: Question) -> str:
     if (q.intent == "ask_why" or q.qtype == "why" and q.focus.topic == "advice") and (
             q.subjects or q.placed or q.focus.services):
         return "why"  # "为啥不用X" after a recommendation, however the classifier took it
+    if q.focus.topic == "advice" and len(q.named) == 1 and not q.attributes and not q.situation and elliptical(q) \
+            and q.qtype is None:
+        return "why"  # "PCP呢" during advice: whether it fits, and why (not)
     if pending and _answers(q, pending) and not _about_a_service(q):
         return "advise"
     if asks_pages(base, q) or q.qtype == "source":

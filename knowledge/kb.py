@@ -283,6 +283,10 @@ class KnowledgeBase:
         """What the document's abbreviations stand for (knowledge/statements.py `names`)."""
         return statement_names(self.document)
 
+    def home_of(self, statement: Statement) -> str | None:
+        """The one service the statement's section presents, if it presents one."""
+        return self._home_sections.get(statement.section)
+
     def functions_of(self, service_id: str) -> list[str]:
         """The services that are functions of this one (AWD: MCD)."""
         return [s.id for s in self.services.values() if s.function_of == service_id]

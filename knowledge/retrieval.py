@@ -46,6 +46,7 @@ _PURPOSE = re.compile(r"为了|旨在|有助于|帮助卖家|从而|因此|所�
 SOURCE_NOTE = re.compile(r"数据来源|数据出处|数据源|基于|解释权|仅供参考")
 _NAME = re.compile(r"[(（]\s*[A-Za-z][^()（）]*[)）]")
 _COUNT = re.compile(r"\d+\+|\d[\d,]*\s*(?:个|家|架|名|位|件|人|司机|飞机|亿|万)|\d{3,}")
+_SIZE = re.compile(r"\d+(?:\.\d+)?\s*(?:KG|公斤|千克|CBM|立方|方)", re.IGNORECASE)  # "0.5KG起运": how much goods
 
 # How much each kind of question prefers statements that hold what it asks for.
 KIND_BONUS = 1.35
@@ -91,6 +92,8 @@ def quantity_kinds(text: str) -> set[str]:
         kinds.add("percent")
     if _COUNT.search(text):
         kinds.add("count")
+    if _SIZE.search(text):
+        kinds.add("size")
     if _NAME.search(text):
         kinds.add("name")
     if _PURPOSE.search(text):
@@ -102,7 +105,7 @@ def quantity_kinds(text: str) -> set[str]:
 WANTED_KINDS = {
     "how_long": {"duration"},
     "how_much": {"price", "percent"},
-    "how_many": {"count", "percent"},
+    "how_many": {"count", "percent", "size"},
     "name": {"name"},
     "source": {"source"},
     "why": {"purpose"},
