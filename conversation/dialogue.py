@@ -131,9 +131,17 @@ def _with_subject_replaced(base: KnowledgeBase, turn: Turn, focus: Focus) -> Tur
     if not focus.said or bare is None or focus.topic in ("advice", "stage", "course", "courses", "pain_points"):
         return turn
     new = [m for m in base.mentions(bare.group("subject")) if m.entity != "attribute"]
+    named = [m for m in new if m.entity == "service"]
+    said = base.mentions(focus.said)
+    if len(named) == 1 and len(new) > 1 and named[0].value != focus.primary and all(
+            m.text in focus.said for m in new if m.entity != "service") and not any(m.entity == "service" for m in said):
+        # "那AGL的快船呢" right after "快船去美东多少天" of SEND: that question, of AGL
+        text = named[0].text + focus.said
+        entities = [m.as_entity() for m in base.finder.find(base.normalize(text))]
+        return replace(turn, text=text, entities=entities, intent=focus.said_intent or turn.intent)
     if len(new) != 1 or new[0].entity not in REPLACEABLE or len(new[0].text) < len(bare.group("subject")) - 1:
         return turn
-    old = [m for m in base.mentions(focus.said) if _same_kind(m, new[0]) and m.value != new[0].value]
+    old = [m for m in said if _same_kind(m, new[0]) and m.value != new[0].value]
     if len(old) != 1:
         return turn
     text = focus.said[:old[0].start] + new[0].text + focus.said[old[0].end:]
@@ -378,6 +386,7 @@ _ORDINAL = re.compile(r"第\s*([一二三四五六七八九1-9])\s*(?:块|条|�
 _NUMERALS = "一二三四五六七八九"
 # "第一个" counts services when the focus has several; with one, it counts the parts of its answer.
 _ORDINAL_ITEM = re.compile(r"第\s*([一二三四五六七八九1-9])\s*(?:个|种|项)")
+_LAST_ITEM = re.compile(r"最后(?:那|一)?\s*(?:个|种|项|条|点|块|部分)")  # "最后那个具体是": the last part
 PART_STATEMENT_COVERAGE = 0.6  # a part of a curated answer is shown as the document's point that says it
 _LABEL = re.compile(r"^([^：:，,；;。]{2,8})[：:]")
 
@@ -386,11 +395,13 @@ def _ordinal_part(base: KnowledgeBase, q: Question) -> Outcome | None:
     """"第二块具体说说" right after an answer in parts (a service's advantages by theme, a list): that
     part; a part with a label ("简化运营：…") is shown with the document's points under that label."""
     found = _ORDINAL.search(q.text) or (_ORDINAL_ITEM.search(q.text) if len(q.focus.services) <= 1 else None)
+    last = _LAST_ITEM.search(q.text) if len(q.focus.services) <= 1 else None
     source = tuple(q.focus.source or ())
-    if found is None or q.named or not source:
+    if found is None and last is None or q.named or not source:
         return None
-    n = int(found.group(1)) if found.group(1).isdigit() else _NUMERALS.index(found.group(1)) + 1
     parts, section = _answer_parts(base, source)
+    n = len(parts) if found is None else int(found.group(1)) if found.group(1).isdigit() \
+        else _NUMERALS.index(found.group(1)) + 1
     if not 0 < n <= len(parts) or section is None:
         return None
     part = parts[n - 1]
@@ -685,6 +696,9 @@ def _siblings(base: KnowledgeBase, q: Question, found) -> list:
     points = _points_under_parent(base, q, found)
     if points:
         return points
+    led = _points_led_in(base, q, found)
+    if led:
+        return led
     headed = [x for x in base.statements if x.section == found.section and x.heading == found.heading
               and x.kind == "sentence"] if len(found.heading) >= 2 and found.heading in q.text else []
     if 1 < len(headed) <= _MAX_LIST:  # "简化运营呢": what the heading the seller names heads, all of it
@@ -700,6 +714,19 @@ def _siblings(base: KnowledgeBase, q: Question, found) -> list:
         if 1 < len(paragraph) and sum(len(x.text) for x in paragraph) <= _MAX_PARAGRAPH_CHARS:
             return paragraph
     return [found]
+
+
+def _points_led_in(base: KnowledgeBase, q: Question, found) -> list:
+    """A sentence that only leads in ("…在降低整合成本与简化运营环节方面也能提供支持") with the points
+    after it under the same heading: those points are what it says."""
+    if found.kind != "sentence" or q.qtype in _FIGURE_KINDS or not base.has_cue("lead_in", found.text):
+        return []
+    after = [x for x in base.statements if x.section == found.section and x.heading == found.heading
+             and x.line > found.line and x.kind == found.kind]
+    return [found, *after] if 2 <= len(after) < _MAX_LIST else []
+
+
+_FIGURE_KINDS = ("yes_no", "how_long", "how_much", "how_many")
 
 
 def _points_under_parent(base: KnowledgeBase, q: Question, found) -> list:
@@ -998,7 +1025,7 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
         focus = q.focus.on(subjects[0])  # "后面那个…", "它…": the list the seller pointed into stays
     else:
         # of several asked the same thing, the one the document answers it for is "它" next ("低到多少")
-        answered = [sid for sid, src in zip(subjects, sources) if src[:1] != ("none",)] \
+        answered = [sid for sid, src in zip(subjects, sources, strict=True) if src[:1] != ("none",)] \
             if len(sources) == len(subjects) else []
         focus = Focus(services=tuple(subjects), current=subjects[0] if len(subjects) == 1 else
                       answered[0] if len(answered) == 1 else None)
@@ -1954,7 +1981,7 @@ def _curated_topic(base: KnowledgeBase, q: Question, stage: str | None) -> tuple
         q.focus.topic == "stage" and q.stage and elliptical(q))  # "尾端那段呢" after a stage's line-up
     if q.focus.topic == "advice" and q.attributes[:1] == ["services"] and not stage and q.focus.primary:
         asks_lineup, stage = True, base.services[q.focus.primary].stage  # the stage the advice is about
-    if asks_lineup and not q.concept:  # "头程有哪些方案", "从工厂到买家每段用什么"
+    if asks_lineup and (not q.concept or q.stage == "all"):  # "头程有哪些方案", "从工厂到买家每段用什么"
         if stage is None and "MFN" in q.turn.values("fulfillment"):
             stage = "last_mile"
         delivering = _delivering_to(base, q, stage)
