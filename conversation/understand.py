@@ -17,6 +17,7 @@ from conversation.focus import Focus, resolve
 from conversation.replies import Context
 from conversation.turn import Turn
 from knowledge.kb import KnowledgeBase
+from knowledge.routing import NEED_STAGES
 
 SMALLTALK = ("greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "help")
 EXPLAIN_INTENTS = ("ask_concept", "ask_pain_points", "ask_stage_services", "ask_course_map")
@@ -171,8 +172,11 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     # "到仓后马上能上架吗", "走FBA的话客服谁负责": urgency or a fulfilment inside a question is how it is
     # asked, not a situation to advise on
     if base.is_question(text) and not base.has_cue("advice_request", text) and not base.asks_for_one(text):
-        facts = [e for e in facts if e.get("entity") not in _asides(qtype, bool(focus.services), bool(placed),
-                                                                     focus.topic in ("service", "statement", "compare"))]
+        asides = _asides(qtype, bool(focus.services), bool(placed), focus.topic in ("service", "statement", "compare"))
+        focused_stages = {base.services[s].stage for s in focus.services if s in base.services}
+        # "到了那边存哪最便宜" right after first-mile advice: a need of another stage is what is asked
+        facts = [e for e in facts if e.get("entity") not in asides or e.get("entity") == "need"
+                 and focus.topic == "advice" and NEED_STAGES.get(str(e.get("value"))) not in focused_stages]
     situation = any(e.get("entity") != "origin" for e in facts) or (
         bool(facts) and (turn.intent in ("inform", "ask_recommendation", "compare_services", "ask_service")
                          or bool(turn.values("marketplace")) or bool(turn.values("stage"))))
