@@ -174,7 +174,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     if base.is_question(text) and not base.has_cue("advice_request", text) and not base.asks_for_one(text):
         asides = _asides(qtype, bool(focus.services), bool(placed), focus.topic in ("service", "statement", "compare"))
         focused_stages = {base.services[s].stage for s in focus.services if s in base.services}
-        # "到了那边存哪最便宜" right after first-mile advice: a need of another stage is what is asked
+        # "落地后放哪儿存便宜" right after first-mile advice: a need of another stage is what is asked
         facts = [e for e in facts if e.get("entity") not in asides or e.get("entity") == "need"
                  and focus.topic == "advice" and NEED_STAGES.get(str(e.get("value"))) not in focused_stages]
     situation = any(e.get("entity") != "origin" for e in facts) or (
