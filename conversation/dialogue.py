@@ -38,7 +38,7 @@ from conversation.understand import (
 from knowledge.kb import A_NOT_A, Fact, KnowledgeBase, Service
 from knowledge.mentions import QUANTITY
 from knowledge.retrieval import SOURCE_NOTE, STOPWORDS, WANTED_KINDS, StatementHit, quantity_kinds
-from knowledge.routing import Advice, Situation, next_question, parse_quantity
+from knowledge.routing import Advice, Situation, covered_markets, covers, next_question, parse_quantity
 from knowledge.routing import advise as evaluate
 from knowledge.statements import FURTHER_COURSES, PREFACE_OVERVIEW
 
@@ -78,7 +78,7 @@ def respond(base: KnowledgeBase, turn: Turn) -> Outcome:
     kind = decide(base, question)
     part = _ordinal_part(base, question) or _mode_for_use(base, question) or _role_within_last_answer(base, question) or (
         _part_of_last_answer(base, question) if kind in ANSWERING else None)
-    outcome = _situation_kept(base, question, part or HANDLERS[kind](base, question))
+    outcome = _list_kept(question, _situation_kept(base, question, part or HANDLERS[kind](base, question)))
     if isinstance(outcome.slots.get(SLOT), dict):  # a yes/no is kept: "德国站也可以吗" asks it again elsewhere
         kept = {k: v for k, v in outcome.slots[SLOT].items() if k not in ("asked", "said", "said_intent")}
         asked = question.text if question.qtype in ASKED_AGAIN else focus.asked if _same_question_elsewhere(question) else None
@@ -89,6 +89,17 @@ def respond(base: KnowledgeBase, turn: Turn) -> Outcome:
     if turn.slot(feedback.PENDING_SLOT):  # asked something else instead: the feedback is left there
         outcome.slots[feedback.PENDING_SLOT] = None
     return _with_rating_buttons(_count_misses(turn, outcome))
+
+
+def _list_kept(q: Question, outcome: Outcome) -> Outcome:
+    """"后一个…" answered by any handler: the list pointed into stays, so "前一个…" next still counts in it."""
+    said = outcome.slots.get(SLOT)
+    listed = q.focus.services
+    if len(q.referenced) != 1 or len(listed) < 2 or q.referenced[0] not in listed or not isinstance(said, dict):
+        return outcome
+    if list(said.get("services") or ()) != q.referenced:
+        return outcome
+    return replace(outcome, slots={**outcome.slots, SLOT: {**said, "services": list(listed), "current": q.referenced[0]}})
 
 
 def _situation_kept(base: KnowledgeBase, q: Question, outcome: Outcome) -> Outcome:
@@ -595,6 +606,9 @@ def _english_asked(base: KnowledgeBase, q: Question) -> bool:
     return base.has_cue("english_name", q.text)
 
 
+_WHERE = re.compile(r"哪里|哪儿|地方|在哪|哪个国家|哪些国家|哪国|站点")
+
+
 def _holds(text: str, words) -> bool:
     return any(w in text for w in words)
 
@@ -1005,12 +1019,17 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
     markets = q.turn.values("marketplace")
     # "X发日本和发英国各要几天": one service, each market
     contexts = [replace(ctx, marketplace=m) for m in markets] if len(subjects) == 1 and len(markets) >= 2 else [ctx]
+    boats = list(dict.fromkeys(q.sea_services))
+    if len(subjects) == 1 and len(contexts) == 1 and len(boats) >= 2:  # "普船快船到美西各要多少天": each boat
+        contexts = [replace(ctx, sea_service=b) for b in boats]
     asked = _asked_apart(base, q) if len(subjects) == 1 and len(contexts) == 1 else [q]
     for service_id in subjects[:3]:
         for each in contexts:
             for one in asked:
                 reply, source = _answer_about(base, one, base.services[service_id], each, carried)
                 reply = _holding_the_asked_kind(base, one, reply)
+                if len(subjects) > 1:  # "AGL和SEND都能优先入仓吗": whose answer each is
+                    reply = replies.naming(base, base.services[service_id], reply)
                 if all(reply.text != p.text for p in parts):
                     parts.append(reply)
                     sources.append(source)
@@ -1132,8 +1151,10 @@ def _implied_attributes(base: KnowledgeBase, q: Question, service: Service, carr
         return q.attributes
     if q.focus.attribute and not q.qtype and (carried and q.has_context or _elliptical(base, q)):
         return [q.focus.attribute]  # "中东呢", "那FBA呢": the same question, another market or service
-    if q.qtype == "yes_no" and q.placed and service.id not in q.placed and service.fact("warehouses"):
-        return ["warehouses"]  # "到了之后能先进AWD吗" of AGL: where it delivers
+    markets = covered_markets(base, service.id)
+    reaches = not (q.ctx.marketplace and markets) or covers(base, markets, q.ctx.marketplace)
+    if q.qtype == "yes_no" and q.placed and service.id not in q.placed and service.fact("warehouses") and reaches:
+        return ["warehouses"]  # "到了那边能直接进AWD吗" of AGL: where it delivers ("能发加拿大FBA吗": not there)
     if q.qtype in ("yes_no", "which", None) and q.ctx.marketplace:
         return ["coverage"]
     if q.qtype == "yes_no" and q.turn.first("quantity") and service.fact("minimum"):
@@ -1256,8 +1277,13 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
     if not _content(terms) or attributes == ["definition"]:  # "AGL？": what it is
         return _fact_reply(base, q, service, "definition", ctx)
     # Nothing says it: say so, with the fact nearest to what was asked ("阿拉斯加的货PCP管不管" → its coverage).
-    nearest = next((a for a in _FALLBACK.get(q.qtype or "", ("definition",)) if service.fact(a)), "definition")
+    # ("它管到哪一步" names no place: what it is, not where)
+    nearest = next((a for a in _FALLBACK.get(q.qtype or "", ("definition",)) if service.fact(a) and not (
+        a == "coverage" and q.qtype == "which" and not (q.ctx.marketplace or q.turn.values("origin")
+                                                        or _WHERE.search(q.text)))), "definition")
     reply = replies.answer_service(base, service, nearest, Context(), None)
+    if q.qtype in ("how_to", "why") and nearest not in ("definition", "coverage"):
+        return reply, ("fact", service.id, nearest)  # "它怎么帮我" of FIST: what it fixes is how it helps
     return replies.not_said(reply), ("fact", service.id, nearest)
 
 
@@ -1537,7 +1563,7 @@ def _nearest_first(base: KnowledgeBase, service: Service, attributes: list[str])
 
 # The fact that comes nearest to a question the document does not answer, by the kind of question.
 _FALLBACK = {"yes_no": ("coverage", "suitable", "definition"), "how_long": ("transit_time", "definition"),
-             "how_much": ("fee", "definition"), "which": ("coverage", "definition"), "how_to": ("workflow", "definition"),
+             "how_much": ("fee", "definition"), "which": ("coverage", "definition"), "how_to": ("workflow", "pain_points", "definition"),
              "why": ("advantages", "definition"), "how_many": ("definition",)}
 
 
@@ -1822,8 +1848,8 @@ def _deciding_facts(q: Question) -> bool:
     a question of how two services differ is answered as such."""
     if q.compare_cue and not q.choice_cue:
         return False
-    if q.turn.has("fulfillment") and "FBA" in q.named:
-        return False
+    if q.turn.has("fulfillment") and "FBA" in q.named and not q.turn.has("product_trait"):
+        return False  # "FBA和自发货哪个好" weighs FBA against doing it all; "卖带电玩具…哪个合适" is advice
     # a need restates the comparison ("X和Y存货哪个省钱"): the other facts of a situation decide
     situation = any(e.get("entity") in advisor.SITUATION_ENTITIES and e.get("entity") != "need"
                     for e in q.turn.entities) if q.situation else bool(q.turn.values("origin"))
@@ -1879,6 +1905,8 @@ def explain(base: KnowledgeBase, q: Question) -> Outcome:
     if q.concept == "learning_path":  # "本章都讲了点啥": the chapter's own key points, not a 主要 elsewhere
         hits = [h for h in hits if h.statement.section == PREFACE_OVERVIEW]
     best = hits[0] if hits and _answerable(base, q, hits[0]) else None
+    if curated is not None and curated[1].topic == "pain_points" and curated[1].stage and "pain_points" in q.attributes:
+        best = None  # "尾端那段有啥难处": the stage's pain points as the document lists them, not one sentence
     lineup = curated is not None and curated[1].topic == "stage"
     fact = curated[2] if curated else None
     terms = _without_attribute_words(base, q, base.query_terms(q.text, []))
@@ -1981,7 +2009,7 @@ def _curated_topic(base: KnowledgeBase, q: Question, stage: str | None) -> tuple
         q.focus.topic == "stage" and q.stage and elliptical(q))  # "尾端那段呢" after a stage's line-up
     if q.focus.topic == "advice" and q.attributes[:1] == ["services"] and not stage and q.focus.primary:
         asks_lineup, stage = True, base.services[q.focus.primary].stage  # the stage the advice is about
-    if asks_lineup and (not q.concept or q.stage == "all"):  # "头程有哪些方案", "从工厂到买家每段用什么"
+    if asks_lineup and (not q.concept or q.stage == "all" and base.has_cue("lineup", q.text)):  # "头程有哪些方案"
         if stage is None and "MFN" in q.turn.values("fulfillment"):
             stage = "last_mile"
         delivering = _delivering_to(base, q, stage)
@@ -2051,16 +2079,18 @@ def advise(base: KnowledgeBase, q: Question, candidates: list[str] | None = None
     return _with_focus(reply, focus, **slots, pending_question=None)
 
 
-_BARE_WHY_CHARS = 8  # "为啥", "为什么不行呢": asks why of what was just said, nothing more
+_BARE_WHY_CHARS = 9  # "为啥", "为什么不行呢", "为啥推荐后面那个": asks why of what was just said, nothing more
 
 
 def _reason_for_the_verdict(base: KnowledgeBase, q: Question) -> Outcome | None:
     """"为啥" right after a yes or a no about a service ("MCD可以不开AWD就用吗" → 不行): the text that answer
     rested on, not the service's selling points."""
     focus = q.focus
-    if focus.topic not in ("service", "statement") or not focus.asked or not focus.section \
-            or base.question_type(focus.asked) != "yes_no" or q.attributes or set(q.subjects) - {focus.primary} \
-            or len(q.text.strip(" ?？。.!！")) > _BARE_WHY_CHARS:
+    verdict = bool(focus.asked) and base.question_type(focus.asked or "") == "yes_no"
+    fit = tuple(focus.source or ())[-1:] == ("suitable",)  # "哪个合适" answered by what it suits: that is why
+    if focus.topic not in ("service", "statement") or not focus.section or not (verdict or fit) \
+            or q.attributes or set(q.subjects) - {focus.primary} \
+            or len(base.normalize(q.text).strip(" ?？。.!！")) > _BARE_WHY_CHARS:
         return None
     said = _last_answer_text(base, focus)
     return _with_focus(replies.reason_given(said, focus.section), focus) if said else None

@@ -89,6 +89,8 @@ def resolve(references: dict, text: str, focus: Focus) -> list[str]:
     if counted:  # "第三个" of the four head-haul services just listed
         n = _NUMERALS.index(counted[1]) + 1
         return [focus.services[n - 1]] if n <= len(focus.services) else []
+    if any(w in lowered for w in references.get("last", ())) and len(focus.services) > 1:
+        return [focus.services[-1]]
     if any(w in lowered for w in references.get("second", ())) and len(focus.services) > 1:
         return [focus.services[1]]
     if any(w in lowered for w in references.get("first", ())):

@@ -352,6 +352,13 @@ def _naming_its_service(base: KnowledgeBase, statement, body: str, question: str
     return "" if service is None or about & named else f"【{service.display}】"
 
 
+def naming(base: KnowledgeBase, service: Service, reply: Reply) -> Reply:
+    """One of several services' answers, led by its name when its text does not say it."""
+    if any(m.entity == "service" and m.value == service.id for m in base.mentions(reply.text)):
+        return reply
+    return Reply(f"【{service.display}】{reply.text}", reply.buttons)
+
+
 def statement_section(statement) -> str:
     # the further courses are on the closing page, after its course map
     if statement.id.startswith(PREFACE_OVERVIEW):  # the key-points page's short definitions, under 1.3/1.4/1.5

@@ -37,7 +37,7 @@ _WAREHOUSES = set(_PLACE_SERVICES["warehouse"].values())
 # A warehouse's service right after one of these is where the goods go or stay ("发去美国FBA").
 _TOWARDS = re.compile(r"(?:去|到|往|进|入|放|存|送|运)[^，。,；;？?]{0,4}$")
 # "供应商发FBA，有啥方案" opening a conversation; right after a service, "发AWD" is what that service does
-_SENT = re.compile(r"(?<!自)发\s?$")
+_SENT = re.compile(r"(?<!自)发(?!货)[^，。,；;？?用走选]{0,4}$")  # "发美国FBA"
 
 
 _DETERMINERS = ("这个", "那个", "这些", "那些")
@@ -47,7 +47,7 @@ def _without_determiners(turn: Turn, references: dict) -> str:
     """"这个费用能再低点吗": a 这个 right before an attribute points at the attribute, not a service
     ("后者那个时效呢" still points at the second service)."""
     text = turn.text
-    pointing = [w for kind in ("first", "second", "both") for w in references.get(kind, ()) if len(w) > 2]
+    pointing = [w for kind in ("first", "second", "last", "both") for w in references.get(kind, ()) if len(w) > 2]
     for e in turn.entities:
         start = e.get("start")
         if e.get("entity") != "attribute" or not isinstance(start, int) or text[max(0, start - 2):start] not in _DETERMINERS:

@@ -527,6 +527,8 @@ class KnowledgeBase:
         if wish and len(clauses) > 1 and len(last) <= 5 and last.endswith(endings) \
                 and not any(w in last for w in cues["question_words"]):
             return "yes_no"  # "我想自己定补多少，可以吗": a wish, and the clause that asks is a yes or no
+        if _WH_THEN_YES_NO.search(normal):
+            return "yes_no"  # "补几件我可以自己定吗": the amount is what it is about, the 吗 asks
         if not asks and (rising or any(c.endswith(endings) for c in clauses if c)
                          or any(f in normal for f in cues["yes_no_forms"]) or A_NOT_A.search(normal)
                          or _ENGLISH_YES_NO.match(normal)):
@@ -584,6 +586,8 @@ class KnowledgeBase:
         return problems
 
 
+# a question word, then a modal verb, then 吗 ("每次补几件我可以自己定吗", "发哪里都能用吗")
+_WH_THEN_YES_NO = re.compile(r"(?:多少|什么|啥|哪)[^，,。？?]*?(?:我能|能|可以|可不可以|都能|都可以)[^，,。？?]*[吗么嘛][?？\s]*$")
 # "稳不稳", "快不快": any "A不A" asks yes or no, not only the forms the vocabulary lists ("贵不贵" asks the price)
 A_NOT_A = re.compile(r"(?!贵)([\u4e00-\u9fff])[不没]\1")
 
