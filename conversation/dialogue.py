@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from conversation import advisor, feedback, replies
 from conversation import handoff as handoff_record
-from conversation.focus import SLOT, Focus
+from conversation.focus import SLOT, Focus, with_history
 from conversation.replies import Context, Reply
 from conversation.turn import Outcome, Turn
 from conversation.understand import (
@@ -79,6 +79,9 @@ def respond(base: KnowledgeBase, turn: Turn) -> Outcome:
     part = _ordinal_part(base, question) or _mode_for_use(base, question) or _role_within_last_answer(base, question) or (
         _part_of_last_answer(base, question) if kind in ANSWERING else None)
     outcome = _list_kept(question, _situation_kept(base, question, part or HANDLERS[kind](base, question)))
+    outcome = _offered_in_focus(base, outcome)
+    if isinstance(outcome.slots.get(SLOT), dict):  # "刚才那个" next: what this answer moved away from
+        outcome.slots[SLOT] = with_history(question.focus, Focus.from_slot(outcome.slots[SLOT])).as_slot()
     if isinstance(outcome.slots.get(SLOT), dict):  # a yes/no is kept: "德国站也可以吗" asks it again elsewhere
         kept = {k: v for k, v in outcome.slots[SLOT].items() if k not in ("asked", "said", "said_intent")}
         asked = question.text if question.qtype in ASKED_AGAIN else focus.asked if _same_question_elsewhere(question) else None
@@ -89,6 +92,20 @@ def respond(base: KnowledgeBase, turn: Turn) -> Outcome:
     if turn.slot(feedback.PENDING_SLOT):  # asked something else instead: the feedback is left there
         outcome.slots[feedback.PENDING_SLOT] = None
     return _with_rating_buttons(_count_misses(turn, outcome))
+
+
+def _offered_in_focus(base: KnowledgeBase, outcome: Outcome) -> Outcome:
+    """A concept answered with the one service it offers ("自发货卖家可以用购买配送", "境内供货商…可选 PCP"):
+    "用它有啥好处", "它覆盖哪" next are about that service."""
+    said = outcome.slots.get(SLOT)
+    if not isinstance(said, dict) or said.get("services") or said.get("topic") != "concept":
+        return outcome
+    text = base.normalize(outcome.reply.text)
+    offered = {m.value for m in base.mentions(text) if m.entity == "service"
+               and re.search("[用选]", text[max(0, m.start - 4):m.start])}
+    if len(offered) != 1:
+        return outcome
+    return replace(outcome, slots={**outcome.slots, SLOT: {**said, "services": sorted(offered)}})
 
 
 def _list_kept(q: Question, outcome: Outcome) -> Outcome:
@@ -643,6 +660,8 @@ def statement(base: KnowledgeBase, q: Question, hits: list[StatementHit], subjec
     # the heading counts as a note: "海运服务" over an advantage is a condition on it
     verdict = _verdict(base, q, _solution_part(s_), f"{s_.note}。{s_.heading}", best.coverage) if q.qtype == "yes_no" else None
     siblings = _siblings(base, q, best.statement)
+    if second is not None and any(x.id == second.id for x in siblings):
+        second = None  # already quoted among them
     said = " ".join(x.text for x in siblings)
     price_missing = base.has_cue("money", q.text) and "$" not in said
     reply = replies.statement_answer(base, best.statement, siblings, verdict, q.text, price_missing, second)
@@ -713,6 +732,9 @@ def _siblings(base: KnowledgeBase, q: Question, found) -> list:
     led = _points_led_in(base, q, found)
     if led:
         return led
+    figures = _figures_under_the_heading(base, q, found)
+    if figures:
+        return figures
     headed = [x for x in base.statements if x.section == found.section and x.heading == found.heading
               and x.kind == "sentence"] if len(found.heading) >= 2 and found.heading in q.text else []
     if 1 < len(headed) <= _MAX_LIST:  # "简化运营呢": what the heading the seller names heads, all of it
@@ -728,6 +750,19 @@ def _siblings(base: KnowledgeBase, q: Question, found) -> list:
         if 1 < len(paragraph) and sum(len(x.text) for x in paragraph) <= _MAX_PARAGRAPH_CHARS:
             return paragraph
     return [found]
+
+
+def _figures_under_the_heading(base: KnowledgeBase, q: Question, found) -> list:
+    """"基础设施规模有多大": a heading the question names, over a list of figures (400+运营中心, 100+飞机…),
+    answers with all of them, not the one sentence that matched best."""
+    if q.qtype not in ("how_many", "which") or len(found.heading) < 2:
+        return []
+    asked = [w for w in base.terms(q.text) if len(w) >= 2 and not w.startswith(("²", "·", "@"))]
+    if not any(w in found.heading for w in asked):
+        return []
+    listed = [x for x in base.statements if x.section == found.section and x.heading == found.heading
+              and x.kind in _LIST_KINDS and quantity_kinds(x.text) & {"count", "percent", "size"}]
+    return listed if 2 <= len(listed) <= _MAX_LIST and found not in listed else []
 
 
 def _points_led_in(base: KnowledgeBase, q: Question, found) -> list:
@@ -1925,10 +1960,6 @@ def explain(base: KnowledgeBase, q: Question) -> Outcome:
         return search(base, q)
     reply, focus, fact = curated
     focus = replace(focus, section=focus.section or (fact.section if fact is not None else None))
-    offered = {m.value for m in base.mentions(fact.answer) if m.entity == "service"
-               and "用" in fact.answer[max(0, m.start - 4):m.start]} if fact is not None else set()  # "可以用…"
-    if focus.topic == "concept" and not focus.services and len(offered) == 1:
-        focus = replace(focus, services=tuple(offered))  # "自发货卖家可以用购买配送": "用它有啥好处" is about it
     if q.qtype == "yes_no" and lineup and focus.services and not replies.leads_with_verdict(reply.text):
         return _with_focus(_lineup_verdict(base, q, focus.services, reply), focus)
     if q.qtype == "yes_no" and fact is not None and not replies.leads_with_verdict(reply.text):

@@ -7,6 +7,7 @@ resolve against what the seller just read.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
@@ -32,6 +33,7 @@ class Focus:
     asked: str | None = None  # the message answered last: "德国站也可以吗" asks it again for another market
     said: str | None = None  # the last message of any kind, and its intent: "那自发货呢" asks it of another subject
     said_intent: str | None = None
+    earlier: tuple[str, ...] = ()  # services in focus before the current ones, latest first: "刚才那个"
 
     @property
     def primary(self) -> str | None:
@@ -80,11 +82,38 @@ class Focus:
 _NUMERALS = "一二三四五六七八九"
 
 
-def resolve(references: dict, text: str, focus: Focus) -> list[str]:
-    """The services a message points back to: "后面那个" → the second of the focus, "它" → the first."""
+EARLIER_KEPT = 5  # services remembered for "刚才那个"
+
+
+def with_history(before: Focus, after: Focus) -> Focus:
+    """`after`, remembering the services `before` was about when the conversation has moved on from them."""
+    moved = [s for s in before.services if s not in after.services]
+    earlier = [*moved[::-1], *before.earlier]
+    return replace(after, earlier=tuple(dict.fromkeys(s for s in earlier if s not in after.services))[:EARLIER_KEPT])
+
+
+def _earlier_meant(text: str, focus: Focus, names: dict[str, tuple[str, ...]]) -> str | None:
+    """"刚才那个官方物流" → the earlier service whose names share the words after the cue ("官方物流": AGL's
+    官方跨境物流); a bare "刚才那个" → the one before the current."""
+    described = re.split(r"[，,。？?！!\s]", text)[0][:4]  # "官方物流" of "官方物流支持哪些…", nothing of "，它…"
+    pairs = {described[i:i + 2] for i in range(len(described) - 1)}
+    for service_id in focus.earlier:
+        if any(p in name for name in names.get(service_id, ()) for p in pairs):
+            return service_id
+    return focus.earlier[0] if focus.earlier else None
+
+
+def resolve(references: dict, text: str, focus: Focus, names: dict[str, tuple[str, ...]] | None = None) -> list[str]:
+    """The services a message points back to: "后面那个" → the second of the focus, "它" → the first,
+    "刚才那个" → the one before (`names`: each service's names, for a description after the cue)."""
+    lowered = text.lower()
+    back = next((w for w in references.get("back", ()) if w in lowered), None)
+    if back is not None and focus.earlier:
+        rest = lowered.split(back, 1)[1][:8]
+        meant = _earlier_meant(rest, focus, names or {})
+        return [meant] if meant else []
     if not focus.services:
         return []
-    lowered = text.lower()
     counted = next((w for w in references.get("later", ()) if w in lowered), None)
     if counted:  # "第三个" of the four head-haul services just listed
         n = _NUMERALS.index(counted[1]) + 1

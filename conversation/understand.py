@@ -131,7 +131,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
             placed.append(_PLACE_SERVICES[kind][value])
     named = list(dict.fromkeys(named))
     references = base.vocabulary["cues"]["reference"]
-    referenced = resolve(references, _without_determiners(turn, references), focus)
+    referenced = resolve(references, _without_determiners(turn, references), focus, base.service_names)
     if focus.primary is not None and referenced == [focus.primary]:
         referenced = [advised_one_meant(base, text, focus) or focus.primary]
     if referenced and named and all(_qualifies(turn, n) for n in named) and set(referenced) - set(named):

@@ -287,6 +287,14 @@ class KnowledgeBase:
         """The one service the statement's section presents, if it presents one."""
         return self._home_sections.get(statement.section)
 
+    @cached_property
+    def service_names(self) -> dict[str, tuple[str, ...]]:
+        """Every name a service goes by, with the words of its definition's opening ("官方跨境物流")."""
+        def opening(service: Service) -> str:
+            definition = service.fact("definition")
+            return definition.answer[:40] if definition is not None else ""
+        return {s.id: (s.id, s.short, s.name, s.english, *s.aliases, opening(s)) for s in self.services.values()}
+
     def functions_of(self, service_id: str) -> list[str]:
         """The services that are functions of this one (AWD: MCD)."""
         return [s.id for s in self.services.values() if s.function_of == service_id]
