@@ -410,11 +410,11 @@ def _part_of_last_answer(base: KnowledgeBase, q: Question) -> Outcome | None:
 
 
 # "第二块", "第三条": a part of the last answer by its place (块/条/点… count parts, not services).
-_ORDINAL = re.compile(r"第\s*([一二三四五六七八九1-9])\s*(?:块|条|点|项|部分|段|类|大块|方面)")
+_ORDINAL = re.compile(r"第\s*([一二三四五六七八九1-9])\s*(?:块|条|点|项|部分|段|类|大块|方面|步)")
 _NUMERALS = "一二三四五六七八九"
 # "第一个" counts services when the focus has several; with one, it counts the parts of its answer.
 _ORDINAL_ITEM = re.compile(r"第\s*([一二三四五六七八九1-9])\s*(?:个|种|项)")
-_LAST_ITEM = re.compile(r"最后(?:那|一)?\s*(?:个|种|项|条|点|块|部分)")  # "最后那个具体是": the last part
+_LAST_ITEM = re.compile(r"最后(?:那|一)?\s*(?:个|种|项|条|点|块|部分|步)")  # "最后那个具体是": the last part
 PART_STATEMENT_COVERAGE = 0.6  # a part of a curated answer is shown as the document's point that says it
 _LABEL = re.compile(r"^([^：:，,；;。]{2,8})[：:]")
 
@@ -861,7 +861,8 @@ def _not_yet(base: KnowledgeBase, q: Question, text: str) -> bool:
     """"新兴站点即将上线": not yet, so no, for what that clause is about (a list of fixes with one still
     to come is not a no to the others)."""
     words = [w for w in base.terms(_asking_clause(base.normalize(q.text))) if len(w) >= 2 and not w.startswith(("²", "@"))]
-    clauses = [c for c in re.split(r"[；;。]", base.normalize(text)) if _holds(c, base.vocabulary["verdict"]["not_yet"])]
+    # a list's items are its clauses: "…日本站点、新兴站点 (即将上线)" has Japan now
+    clauses = [c for c in re.split(r"[；;。、]", base.normalize(text)) if _holds(c, base.vocabulary["verdict"]["not_yet"])]
     return any(w in c.upper() for c in clauses for w in words) or bool(clauses) and not words
 
 
@@ -1041,7 +1042,9 @@ def _focused(base: KnowledgeBase, q: Question) -> str:
 
 
 def service(base: KnowledgeBase, q: Question) -> Outcome:
-    carried = not q.subjects and not (q.placed and not _into_for_the_focus(base, q))
+    # "它是咋做到的" points at the service just answered: as carried as a message naming none
+    pointed = bool(q.referenced) and q.referenced == [q.focus.primary] and not q.named
+    carried = (not q.subjects or pointed) and not (q.placed and not _into_for_the_focus(base, q))
     candidates = [] if q.subjects or not carried else _candidates_asked_of(base, q)
     subjects = q.subjects or ([] if carried else q.placed) or candidates or [_focused(base, q)]
     ctx = _context(q, carried)
@@ -2100,11 +2103,13 @@ def advise(base: KnowledgeBase, q: Question, candidates: list[str] | None = None
     if question:
         reply = replies.question(base, question, advice)
         top = [s for st in advice.stages.values() for s in st.top]
-        focus = Focus(topic="advice", services=tuple(dict.fromkeys(top)), source=("advice",))
+        # "AGL跟PCP选哪个": "后面那个" next counts in the seller's two, whatever the advisor leads with
+        focus = Focus(topic="advice", services=tuple(dict.fromkeys(candidates or top)), source=("advice",))
         return _with_focus(reply, focus, **slots, pending_question=question)
     reply = replies.recommendation(base, advice)
     top = [r.service for st in advice.stages.values() for r in st.recommended[:1]]
-    focus = Focus(topic="advice", services=tuple(dict.fromkeys(top or candidates or ())),
+    lead = top[0] if candidates and top and top[0] in candidates else None  # "它" is the one recommended
+    focus = Focus(topic="advice", services=tuple(dict.fromkeys(candidates or top or ())), current=lead,
                   section=_first_cited(reply.text), source=("advice",)).with_context(
         Context(situation.effective_destination, situation.us_region, situation.mode, situation.sea_service))
     return _with_focus(reply, focus, **slots, pending_question=None)

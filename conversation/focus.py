@@ -103,6 +103,22 @@ def _earlier_meant(text: str, focus: Focus, names: dict[str, tuple[str, ...]]) -
     return focus.earlier[0] if focus.earlier else None
 
 
+def _described(text: str, pointer: str, names: dict[str, tuple[str, ...]]) -> str | None:
+    """The one service whose names share the most two-character words with the words right before or
+    after "那个" ("追踪系统" → FIST's 入仓货件追踪智控系统), if one does more than any other."""
+    at = text.index(pointer)
+    near = re.findall(r"[\u4e00-\u9fff]{2,}", f"{text[max(0, at - 4):at]} {text[at + len(pointer):at + len(pointer) + 4]}")
+    pairs = {w[i:i + 2] for w in near for i in range(len(w) - 1)} - _COMMON_PAIRS
+    if not pairs:
+        return None
+    scores = {sid: sum(any(p in n for n in own[:-1]) for p in pairs) for sid, own in names.items()}
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    return ranked[0][0] if ranked[0][1] and (len(ranked) < 2 or ranked[0][1] > ranked[1][1]) else None
+
+
+_COMMON_PAIRS = {"亚马", "马逊", "服务", "物流", "是干", "干嘛", "怎么", "具体", "什么", "支持"}  # in many names, or asking
+
+
 def resolve(references: dict, text: str, focus: Focus, names: dict[str, tuple[str, ...]] | None = None) -> list[str]:
     """The services a message points back to: "后面那个" → the second of the focus, "它" → the first,
     "刚才那个" → the one before (`names`: each service's names, for a description after the cue)."""
@@ -118,6 +134,8 @@ def resolve(references: dict, text: str, focus: Focus, names: dict[str, tuple[st
     if counted:  # "第三个" of the four head-haul services just listed
         n = _NUMERALS.index(counted[1]) + 1
         return [focus.services[n - 1]] if n <= len(focus.services) else []
+    if any(w in lowered for w in references.get("other", ())) and len(focus.services) == 2:
+        return [s for s in focus.services if s != (focus.current or focus.services[0])][:1]
     if any(w in lowered for w in references.get("last", ())) and len(focus.services) > 1:
         return [focus.services[-1]]
     if any(w in lowered for w in references.get("second", ())) and len(focus.services) > 1:
@@ -126,7 +144,11 @@ def resolve(references: dict, text: str, focus: Focus, names: dict[str, tuple[st
         return [focus.services[0]]
     if any(w in lowered for w in references.get("both", ())):
         return list(focus.services)
-    if any(w in lowered for w in references.get("it", ())):
+    it = next((w for w in sorted(references.get("it", ()), key=len, reverse=True) if w in lowered), None)
+    described = _described(lowered, it, names) if it and names else None
+    if described is not None:  # "那个追踪系统…", "快递服务那个…": the service so described
+        return [described]
+    if it is not None:
         primary = focus.primary
         assert primary is not None  # the focus has services
         return [primary]

@@ -47,7 +47,7 @@ def _without_determiners(turn: Turn, references: dict) -> str:
     """"这个费用能再低点吗": a 这个 right before an attribute points at the attribute, not a service
     ("后者那个时效呢" still points at the second service)."""
     text = turn.text
-    pointing = [w for kind in ("first", "second", "last", "both") for w in references.get(kind, ()) if len(w) > 2]
+    pointing = [w for kind in ("first", "second", "last", "other", "both") for w in references.get(kind, ()) if len(w) > 2]
     for e in turn.entities:
         start = e.get("start")
         if e.get("entity") != "attribute" or not isinstance(start, int) or text[max(0, start - 2):start] not in _DETERMINERS:
