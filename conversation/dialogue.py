@@ -1276,8 +1276,12 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
     carried_fact = service.fact(q.focus.attribute) if same_topic and q.focus.attribute and shown_fact else None
     asks_more = best is not None and _substantive(_without_attribute_words(base, q, terms))  # "走海运的话省掉哪类费"
     unasked = _without_attribute_words(base, q, terms)
+    # ("价格咋样" right after a transit time asks the price, which the time does not hold)
+    other_kind = base.has_cue("money", q.text) and carried_fact is not None \
+        and "price" not in quantity_kinds(carried_fact.answer) and carried_fact.attribute != "discount"
     if named_fact is not None and _is_gap(named_fact) and carried_fact is not None and not _is_gap(carried_fact) \
-            and not asks_more and base.fact_coverage(named_fact, unasked) <= base.fact_coverage(carried_fact, unasked):
+            and not asks_more and not other_kind \
+            and base.fact_coverage(named_fact, unasked) <= base.fact_coverage(carried_fact, unasked):
         # ("和别家次日达比价钱呢" keeps the fee: what it says of the price is what is asked)
         named_fact, attributes = carried_fact, [carried_fact.attribute]  # "最低能到多少" after the fee: the lowest fee
     if named_fact is not None:

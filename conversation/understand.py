@@ -394,7 +394,8 @@ def decide(base: KnowledgeBase, q: Question) -> str:
         return "search"  # "那数字打哪来的": the figure's footnote, not the last answer's quote
     if q.intent in ("show_source", "request_human", "start_over"):
         return q.intent
-    if q.intent in SMALLTALK and not q.evidence and not _about_the_last_answer(base, q):
+    if q.intent in SMALLTALK and not q.evidence and not _about_the_last_answer(base, q) \
+            and not _asked_of_the_service_in_focus(base, q):
         return "smalltalk"
     if q.intent == "dont_know":
         return "advise" if pending else "smalltalk"
@@ -476,6 +477,18 @@ def _about_the_last_answer(base: KnowledgeBase, q: Question) -> bool:
         return False
     index = base.statement_index
     return index.coverage(terms, index.terms_of(said)) >= LAST_ANSWER_COVERAGE
+
+
+def _asked_of_the_service_in_focus(base: KnowledgeBase, q: Question) -> bool:
+    """"能帮我避免啥费" right after SEND: a question a statement about SEND answers well, not "what can you
+    do", though the classifier heard that (a greeting or thanks asks nothing)."""
+    primary = q.focus.primary
+    words = [t for t in base.query_terms(q.text, [primary]) if len(t) >= 2 and not t.startswith(("·", "²", "@"))] \
+        if primary is not None else []
+    if not (q.asks and words):
+        return False
+    hits = base.find_statements(q.text, q.qtype, [primary], limit=1)
+    return bool(hits) and primary in base.about(hits[0].statement) and hits[0].coverage >= ANSWER_COVERAGE
 
 
 def _said_of_focus(base: KnowledgeBase, q: Question) -> bool:
