@@ -1740,7 +1740,7 @@ def _without_asked_attributes(base: KnowledgeBase, q: Question, terms: list[str]
     is decided; what is left says whether a statement knows something the fact does not."""
     specific = {p for a in base.vocabulary["attribute"].values() for p in a.get("specific", ())}
     # a stage named in it stays: "省头程运费" says which cost, as 头程 in "降低头程运输费用" does; so does
-    # a channel ("非亚马逊渠道也覆盖吗" asks about those channels, not about markets)
+    # a channel ("独立站那边也管吗" asks about those channels, not about markets)
     phrases = [m.text for m in base.mentions(q.text)
                if m.entity not in ("service", "stage", "sales_channel") and m.text not in specific]
     dropped = {t for p in phrases for t in base.terms(p)}
@@ -1965,7 +1965,7 @@ def explain(base: KnowledgeBase, q: Question) -> Outcome:
     lacks = best is not None and fact is not None and (
         _says_more(base, fact, best, [t for t in terms if t.lstrip("²") not in topic and not (
         t.startswith("²") and any(c in w for c in t[1:] for w in topic))]) or _gives_the_reason(q, fact, best))
-    # ("尾端配送包括哪些": the concept's own answer says all a sentence elsewhere does)
+    # ("仓储分销包含什么": the concept's own answer says all a sentence elsewhere does)
     covered = fact is not None and best is not None and not lacks \
         and base.fact_coverage(fact, base.query_terms(q.text, [])) >= best.coverage - CURATED_NEAR
     if best is not None and (curated is None or _strong(best) and not covered or lacks) and (
