@@ -1193,7 +1193,7 @@ def _implied_attributes(base: KnowledgeBase, q: Question, service: Service, carr
     reaches = not (q.ctx.marketplace and markets) or covers(base, markets, q.ctx.marketplace)
     if q.qtype == "yes_no" and q.placed and service.id not in q.placed and service.fact("warehouses") and reaches:
         return ["warehouses"]  # "到了那边能直接进AWD吗" of AGL: where it delivers ("能发加拿大FBA吗": not there)
-    if q.qtype in ("yes_no", "which", None) and q.ctx.marketplace:
+    if q.qtype in ("yes_no", "which", None) and q.ctx.marketplace and _said_of_those_markets(base, q, service) is None:
         return ["coverage"]
     if q.qtype == "yes_no" and q.turn.first("quantity") and service.fact("minimum"):
         return ["minimum"]  # "50公斤能发吗": against the service's minimum
@@ -1215,6 +1215,21 @@ def _implied_attributes(base: KnowledgeBase, q: Question, service: Service, carr
     return []
 
 
+def _said_of_those_markets(base: KnowledgeBase, q: Question, service: Service):
+    """"SEND在英国德国有啥特别的": a question beyond whether it goes there, which a statement of the service
+    naming those markets (its 优先入仓 in 英国和德国) answers; not "能发英国吗". That statement, if one."""
+    if q.qtype not in ("which", "what", "why", "how_to") or q.attributes or elliptical(q):
+        return None  # ("英国呢" right after a time asks the time there)
+    named = [m.text for m in base.mentions(q.text) if m.entity == "marketplace"]
+    coverage = service.fact("coverage")
+    quoted = list(coverage.quotes) if coverage is not None else []
+    return next((x for x in base.statements if named and x.kind in ("sentence", "item")
+                 and all(n in x.text for n in named) and service.id in base.about(x)
+                 and not any(x.text in qt or qt in x.text for qt in quoted)
+                 and len([m for m in base.mentions(x.text) if m.entity == "marketplace"]) <= len(named) + 1
+                 and not quantity_kinds(x.text) & {"duration"}), None)
+
+
 def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Context, carried: bool
                   ) -> tuple[Reply, tuple]:
     listed = _among_the_listed(base, q, service) if carried else None
@@ -1229,6 +1244,9 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
     claim = _claim_of_its_own(base, q, service)
     if claim is not None:  # read with its footnote, which may leave the market out
         return _statement_reply(base, q, claim, service.id)
+    there = _said_of_those_markets(base, q, service) if q.ctx.marketplace else None
+    if there is not None:
+        return _statement_reply(base, q, StatementHit(there, STRONG_SCORE, 1.0), service.id)
     kept = _still_in_last_statement(base, q, service) if carried else None
     if kept is not None:
         return _statement_reply(base, q, StatementHit(kept, STRONG_SCORE, 1.0), service.id)
