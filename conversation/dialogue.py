@@ -1216,7 +1216,7 @@ def _implied_attributes(base: KnowledgeBase, q: Question, service: Service, carr
 
 
 def _said_of_those_markets(base: KnowledgeBase, q: Question, service: Service):
-    """"SEND在英国德国有啥特别的": a question beyond whether it goes there, which a statement of the service
+    """"SEND到英德两站有什么不同": a question beyond whether it goes there, which a statement of the service
     naming those markets (its 优先入仓 in 英国和德国) answers; not "能发英国吗". That statement, if one."""
     if q.qtype not in ("which", "what", "why", "how_to") or q.attributes or elliptical(q):
         return None  # ("英国呢" right after a time asks the time there)
