@@ -2050,6 +2050,32 @@ _WHICH_WORDS = "哪些|哪几个|哪几种|哪个|哪种|什么|啥"
 _WAREHOUSE_OF = {"AWD": "AWD", "FBA": "FC"}
 
 
+_ALL_MENTIONS = ("stage", "attribute", "service", "origin", "marketplace", "concept", "warehouse", "sales_channel",
+                 "fulfillment", "urgency", "quantity", "transport_mode", "sea_service", "need", "product_trait")
+
+
+def _stage_service_offering(base: KnowledgeBase, q: Question, stage: str | None):
+    """(statement hit, service) when a question for a stage's services asks for one that does something
+    ("头程哪个服务管清关") and one service's statement says it: the stage and service words aside, what
+    is left is matched."""
+    if stage is None or q.qtype not in ("yes_no", "which", None):
+        return None
+    normal = base.normalize(q.text).upper()
+    if any(base.normalize(w).upper() in normal for pair in base.vocabulary.get("contraries", []) for w in pair["asked"]):
+        return None  # "有没有亚马逊自营的": which of them is so, judged by what each one is (_lineup_verdict)
+    rest = _without_mentions(base, q.text, _ALL_MENTIONS)
+    rest = base.without_cue("stage_generic", base.without_cue("lineup", rest))
+    words = [t for t in base.query_terms(rest, []) if len(t) >= 2 and not t.startswith(("·", "²", "@"))]
+    if not words:
+        return None
+    members = set(base.stage_services.get(stage, ()))
+    hits = [h for h in base.find_statements(rest, None, sorted(members), limit=5)
+            if len(base.about(h.statement) & members) == 1]
+    if not hits or hits[0].coverage < ANSWER_COVERAGE or hits[0].score < STRONG_SCORE:
+        return None
+    return hits[0], next(iter(base.about(hits[0].statement) & members))
+
+
 def _delivering_to(base: KnowledgeBase, q: Question, stage: str | None) -> list[str]:
     """The services of a stage that deliver to the warehouse a message names as where the goods go."""
     places = {_WAREHOUSE_OF[p] for p in q.placed if p in _WAREHOUSE_OF}
@@ -2080,6 +2106,13 @@ def _curated_topic(base: KnowledgeBase, q: Question, stage: str | None) -> tuple
     if asks_lineup and (not q.concept or q.stage == "all" and base.has_cue("lineup", q.text)):  # "头程有哪些方案"
         if stage is None and "MFN" in q.turn.values("fulfillment"):
             stage = "last_mile"
+        offering = _stage_service_offering(base, q, stage) if not _delivering_to(base, q, stage) else None
+        if offering is not None:  # "头程哪个服务管清关": the one whose statement says it
+            hit, service_id = offering
+            outcome = statement(base, q, [hit], [service_id])
+            focus = Focus.from_slot(outcome.slots.get(SLOT))
+            return replies.naming(base, base.services[service_id], outcome.reply), replace(
+                focus, topic="service", services=(service_id,), current=service_id), None
         delivering = _delivering_to(base, q, stage)
         if delivering:  # "哪些头程能直接送进AWD": the stage's services that deliver there
             parts = [replies.answer_service(base, base.services[sid], "warehouses", Context(), None) for sid in delivering]
