@@ -425,6 +425,9 @@ def _ordinal_part(base: KnowledgeBase, q: Question) -> Outcome | None:
     found = _ORDINAL.search(q.text) or (_ORDINAL_ITEM.search(q.text) if len(q.focus.services) <= 1 else None)
     last = _LAST_ITEM.search(q.text) if len(q.focus.services) <= 1 else None
     source = tuple(q.focus.source or ())
+    named = [a for a in q.attributes if q.focus.primary and base.services[q.focus.primary].fact(a)]
+    if named and q.focus.primary:  # "流程第一步是啥": the parts of that fact, whatever was answered last
+        source = ("fact", q.focus.primary, named[0])
     if found is None and last is None or q.named or not source:
         return None
     parts, section = _answer_parts(base, source)
@@ -659,6 +662,8 @@ def statement(base: KnowledgeBase, q: Question, hits: list[StatementHit], subjec
     second = _runner_up(base, hits)
     # the heading counts as a note: "海运服务" over an advantage is a condition on it
     verdict = _verdict(base, q, _solution_part(s_), f"{s_.note}。{s_.heading}", best.coverage) if q.qtype == "yes_no" else None
+    if verdict == "yes" and second is not None and _contrary(base, q.text, second.text):
+        verdict = "no"  # "是最大的开销吗": the second statement quoted says 仅次于
     siblings = _siblings(base, q, best.statement)
     if second is not None and any(x.id == second.id for x in siblings):
         second = None  # already quoted among them
