@@ -1507,7 +1507,8 @@ def _abbreviation_in(base: KnowledgeBase, q: Question, service: Service):
     written = _ABBREVIATION.findall(q.text)  # as sellers write them, in capitals
     if not written or q.qtype not in ("what", None) and not q.asks_definition:
         return None
-    known = {m.text.upper() for m in base.mentions(q.text)}
+    known = {m.text.upper() for m in base.mentions(q.text)} | {
+        a.upper() for s in base.services.values() for a in (s.id, s.short, *s.aliases)}  # "用FBA" names FBA too
     for abbreviation in written:
         if abbreviation in known:
             continue
