@@ -2071,13 +2071,13 @@ def _stage_service_offering(base: KnowledgeBase, q: Question, stage: str | None)
         return None  # "有没有亚马逊自营的": which of them is so, judged by what each one is (_lineup_verdict)
     rest = _without_mentions(base, q.text, _ALL_MENTIONS)
     rest = base.without_cue("stage_generic", base.without_cue("lineup", rest))
-    words = [t for t in base.query_terms(rest, []) if len(t) >= 2 and not t.startswith(("·", "²", "@"))]
+    words = [t for t in base.query_terms(rest, []) if not t.startswith(("·", "@"))]  # "清关" may be a bigram only
     if not words:
         return None
     members = set(base.stage_services.get(stage, ()))
     hits = [h for h in base.find_statements(rest, None, sorted(members), limit=5)
             if len(base.about(h.statement) & members) == 1]
-    if not hits or hits[0].coverage < ANSWER_COVERAGE or hits[0].score < STRONG_SCORE:
+    if not hits or not _good(hits[0]):
         return None
     return hits[0], next(iter(base.about(hits[0].statement) & members))
 

@@ -210,10 +210,12 @@ def advised_one_meant(base: KnowledgeBase, text: str, focus: Focus) -> str | Non
     if focus.topic != "advice" or focus.current or len(services) < 2 \
             or len({base.services[s].stage for s in services}) < 2:
         return None
-    best: dict[str, float] = {}
+    best: dict[str, float] = {}  # how much of what matches is each one's: the sum of its statements' scores
     for hit in base.find_statements(text, base.question_type(text), services, limit=12):
-        for service_id in base.about(hit.statement) & set(services):
-            best.setdefault(service_id, hit.score)
+        about = base.about(hit.statement) & set(services)
+        if len(about) == 1:  # a statement of two of them ("用AGL发货到AWD…") tells neither apart
+            service_id = next(iter(about))
+            best[service_id] = best.get(service_id, 0.0) + hit.score
     ranked = sorted(best.items(), key=lambda kv: -kv[1])
     if not ranked or len(ranked) > 1 and ranked[0][1] < ranked[1][1] * MEANT_MARGIN:
         return None

@@ -1,0 +1,77 @@
+"""Follow-ups that lean on what was just said: advice that moves to another stage, pronouns and
+descriptions that point back ("它", "另一个", "刚才那个官方物流"), a why after a yes or a no, and yes/no
+questions whose verdict depends on how they are put (减少, A不A, 仅次于). Phrasings of this file's own."""
+import pytest
+
+from tests.support.conversation import Conversation
+
+
+@pytest.fixture
+def chat(base):
+    return Conversation(base)
+
+
+def test_a_load_said_without_a_figure_is_a_load_class(chat):
+    reply = chat.say("ask_recommendation", "卖美国站，货量很大，不赶时间，头程怎么走比较好")
+    assert "货量大" in reply and "推荐 AGL" in reply
+
+
+def test_another_stage_asked_after_advice_gets_that_stage_alone(chat):
+    chat.say("ask_recommendation", "卖美国站，货量很大，不赶时间，头程怎么走比较好")
+    reply = chat.say("ask_service", "货到了美国以后存哪儿最便宜")
+    assert "推荐 AWD" in reply and "【头程物流】" not in reply
+    assert "0.48" in chat.say("ask_service", "每个月多少钱")
+
+
+def test_it_after_advice_over_stages_is_the_service_its_words_fit(chat):
+    chat.say("ask_recommendation", "我在深圳，货打算先存在美国一个仓，再自动补给FBA，独立站也从那里发")
+    assert "机器学习" in chat.say("ask_service", "它补货是按什么来的")
+
+
+def test_a_question_about_getting_rid_of_something_agrees_with_a_text_denying_it(chat):
+    assert chat.say("ask_service", "用AWD能减少缺货吗").startswith("可以")
+
+
+def test_a_not_a_asks_yes_or_no(chat):
+    assert chat.say("ask_service", "SEND的仓位稳不稳").startswith("是的")
+
+
+def test_why_right_after_a_no_gives_what_it_rested_on(chat):
+    assert chat.say("ask_service", "MCD可以不开AWD单独用吗").startswith("不")
+    reply = chat.say("ask_why", "为啥")
+    assert reply.startswith("原因") and "功能" in reply
+
+
+def test_the_service_before_is_found_by_its_description(chat):
+    chat.say("ask_service", "AGL能从哪些港口出")
+    chat.say("ask_service", "那MCF是干嘛的")
+    assert "超大件" in chat.say("ask_service", "刚才那个官方物流能运哪些货件")
+
+
+def test_the_other_one_of_two(chat):
+    chat.say("compare_services", "AGL和SEND哪个是亚马逊官方的")
+    assert "合作承运人" in chat.say("inform", "另一个呢，是谁承运")
+
+
+def test_a_stage_pain_point_named_gets_the_stage_list(chat):
+    reply = chat.say("ask_pain_points", "尾端那块卖家有哪些难处")
+    assert "退货" in reply and "配送时效" in reply
+
+
+def test_figures_under_the_heading_a_question_names(chat):
+    reply = chat.say("ask_service", "FBA基础设施规模有多大")
+    assert all(figure in reply for figure in ("400+", "100+", "200+", "275,000"))
+
+
+def test_a_stage_service_that_does_something_is_the_one_saying_it(chat):
+    reply = chat.say("ask_service", "头程有能帮忙清关的服务吗")
+    assert "SEND" in reply and "清关" in reply and "「来源：1.3.2」" in reply
+
+
+def test_product_testing_is_met_with_send_by_air(chat):
+    chat.say("ask_recommendation", "想先发一小批新品去美国测试市场，头程用啥")
+    assert "新品测试" in chat.say("ask_why", "为什么这么推荐")
+
+
+def test_a_second_statement_saying_otherwise_makes_a_no(chat):
+    assert chat.say("ask_concept", "供应链是跨境电商最大的一块成本吗").startswith("不")
