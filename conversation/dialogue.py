@@ -626,9 +626,6 @@ def _english_asked(base: KnowledgeBase, q: Question) -> bool:
     return base.has_cue("english_name", q.text)
 
 
-_WHERE = re.compile(r"哪里|哪儿|地方|在哪|哪个国家|哪些国家|哪国|站点")
-
-
 def _holds(text: str, words) -> bool:
     return any(w in text for w in words)
 
@@ -1198,7 +1195,7 @@ def _implied_attributes(base: KnowledgeBase, q: Question, service: Service, carr
     reaches = not (q.ctx.marketplace and markets) or covers(base, markets, q.ctx.marketplace)
     if q.qtype == "yes_no" and q.placed and service.id not in q.placed and service.fact("warehouses") and reaches:
         return ["warehouses"]  # "到了那边能直接进AWD吗" of AGL: where it delivers ("能发加拿大FBA吗": not there)
-    if q.qtype in ("yes_no", "which", None) and q.ctx.marketplace and _said_of_those_markets(base, q, service) is None:
+    if q.qtype in ("yes_no", "which", None) and q.ctx.marketplace:  # (_answer_about took a market's own statement)
         return ["coverage"]
     if q.qtype == "yes_no" and q.turn.first("quantity") and service.fact("minimum"):
         return ["minimum"]  # "50公斤能发吗": against the service's minimum
@@ -1345,7 +1342,7 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
     # ("它管到哪一步" names no place: what it is, not where)
     nearest = next((a for a in _FALLBACK.get(q.qtype or "", ("definition",)) if service.fact(a) and not (
         a == "coverage" and q.qtype == "which" and not (q.ctx.marketplace or q.turn.values("origin")
-                                                        or _WHERE.search(q.text)))), "definition")
+                                                        or base.has_cue("where", q.text)))), "definition")
     reply = replies.answer_service(base, service, nearest, Context(), None)
     if q.qtype in ("how_to", "why") and nearest not in ("definition", "coverage"):
         return reply, ("fact", service.id, nearest)  # "它怎么帮我" of FIST: what it fixes is how it helps
