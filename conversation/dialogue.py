@@ -846,8 +846,11 @@ def _contrary(base: KnowledgeBase, question: str, text: str) -> bool:
     """The question claims one side of a pair (vocabulary `contraries`) and the text says the other.
     The claim is in the clause that asks: "每次手动填很烦，X能解决吗" states a pain, it claims nothing."""
     asked_text, said_text = _asking_clause(base.normalize(question)).upper(), base.normalize(text).upper()
+    reductions = base.vocabulary["verdict"]["reductions"]
     for pair in base.vocabulary.get("contraries", []):
         asked = [w for w in pair["asked"] if base.normalize(w).upper() in asked_text]
+        if any(_holds(asked_text[:asked_text.find(base.normalize(w).upper())], reductions) for w in asked):
+            continue  # "能解决手动填单号的问题吗": what is to be got rid of is not claimed
         rest = asked_text
         for w in asked:
             rest = rest.replace(base.normalize(w).upper(), " ")  # "无条件" holds 条件 but claims the other side
@@ -1338,6 +1341,9 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
         return _fact_reply(base, q, service, fact.attribute, ctx, matched=True)
     if not _content(terms) or attributes == ["definition"]:  # "AGL？": what it is
         return _fact_reply(base, q, service, "definition", ctx)
+    if q.qtype == "yes_no" and not q.attributes and not _substantive(terms) and q.focus.primary == service.id \
+            and q.focus.attribute and service.fact(q.focus.attribute) is not None:
+        return _fact_reply(base, q, service, q.focus.attribute, ctx)  # "只有它才行吗" right after its discount: of that
     # Nothing says it: say so, with the fact nearest to what was asked ("阿拉斯加的货PCP管不管" → its coverage).
     # ("它管到哪一步" names no place: what it is, not where)
     nearest = next((a for a in _FALLBACK.get(q.qtype or "", ("definition",)) if service.fact(a) and not (

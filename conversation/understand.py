@@ -181,7 +181,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
         bool(facts) and (turn.intent in ("inform", "ask_recommendation", "compare_services", "ask_service")
                          or bool(turn.values("marketplace")) or bool(turn.values("stage"))))
     return Question(
-        turn=turn, text=text, intent=_intent(base, turn), confidence=turn.confidence, focus=focus,
+        turn=turn, text=text, intent=_intent(base, turn, focus), confidence=turn.confidence, focus=focus,
         named=named, placed=list(dict.fromkeys(placed)),
         referenced=[] if named else referenced,
         negated=negated,
@@ -320,20 +320,21 @@ DEPARTURE_VERBS = ("起运", "起发", "启运")
 _WHICH_BEFORE = re.compile(r"(?:哪些|哪几种|哪几个|哪几|哪种|哪类|几种|什么|啥)(?:的)?$")
 
 
-# Intents whose reply ends or hands off the conversation: taken only with one of their words in the
-# message ("我要准备什么" is not "我要人工", "先看哪部分" is not "先这样"), and a hand-off not for a question
-# about customer service's hours or ways ("客服几点有人").
-_NEEDS_CUE = {"request_human": "human", "goodbye": "goodbye"}
+# Intents whose reply ends, clears or hands off the conversation: taken only with one of their words in
+# the message ("我要准备什么" is not "我要人工", "先看哪部分" is not "先这样", "几号开始计时" is not
+# "重新开始"), and a hand-off not for a question about customer service's hours or ways ("客服几点有人").
+_NEEDS_CUE = {"request_human": "human", "goodbye": "goodbye", "start_over": "start_over"}
 
 
-def _intent(base: KnowledgeBase, turn: Turn) -> str:
+def _intent(base: KnowledgeBase, turn: Turn, focus: Focus) -> str:
     """The classifier's intent, or its next guess when a conversation-ending one lacks its words."""
     cue = _NEEDS_CUE.get(turn.intent)
     asked = base.question_type(turn.text)
-    # "客服呢" right after a service's features asks about its customer service, as "那X呢" asks of X
+    # "客服呢" right after a service's features asks about its customer service, as "那X呢" asks of X;
+    # so does "它有客服吗" while a service is talked about
     about_service_hours = turn.intent == "request_human" and not base.has_cue("human_explicit", turn.text) and (
         asked in ("how_long", "how_many", "which", "what") or asked is None and base.is_question(turn.text)
-        or turn.text.rstrip("？?。 ").endswith("呢"))
+        or turn.text.rstrip("？?。 ").endswith("呢") or asked == "yes_no" and bool(focus.services))
     if cue is None or base.has_cue(cue, turn.text) and not about_service_hours:
         return turn.intent
     return next((i["name"] for i in turn.ranking if i.get("name") not in (*_NEEDS_CUE, "nlu_fallback", None)),
