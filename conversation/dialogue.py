@@ -419,9 +419,51 @@ PART_STATEMENT_COVERAGE = 0.6  # a part of a curated answer is shown as the docu
 _LABEL = re.compile(r"^([^：:，,；;。]{2,8})[：:]")
 
 
+_MIDDLE_ITEM = re.compile(r"中间(?:那|的|这)?\s*(?:个|种|项|段|块|环节|部分|一个)?")
+_ENUMERATION = re.compile(r"[：:]\s*([^。；;\n：:]{2,20}(?:、[^。；;\n：:、]{2,20})+)")
+
+
+def _enumerated_item(base: KnowledgeBase, q: Question) -> Outcome | None:
+    """"第二个是啥意思", "中间那个管啥" right after an answer that lists things the knowledge base knows
+    ("它分三个阶段：头程物流、仓储分销、尾端配送及售后"): the question, asked of that item."""
+    if q.named or len(q.focus.services) > 1:
+        return None
+    found = _ORDINAL_ITEM.search(q.text) or _ORDINAL.search(q.text) or _MIDDLE_ITEM.search(q.text) \
+        or _LAST_ITEM.search(q.text)
+    if found is None:
+        return None
+    lists = [[i.strip() for i in m.group(1).split("、")] for m in _ENUMERATION.finditer(_last_answer_text(base, q.focus))]
+    for items in [*lists, list(q.focus.listed)]:
+        if not items or not all(_names_a_known_thing(base, i) for i in items):
+            continue  # only a list of known things: a list of features is answered part by part
+        if found.re is _MIDDLE_ITEM:
+            n = (len(items) + 1) // 2 if len(items) % 2 else 0
+        elif found.re is _LAST_ITEM:
+            n = len(items)
+        else:
+            n = int(found.group(1)) if found.group(1).isdigit() else _NUMERALS.index(found.group(1)) + 1
+        if not 0 < n <= len(items):
+            return None
+        text = q.text[:found.start()] + items[n - 1] + q.text[found.end():]
+        outcome = respond(base, replace(q.turn, text=text, entities=[m.as_entity() for m in base.finder.find(text)]))
+        if isinstance(outcome.slots.get(SLOT), dict):
+            outcome.slots[SLOT] = {**outcome.slots[SLOT], "listed": items}
+        return outcome
+    return None
+
+
+def _names_a_known_thing(base: KnowledgeBase, item: str) -> bool:
+    """"仓储分销", "AWD (亚马逊智能卫星仓)": mostly the name of a stage, concept or service, not a clause."""
+    named = sum(m.end - m.start for m in base.mentions(item))
+    return named >= 0.6 * len(re.sub(r"[\s()（）]", "", item))
+
+
 def _ordinal_part(base: KnowledgeBase, q: Question) -> Outcome | None:
     """"第二块具体说说" right after an answer in parts (a service's advantages by theme, a list): that
     part; a part with a label ("简化运营：…") is shown with the document's points under that label."""
+    item = _enumerated_item(base, q)
+    if item is not None:
+        return item
     found = _ORDINAL.search(q.text) or (_ORDINAL_ITEM.search(q.text) if len(q.focus.services) <= 1 else None)
     last = _LAST_ITEM.search(q.text) if len(q.focus.services) <= 1 else None
     source = tuple(q.focus.source or ())
@@ -1158,11 +1200,18 @@ def _holding_the_asked_kind(base: KnowledgeBase, q: Question, reply: Reply) -> R
     return replies.not_said(reply)
 
 
+# A follow-up stays on the fact just shown when that fact holds this share of its words (development set).
+SHOWN_FACT_COVERAGE = 0.5
+
+
 def _moved_on(base: KnowledgeBase, q: Question, carried: list[str]) -> Outcome | None:
     """A follow-up carried to the last service is answered about it unless the document answers it
     much better elsewhere ("Prime会员一共多少" after a question about AWD)."""
     if q.attributes or q.has_context or q.referenced or q.qtype == "yes_no":
         return None  # "从国内发能用吗", "退货要我管吗" right after a service: a yes or no about it
+    shown = replies.fact_for(base, tuple(q.focus.source or ()))
+    if shown is not None and base.fact_coverage(shown, base.query_terms(q.text, carried)) >= SHOWN_FACT_COVERAGE:
+        return None  # "退货谁管" right after a fact that says who handles returns: that fact's service still
     anywhere = base.find_statements(q.text, q.qtype, limit=3)
     here = [h for h in base.find_statements(q.text, q.qtype, carried, limit=5) if base.about(h.statement) & set(carried)]
     # only a strong match elsewhere: a vague follow-up ("具体咋做到") stays on what was just said

@@ -34,6 +34,7 @@ class Focus:
     said: str | None = None  # the last message of any kind, and its intent: "那自发货呢" asks it of another subject
     said_intent: str | None = None
     earlier: tuple[str, ...] = ()  # services in focus before the current ones, latest first: "刚才那个"
+    listed: tuple[str, ...] = ()  # the list an item was picked from ("第二个…"): "第三个呢" next counts in it
 
     @property
     def primary(self) -> str | None:

@@ -89,6 +89,7 @@ class Question:
     joined: bool = False  # two services named side by side ("AGL和SEND", "FBA vs MCF")
     used: str | None = None  # the service named right after 用/走/选 ("只在亚马逊卖的话也能用购买配送么")
     advice_cue: bool = False  # asks which service to use ("用啥", "哪个服务", "有啥推荐")
+    seeks: bool = False  # looks for one ("想找个靠谱点的头程"): a stage named with it is what to advise on
     beyond_place: bool = False  # situation facts other than a warehouse or fulfilment that names a service
     logistics: bool = True  # says anything of shipping, storing or selling (see `about_logistics`)
     asks: bool = True  # a question, not a statement ("FBA仓储费太贵了")
@@ -168,7 +169,9 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     ctx = Context(marketplace, turn.first("us_region"), mode, turn.first("sea_service"))
     # Where goods are is part of a situation only next to another fact of it or in a logistics
     # message: "深圳明天冷不冷" names a city, not a shipment.
-    facts = [e for e in turn.entities if e.get("entity") in SITUATION_ENTITIES and str(e.get("value")) not in negated]
+    yardstick = _yardstick_spans(base, text)
+    facts = [e for e in turn.entities if e.get("entity") in SITUATION_ENTITIES and str(e.get("value")) not in negated
+             and not any(a <= int(e.get("start", 0)) < b for a, b in yardstick)]
     # "到仓后马上能上架吗", "走FBA的话客服谁负责": urgency or a fulfilment inside a question is how it is
     # asked, not a situation to advise on
     if base.is_question(text) and not base.has_cue("advice_request", text) and not base.asks_for_one(text):
@@ -190,7 +193,9 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
         concept=concept if concept in base.concepts else None, ctx=ctx,
         modes=turn.values("transport_mode"), sea_services=turn.values("sea_service"), regions=turn.values("us_region"),
         situation=situation, compare_cue=base.has_cue("compare", text), choice_cue=base.has_cue("compare.choice", text),
-        joined=_joined(turn, named), used=_used(turn, named), advice_cue=base.has_cue("advice_request", text) or situation and base.asks_for_one(text),
+        joined=_joined(turn, named), used=_used(turn, named), seeks=base.has_cue("seeks", text),
+        advice_cue=base.has_cue("advice_request", text) or base.has_cue("seeks", text)
+        or situation and base.asks_for_one(text),
         asks=base.is_question(text),
         logistics=focus.topic == "advice" or _about_logistics(base, turn, named or placed, stage or concept),
         beyond_place=any(e.get("entity") in SITUATION_ENTITIES and not (
@@ -283,6 +288,14 @@ def _compared_with(base: KnowledgeBase, turn: Turn, named: list[str]) -> list[st
         if before.endswith(words) or before.endswith(("跟", "和", "与")) and after.startswith(words):
             out.append(str(e.get("value")))  # "比FBA", "跟FBA比"
     return out
+
+
+def _yardstick_spans(base: KnowledgeBase, text: str) -> list[tuple[int, int]]:
+    """Where a message names what something is measured against ("比别家次日达便宜多少", "跟海外仓比"):
+    a need or market said there is the yardstick's, not the seller's situation."""
+    words = "|".join(map(re.escape, sorted(base.cue_words("compared_with"), key=len, reverse=True)))
+    return [m.span(1) for m in re.finditer(rf"(?:{words})([^，,。；;？?]{{1,16}}?)(?=[便贵快慢省划低高强好差更多少]|比|$)", text)] + [
+        m.span(1) for m in re.finditer(rf"(?:跟|和|与|同)([^，,。；;？?跟和与]{{1,16}}?)(?:{words})", text)]
 
 
 def _head_first(turn: Turn) -> list[str]:
@@ -584,8 +597,8 @@ def _wants_advice(q: Question, needed: list[set[str]]) -> bool:
     if on_a_service and q.qtype in _PLAIN_FACT and not (q.advice_cue or q.choice_cue):
         return False  # "超长件要拆箱吗" right after a service: a fact of it, though it states the cargo
     if (q.stage or q.concept) and not (q.subjects or q.situation) and q.attributes[:1] and \
-            q.attributes[0] not in ("services", "suitable"):
-        return False  # "头程一般怎么运": the stage's own modes, not which service to use
+            q.attributes[0] not in ("services", "suitable") and not q.seeks:
+        return False  # "头程一般怎么运": the stage's own modes, not which service to use ("想找个靠谱点的头程" is)
     if q.placed and not q.subjects and q.attributes and not (q.advice_cue or q.beyond_place):
         return False  # "卫星仓在哪些城市": what the warehouse is, not where the seller's stock is
     if on_a_service and not q.situation and q.qtype == "how_to" and not q.choice_cue:

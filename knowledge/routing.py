@@ -129,7 +129,7 @@ class Situation:
             needed = {stage for need, stage in NEED_STAGES.items() if need in self.needs}
             return [s for s in STAGE_ORDER if s in self.stages | needed]
         stages = set(self.stages)
-        if any(self.known(f) for f in FIRST_MILE_FACTS) or self.needs & {"TRACKING", "PRODUCT_TEST"}:
+        if any(self.known(f) for f in FIRST_MILE_FACTS) or self.needs & {"TRACKING", "PRODUCT_TEST", "CUSTOMS"}:
             stages.add("first_mile")
         if self.target == "AWD" or self.inventory == "AWD" or ("OTHER" in self.buyers and self.inventory is None) \
                 or self.needs & {"STORAGE", "DISTRIBUTION"}:
@@ -145,7 +145,7 @@ class Situation:
 
 # The stage each need is met in, whatever stage the seller named with it.
 NEED_STAGES = {"STORAGE": "warehousing", "DISTRIBUTION": "warehousing", "TRACKING": "first_mile", "PRIME": "last_mile",
-               "PRODUCT_TEST": "first_mile",
+               "PRODUCT_TEST": "first_mile", "CUSTOMS": "first_mile",
                "FULL_SERVICE": "end_to_end"}
 
 

@@ -75,3 +75,52 @@ def test_product_testing_is_met_with_send_by_air(chat):
 
 def test_a_second_statement_saying_otherwise_makes_a_no(chat):
     assert chat.say("ask_concept", "供应链是跨境电商最大的一块成本吗").startswith("不")
+
+
+# -- 8th session ----------------------------------------------------------------------------------
+
+def test_a_pain_to_get_rid_of_is_not_claimed_by_the_question(chat):
+    assert chat.say("ask_service", "FIST能帮我解决手工上传单号的麻烦吗").startswith(("可以", "能", "是", "有"))
+
+
+def test_start_over_needs_its_words(chat):
+    chat.say("ask_service", "SEND海运快船到美东几天")
+    reply = chat.say("start_over", "几号开始计时")
+    assert "重新开始" not in reply and "开船次日" in reply
+
+
+def test_customer_service_asked_of_the_service_talked_about_is_not_a_hand_off(chat):
+    chat.say("ask_service", "SEND需要注册账号吗")
+    reply = chat.say("request_human", "它有客服吗")
+    assert "实时客服" in reply and "转接" not in reply
+
+
+def test_a_bare_yes_no_of_the_focused_service_asks_of_the_fact_just_shown(chat):
+    chat.say("ask_service", "用AGL发AWD有折扣吗")
+    reply = chat.say("ask_service", "只有AGL才有吗")
+    assert reply.startswith(("没有", "不")) and "SEND" in reply
+
+
+def test_a_need_said_of_the_yardstick_is_not_the_sellers(chat):
+    reply = chat.say("ask_service", "FBA的配送费比美国别家次日达便宜多少")
+    assert "70%" in reply and "推荐" not in reply
+
+
+def test_an_item_of_a_listed_answer_is_asked_of_by_its_place(chat):
+    chat.say("ask_concept", "跨境供应链分几个阶段")
+    assert "国际物流" in chat.say("ask_concept", "第一个具体指什么")
+    assert "FBA" in chat.say("ask_stage_services", "那最后一个有哪些服务")
+
+
+def test_a_follow_up_the_fact_just_shown_answers_stays_on_its_service(chat):
+    chat.say("ask_service", "FBA买家客服几点在线")
+    assert "FBA" in chat.say("out_of_scope", "退货归谁管")
+
+
+def test_customs_trouble_is_a_first_mile_need(chat):
+    assert "推荐 Amazon SEND" in chat.say("ask_recommendation", "从宁波发美国，清关我搞不定，头程用啥")
+
+
+def test_looking_for_one_of_a_stage_is_advice(chat):
+    reply = chat.say("ask_recommendation", "老被货代坑，想找个靠谱点的头程")
+    assert "AGL" in reply and "可以理解为跨境物流" not in reply
