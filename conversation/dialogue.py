@@ -1015,7 +1015,7 @@ def _negated_in(base: KnowledgeBase, q: Question, text: str) -> bool:
     """The text denies what the question asks about ("无需注册" to "要注册吗", "零合约" to "要签合同吗")."""
     if _holds(_asking_clause(base.normalize(q.text)), base.vocabulary["verdict"]["reductions"]):
         return False  # "能减少断货吗" against "无惧断货": denied is what the seller wants
-    normal = base.normalize(text)
+    normal, says = base.normalize(text), base.vocabulary["verdict"]
     asked = {w for w in base.terms(q.text) if len(w) >= 2 and not w.isascii()}
     # "不走X也能用Y吗": what the question itself negates is a condition, not what it asks about
     asked -= _negated_words(base, q.text)
@@ -1034,6 +1034,8 @@ def _negated_in(base: KnowledgeBase, q: Question, text: str) -> bool:
         if any(_denies(base, question[max(0, m.start() - 14):m.start()]) for m in re.finditer(re.escape(word), question)):
             continue  # "能避免延误导致的…吗": the question denies it too, so the text agrees
         said = [normal[max(0, m.start() - 14):m.start()] for m in re.finditer(re.escape(word), normal)]
+        if any(_holds(question[max(0, m.start() - 4):m.start()], says["done_for"]) for m in re.finditer(re.escape(word), question)):
+            said = [w for w in said if not w.endswith(tuple(says["obligations"]))]  # "帮我分仓吗" against "无需分仓"
         if word in named_by_attribute and word not in question:  # "要收费吗" against "无隐性费用…免…入仓费用":
             said = [w for w in said if not _inside_a_compound(base, w, question)]  # those fees, not every fee
         # denied only where every mention is: "尤其适合…；其他不适合FBA的商品" does not deny 适合; and
@@ -1888,7 +1890,7 @@ def _judged_facts(q: Question) -> set[str]:
 
 
 # "从国内发过去能用吗" right after a service: asks whether it can be used, of the service in focus.
-_USE_ASKED = re.compile(r"(?:能|可以|可不可以|能不能)(?:用|使用)|用得了|适用")
+_USE_ASKED = re.compile(r"(?:能|可以|可不可以|能不能)(?:用|使用)|用得了|适用|适合|适不适合|合适")
 
 
 def _asks_to_use(base: KnowledgeBase, q: Question, service: Service) -> bool:

@@ -124,3 +124,18 @@ def test_customs_trouble_is_a_first_mile_need(chat):
 def test_looking_for_one_of_a_stage_is_advice(chat):
     reply = chat.say("ask_recommendation", "老被货代坑，想找个靠谱点的头程")
     assert "AGL" in reply and "可以理解为跨境物流" not in reply
+
+
+def test_whether_it_suits_a_situation_is_judged_by_the_advisor(chat):
+    chat.say("ask_service", "PCP是做什么的")
+    assert chat.say("ask_service", "那它适合义乌发出的货吗").startswith("不")
+
+
+def test_a_service_doing_it_for_the_seller_agrees_with_the_seller_not_needing_to(chat):
+    chat.say("ask_service", "AWD是什么")
+    assert chat.say("ask_service", "它能帮我把货分到各个FBA仓吗").startswith(("可以", "能", "是"))
+
+
+def test_sold_right_after_receipt(chat):
+    chat.say("ask_service", "AWD仓库在哪")
+    assert chat.say("ask_service", "货到AWD后可以马上卖吗").startswith(("可以", "能", "是"))

@@ -1,6 +1,7 @@
 """The knowledge base: verified against the document, one API for look-ups, mentions and search."""
 import dataclasses
 import hashlib
+from pathlib import Path
 
 import pytest
 
@@ -173,3 +174,20 @@ def test_generated_dictionary_and_lookups_carry_every_alias(base):
                 assert f"\n{alias} 2000\n" in "\n" + dictionary
     synonyms = {e["synonym"]: e["examples"] for e in lookups["nlu"] if "synonym" in e}
     assert "- 卫星仓\n" in synonyms["AWD"]
+
+
+def test_no_knowledge_file_says_a_key_twice():
+    """YAML keeps the last of two equal keys: a synonym list written twice silently loses the first."""
+    import yaml
+
+    def mapping(loader, node, deep=False):
+        keys = [loader.construct_object(k, deep=deep) for k, _ in node.value]
+        assert len(keys) == len(set(map(str, keys))), f"{node.start_mark}: {sorted({str(k) for k in keys if keys.count(k) > 1})}"
+        return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+    class Strict(yaml.SafeLoader):
+        pass
+
+    Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    for path in sorted(Path(kb.HERE).glob("*.yml")):
+        yaml.load(path.read_text(encoding="utf-8"), Loader=Strict)
