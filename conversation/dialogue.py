@@ -38,7 +38,15 @@ from conversation.understand import (
 from knowledge.kb import A_NOT_A, Fact, KnowledgeBase, Service
 from knowledge.mentions import QUANTITY
 from knowledge.retrieval import SOURCE_NOTE, STOPWORDS, WANTED_KINDS, StatementHit, quantity_kinds
-from knowledge.routing import Advice, Situation, covered_markets, covers, next_question, parse_quantity
+from knowledge.routing import (
+    Advice,
+    Situation,
+    covered_markets,
+    covers,
+    next_question,
+    parse_quantity,
+    question_options,
+)
 from knowledge.routing import advise as evaluate
 from knowledge.statements import FURTHER_COURSES, PREFACE_OVERVIEW
 
@@ -1259,6 +1267,10 @@ def _implied_attributes(base: KnowledgeBase, q: Question, service: Service, carr
         return ["cargo_types"]
     if q.qtype in ("yes_no", "which") and q.turn.first("warehouse") in ("FC", "AWD") and service.fact("warehouses"):
         return ["warehouses"]  # "X可以把货送进Y吗"
+    shown = service.fact(q.focus.attribute) if carried and q.focus.attribute and tuple(q.focus.source or ())[:1] == (
+        "fact",) else None
+    if shown is not None and (WANTED_KINDS.get(q.qtype or "") or set()) & quantity_kinds(shown.answer):
+        return [shown.attribute]  # "一个月多少" right after the fee: that fee's figure
     implied = QTYPE_ATTRIBUTE.get(q.qtype or "")
     if implied == "definition" and not (q.asks_definition or len(q.text) <= 12):
         implied = None
@@ -2229,7 +2241,9 @@ def advise(base: KnowledgeBase, q: Question, candidates: list[str] | None = None
     question = next_question(base, situation)
     if question:
         reply = replies.question(base, question, advice)
-        top = [s for st in advice.stages.values() for s in st.top]
+        # the options the question separates ("它是门到门的吗" next is about one of them) when none leads
+        top = [s for st in advice.stages.values() for s in st.top] or [
+            svc for _, svc, _ in question_options(base, situation, question)]
         # "AGL跟PCP选哪个": "后面那个" next counts in the seller's two, whatever the advisor leads with
         focus = Focus(topic="advice", services=tuple(dict.fromkeys(candidates or top)), source=("advice",))
         return _with_focus(reply, focus, **slots, pending_question=question)

@@ -139,3 +139,19 @@ def test_a_service_doing_it_for_the_seller_agrees_with_the_seller_not_needing_to
 def test_sold_right_after_receipt(chat):
     chat.say("ask_service", "AWD仓库在哪")
     assert chat.say("ask_service", "货到AWD后可以马上卖吗").startswith(("可以", "能", "是"))
+
+
+def test_a_bare_figure_asked_right_after_a_fee_is_that_fee(chat):
+    chat.say("ask_service", "AWD仓储怎么收费")
+    assert "0.48" in chat.say("out_of_scope", "一个月多少")
+
+
+def test_one_service_for_everything_is_advice_even_with_a_long_description(chat):
+    reply = chat.say("inform", "卖美国站 有没有从提货到送给买家一条龙全包的")
+    assert "推荐 AMS" in reply
+    assert chat.say("ask_service", "这个只管亚马逊商城的订单吗").startswith(("不", "没有"))
+
+
+def test_it_while_the_advisor_asks_is_the_option_its_words_fit(chat):
+    chat.say("ask_stage_services", "清关搞不定，亚马逊有没有能帮清关的头程")
+    assert chat.say("ask_service", "它提供门到门吗").startswith(("是", "可以", "有"))
