@@ -40,7 +40,8 @@ _INVENTORY_CUES_AFTER = ("里", "中", "的货", "的库存", "库存", "发货"
 # are already there ("已经到美国仓").
 # "打算先存在美国仓" is where they will go too.
 _DESTINED = re.compile(r"(?:(?:发|运|送|寄|补|走|存|放)[^，。,；;？?已]{0,3}?|尽快|早点|快点|想|要)(?:到|去|往|进|入)$"
-                       r"|(?:先|打算|准备|计划|想)(?:存|放)在$|(?<![自从])发$")  # "用SEND发德国仓": where it goes
+                       r"|(?:先|打算|准备|计划|想)(?:存|放)在$|(?<![自从])发$"  # "用SEND发德国仓": where it goes
+                       r"|从[^，。,；;？?]{1,6}(?:到|去|往)$")  # "从宁波往英国": the second place
 MARKETS_AS_ORIGIN = ("US", "UK", "DE", "JP")
 
 

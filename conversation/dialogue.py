@@ -76,7 +76,7 @@ def respond(base: KnowledgeBase, turn: Turn) -> Outcome:
     rated = _feedback(base, turn, focus)
     if rated is not None:
         return rated
-    turn = _with_subject_replaced(base, _with_description_resolved(base, turn, focus), focus)
+    turn = _with_subject_replaced(base, _with_description_resolved(base, _without_the_excepted(base, turn), focus), focus)
     both = _two_questions(base, turn)
     if both is not None:  # "Prime会员数和覆盖国家数各是多少": each asked in turn, answered together
         first, second = (respond(base, replace(turn, text=t, entities=[m.as_entity() for m in base.finder.find(t)]))
@@ -153,6 +153,23 @@ def _two_questions(base: KnowledgeBase, turn: Turn) -> tuple[str, str] | None:
         return None
     shared = next((m.text for m in services if m.text in a), "")  # "FBA的X和Y各是多少": Y is FBA's too
     return f"{a}是{ask}", f"{shared if shared and shared not in b else ''}{b}是{ask}"
+
+
+_EXCEPTED = re.compile(r"除了(?P<what>[^，,。？?]{2,14}?)(?:以外|之外)?(?:[，,]\s*)?(?:还|另外|也)")
+
+
+def _without_the_excepted(base: KnowledgeBase, turn: Turn) -> Turn:
+    """"MCD除了批量调货给其他渠道，还能带来啥": what the seller already knows is not what is asked; the question
+    is the rest ("MCD能带来啥"). A service excepted ("除了AGL还有啥头程") is a service ruled out instead."""
+    found = _EXCEPTED.search(turn.text)
+    what = found.group("what") if found else ""
+    # (a service the excepted names as a place, "除了给FBA补货", is not one ruled out; a market excepted,
+    # "除了中东还能发哪", is part of what is asked)
+    if found is None or any(m.entity in CONTEXT_KINDS or m.entity == "service" and what[max(0, m.start - 1):m.start]
+                            not in ("给", "到", "往", "进", "入") for m in base.mentions(what)):
+        return turn
+    text = (turn.text[:found.start()] + turn.text[found.end():]).strip()
+    return replace(turn, text=text, entities=[m.as_entity() for m in base.finder.find(base.normalize(text))])
 
 
 # Subjects a bare "那X呢" puts in place of the one the last message named (FBA → 自发货).
@@ -1338,6 +1355,9 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
     name = base.name_of(service.id) if q.qtype == "name" else None
     if name is not None:
         return replies.names_answer(base, [name], _english_asked(base, q)), ("names", service.id)
+    leaving = [p for p in _leaving_from(q) if p not in ("中国", "国内")] if q.qtype == "yes_no" else []
+    if leaving and service.fact("origin") is not None and not q.attributes and not q.ctx.marketplace:
+        return _fact_reply(base, q, service, "origin", ctx)  # "从天津能走X吗": its ports, with the one asked
     if q.qtype == "yes_no" and _asks_to_use(base, q, service) and set(q.attributes) <= {"suitable"}:
         judged = _judge_by_advice(base, q, service)
         if judged is not None:
@@ -1739,11 +1759,14 @@ def _unlisted_origin(q: Question, fact: Fact) -> str | None:
     """"能从武汉起运吗" of a service whose listed ports leave 武汉 out: the list does not say (it ends
     in "……", and pick-up is offered), so neither yes nor no."""
     listed = fact.data.get("origins") if fact.attribute == "origin" else None
+    return next((p for p in _leaving_from(q) if listed and p not in listed and p not in ("中国", "国内")), None)
+
+
+def _leaving_from(q: Question) -> list[str]:
+    """The places a message says the goods leave from ("从武汉", "武汉能起运"), not where the seller is
+    ("工厂在东莞，能上门提货吗") or a province ("有福建的起运港吗")."""
     named = [q.turn.text[int(e.get("start", 0)):int(e.get("end", 0))] for e in q.turn.entities if e.get("entity") == "origin"]
-    # only a place the goods are to leave from ("从武汉", "武汉能起运"), not where the seller is
-    # ("工厂在东莞，能上门提货吗") or a province ("有福建的起运港吗")
-    leaving = [p for p in named if p and re.search(f"从{re.escape(p)}|{re.escape(p)}(?:能|可以)?(?:起运|启运|出运|发货|起发)", q.turn.text)]
-    return next((p for p in leaving if listed and p not in listed and p not in ("中国", "国内")), None)
+    return [p for p in named if p and re.search(f"从{re.escape(p)}|{re.escape(p)}(?:能|可以)?(?:起运|启运|出运|发货|起发)", q.turn.text)]
 
 
 def _requires_what_is_named(base: KnowledgeBase, q: Question, fact: Fact) -> bool:
@@ -1867,6 +1890,9 @@ def _statement_wins(base: KnowledgeBase, fact: Fact, best: StatementHit, terms: 
                     q: Question) -> bool:
     if named and not _says_more(base, fact, best, terms) or not _says_it_itself(base, best, terms, q):
         return False
+    if named and fact.attribute in q.attributes and quantity_kinds(fact.answer) and not any(
+            _speaks_of_attribute(base, best.statement.text, a) for a in q.attributes):
+        return False  # "走AGL进AWD有啥折扣": the figures asked for, not a sentence on AGL and AWD without them
     fact_coverage = base.fact_coverage(fact, terms)
     lead = STATEMENT_LEAD_NAMED if named else STATEMENT_LEAD_UNNAMED
     if _in_the_documents_words(base, q, best.statement):
@@ -1877,6 +1903,12 @@ def _statement_wins(base: KnowledgeBase, fact: Fact, best: StatementHit, terms: 
     if made_from_it and named:
         lead = 0.0  # the fact left out what is asked ("头程" of "降低头程运输费用"): its statement says it
     return best.coverage >= fact_coverage + lead
+
+
+def _speaks_of_attribute(base: KnowledgeBase, text: str, attribute: str) -> bool:
+    normal = base.normalize(text).lower()
+    said = base.vocabulary["attribute"][attribute]
+    return any(base.normalize(p).lower() in normal for p in (*said["phrases"], *said.get("said_as", ())))
 
 
 # A document word said in a seller's words points at its statement only when few statements use it

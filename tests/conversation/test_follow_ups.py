@@ -155,3 +155,23 @@ def test_one_service_for_everything_is_advice_even_with_a_long_description(chat)
 def test_it_while_the_advisor_asks_is_the_option_its_words_fit(chat):
     chat.say("ask_stage_services", "清关搞不定，亚马逊有没有能帮清关的头程")
     assert chat.say("ask_service", "它提供门到门吗").startswith(("是", "可以", "有"))
+
+
+def test_the_second_place_of_from_to_is_where_the_goods_go(chat):
+    assert chat.say("ask_service", "PCP可以从宁波往英国发货吗").startswith("不")
+
+
+def test_leaving_from_a_port_is_answered_by_the_ports(chat):
+    reply = chat.say("ask_service", "从福州能走AGL吗")
+    assert reply.startswith("可以") and "福州" in reply
+
+
+def test_the_figure_asked_for_is_not_left_for_a_sentence_without_it(chat):
+    reply = chat.say("ask_service", "我用AGL发货，进AWD能打几折")
+    assert "8折" in reply and "9折" in reply
+
+
+def test_what_the_seller_excepts_is_not_what_is_asked(chat):
+    reply = chat.say("ask_service", "MCD除了把货分到别的渠道，还有什么好处")
+    assert "库存量" in reply or "整合" in reply
+    assert "MCD" in chat.say("ask_service", "AWD除了给FBA补货还能干嘛")
