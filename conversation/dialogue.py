@@ -1317,6 +1317,11 @@ def _said_of_those_markets(base: KnowledgeBase, q: Question, service: Service):
 
 def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Context, carried: bool
                   ) -> tuple[Reply, tuple]:
+    if q.qtype == "yes_no" and q.stage in base.stages and base.has_cue("only", q.text) and not q.attributes:
+        # "X只管头程吗": whether the stage named is the only one X works in, with what X does
+        reply = replies.answer_service(base, service, "definition", ctx, None)
+        verdict = "yes" if service.stage == q.stage else "no"
+        return replies.with_verdict(reply, verdict, q.text), ("fact", service.id, "definition")
     listed = _among_the_listed(base, q, service) if carried else None
     if listed is not None:
         return listed

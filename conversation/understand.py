@@ -130,7 +130,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
             named.append(value)
         elif kind in _PLACE_SERVICES and value in _PLACE_SERVICES[kind]:
             placed.append(_PLACE_SERVICES[kind][value])
-    named = list(dict.fromkeys(named))
+    named = list(dict.fromkeys(named)) or _timing_those_boats(base, turn, focus, placed)
     references = base.vocabulary["cues"]["reference"]
     referenced = resolve(references, _without_determiners(turn, references), focus, base.service_names)
     if focus.primary is not None and referenced == [focus.primary]:
@@ -288,6 +288,17 @@ def _compared_with(base: KnowledgeBase, turn: Turn, named: list[str]) -> list[st
         if before.endswith(words) or before.endswith(("跟", "和", "与")) and after.startswith(words):
             out.append(str(e.get("value")))  # "比FBA", "跟FBA比"
     return out
+
+
+def _timing_those_boats(base: KnowledgeBase, turn: Turn, focus: Focus, placed: list[str]) -> list[str]:
+    """"普船快船特快船到美西各要多久" with no service in the talk: the one service whose sea times the
+    document gives for those boats."""
+    boats = set(turn.values("sea_service"))
+    timing = base.question_type(turn.text) == "how_long" or "transit_time" in turn.values("attribute")
+    if not boats or not timing or placed or focus.services:
+        return []
+    timed = [sid for sid, s in base.services.items() if boats <= set(s.data("transit_time", "sea_days_us") or ())]
+    return timed if len(timed) == 1 else []
 
 
 def _yardstick_spans(base: KnowledgeBase, text: str) -> list[tuple[int, int]]:

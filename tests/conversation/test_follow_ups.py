@@ -175,3 +175,21 @@ def test_what_the_seller_excepts_is_not_what_is_asked(chat):
     reply = chat.say("ask_service", "MCD除了把货分到别的渠道，还有什么好处")
     assert "库存量" in reply or "整合" in reply
     assert "MCD" in chat.say("ask_service", "AWD除了给FBA补货还能干嘛")
+
+
+def test_boats_timed_with_no_service_named_are_the_service_that_times_them(chat):
+    reply = chat.say("inform", "普船和特快船去美东分别多少天")
+    assert "34-50天" in reply and "16-29天" in reply
+
+
+def test_boats_named_without_a_time_are_not_timed(chat):
+    assert "天" not in chat.say("ask_concept", "SO和FO分别代表什么")
+
+
+def test_only_one_stage_is_judged_by_the_services_stage(chat):
+    assert chat.say("ask_service", "AMS是不是只负责尾端配送").startswith("不")
+    assert chat.say("ask_service", "AGL就只管头程吧").startswith("是")
+
+
+def test_whether_a_service_includes_a_task_it_lists(chat):
+    assert chat.say("ask_service", "AMS包含分仓吗").startswith(("是", "包", "可以", "有"))
