@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from conversation import advisor, feedback, replies
 from conversation import handoff as handoff_record
-from conversation.focus import SLOT, Focus, with_history
+from conversation.focus import SLOT, Focus, resolve, with_history
 from conversation.replies import Context, Reply
 from conversation.turn import Outcome, Turn
 from conversation.understand import (
@@ -76,12 +76,16 @@ def respond(base: KnowledgeBase, turn: Turn) -> Outcome:
     rated = _feedback(base, turn, focus)
     if rated is not None:
         return rated
-    turn = _with_subject_replaced(base, _with_description_resolved(base, _without_the_excepted(base, turn), focus), focus)
+    turn = _with_back_reference_named(base, _without_the_excepted(base, turn), focus)
+    turn = _with_subject_replaced(base, _with_description_resolved(base, turn, focus), focus)
     both = _two_questions(base, turn)
     if both is not None:  # "Prime会员数和覆盖国家数各是多少": each asked in turn, answered together
         first, second = (respond(base, replace(turn, text=t, entities=[m.as_entity() for m in base.finder.find(t)]))
                          for t in both)
         return Outcome(Reply(f"{first.reply.text}\n\n{second.reply.text}", second.reply.buttons), {**first.slots, **second.slots})
+    named_in_concept = _service_of_the_concept(base, turn, focus)
+    if named_in_concept is not None:
+        return named_in_concept
     question = read(base, turn, focus)
     kind = decide(base, question)
     part = _ordinal_part(base, question) or _mode_for_use(base, question) or _role_within_last_answer(base, question) or (
@@ -100,6 +104,23 @@ def respond(base: KnowledgeBase, turn: Turn) -> Outcome:
     if turn.slot(feedback.PENDING_SLOT):  # asked something else instead: the feedback is left there
         outcome.slots[feedback.PENDING_SLOT] = None
     return _with_rating_buttons(_count_misses(turn, outcome))
+
+
+_WHICH_SERVICE = re.compile(r"(?:哪个|哪一个|哪项|什么|啥)(?:具体)?服务|服务(?:是|叫)(?:哪个|什么|啥)")
+
+
+def _service_of_the_concept(base: KnowledgeBase, turn: Turn, focus: Focus) -> Outcome | None:
+    """"具体是哪个服务" right after a concept whose answer names one service ("…其中的 AMS 提供端到端…"):
+    that service, what it is."""
+    if focus.topic != "concept" or focus.services or not _WHICH_SERVICE.search(turn.text) \
+            or any(m.entity == "service" for m in base.mentions(turn.text)):
+        return None
+    said = {m.value for m in base.mentions(_last_answer_text(base, focus)) if m.entity == "service"}
+    if len(said) != 1:
+        return None
+    text = f"{base.services[next(iter(said))].short}是什么"
+    return respond(base, replace(turn, intent="ask_service", text=text,
+                                 entities=[m.as_entity() for m in base.finder.find(text)]))
 
 
 def _offered_in_focus(base: KnowledgeBase, outcome: Outcome) -> Outcome:
@@ -153,6 +174,21 @@ def _two_questions(base: KnowledgeBase, turn: Turn) -> tuple[str, str] | None:
         return None
     shared = next((m.text for m in services if m.text in a), "")  # "FBA的X和Y各是多少": Y is FBA's too
     return f"{a}是{ask}", f"{shared if shared and shared not in b else ''}{b}是{ask}"
+
+
+def _with_back_reference_named(base: KnowledgeBase, turn: Turn, focus: Focus) -> Turn:
+    """"刚才那个追踪系统，货件延误了咋办": the clause that only points back is the service it points at, so
+    its description is not taken for what is asked ("FIST，货件延误了咋办")."""
+    references = base.vocabulary["cues"]["reference"]
+    head, comma, rest = turn.text.partition("，") if "，" in turn.text else turn.text.partition(",")
+    back = next((w for w in references.get("back", ()) if head.startswith(w)), None)
+    if back is None or not rest.strip() or base.is_question(head) or not focus.earlier:
+        return turn
+    meant = resolve(references, head, focus, base.service_names)
+    if len(meant) != 1 or meant[0] not in base.services:
+        return turn
+    text = f"{base.services[meant[0]].short}{comma}{rest}"
+    return replace(turn, text=text, entities=[m.as_entity() for m in base.finder.find(base.normalize(text))])
 
 
 _EXCEPTED = re.compile(r"除了(?P<what>[^，,。？?]{2,14}?)(?:以外|之外)?(?:[，,]\s*)?(?:还|另外|也)")
@@ -1325,7 +1361,7 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
     listed = _among_the_listed(base, q, service) if carried else None
     if listed is not None:
         return listed
-    fix = _fix_for_the_pain_said(base, q, service) if q.focus.primary == service.id else None
+    fix = _fix_for_the_pain_said(base, q, service) if q.focus.primary == service.id or service.id in q.referenced else None
     if fix is not None:  # the row alone, not the whole table again
         return replies.part_of_answer(fix.text, fix.section), ("statement", fix.id)
     spelled = _abbreviation_in(base, q, service)

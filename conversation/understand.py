@@ -614,6 +614,8 @@ def _wants_advice(q: Question, needed: list[set[str]]) -> bool:
         return False  # "卫星仓在哪些城市": what the warehouse is, not where the seller's stock is
     if on_a_service and not q.situation and q.qtype == "how_to" and not q.choice_cue:
         return False  # "买家用外语问怎么办" right after FBA's customer service: how FBA handles it
+    if q.referenced and needed and all(q.referenced[0] in services for services in needed):
+        return False  # "刚才那个追踪系统，货件延误了咋办": the need is that service's, asked of it
     if q.advice_cue and (q.situation or not (q.subjects or q.stage or q.concept)):  # "库存在FBA，独立站来单了，用啥"
         return True
     if q.placed and not q.subjects and not q.beyond_place and q.qtype in _PLAIN_FACT:

@@ -193,3 +193,15 @@ def test_only_one_stage_is_judged_by_the_services_stage(chat):
 
 def test_whether_a_service_includes_a_task_it_lists(chat):
     assert chat.say("ask_service", "AMS包含分仓吗").startswith(("是", "包", "可以", "有"))
+
+
+def test_a_need_asked_of_the_service_pointed_back_at_is_its_question(chat):
+    chat.say("ask_service", "FIST能用在哪些站点")
+    chat.say("ask_service", "AMS要我准备什么")
+    reply = chat.say("ask_service", "刚才那个追踪系统，送仓路上出现意外延迟怎么处理")
+    assert "智能转仓" in reply and "推荐" not in reply
+
+
+def test_which_service_right_after_a_concept_that_names_one(chat):
+    chat.say("ask_concept", "亚马逊供应链整体解决方案指的是什么")
+    assert chat.say("nlu_fallback", "那具体是什么服务").startswith("AMS")
