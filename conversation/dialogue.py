@@ -1468,6 +1468,12 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
     if q.qtype == "yes_no" and not q.attributes and not _substantive(terms) and q.focus.primary == service.id \
             and q.focus.attribute and service.fact(q.focus.attribute) is not None:
         return _fact_reply(base, q, service, q.focus.attribute, ctx)  # "只有它才行吗" right after its discount: of that
+    placed = q.ctx.marketplace or q.turn.values("origin") or base.has_cue("where", q.text)
+    near = hits[0] if hits and q.qtype in ("yes_no", "how_to") and not placed else None
+    if near is not None and near.coverage >= NEAREST_STATEMENT_COVERAGE:
+        # "货到哪了在哪看" of SEND: its sentence nearest to the question, said to be only near
+        reply, source = _statement_reply(base, replace(q, qtype=None), near, service.id)
+        return replies.not_said(reply), source
     # Nothing says it: say so, with the fact nearest to what was asked ("阿拉斯加的货PCP管不管" → its coverage).
     # ("它管到哪一步" names no place: what it is, not where)
     nearest = next((a for a in _FALLBACK.get(q.qtype or "", ("definition",)) if service.fact(a) and not (
@@ -1755,6 +1761,9 @@ def _nearest_first(base: KnowledgeBase, service: Service, attributes: list[str])
 
 
 # The fact that comes nearest to a question the document does not answer, by the kind of question.
+# A yes/no or how-to nothing answers shows the service's nearest sentence when it holds this share of the
+# question's words (development set); below it, the service's nearest fact.
+NEAREST_STATEMENT_COVERAGE = 0.3
 _FALLBACK = {"yes_no": ("coverage", "suitable", "definition"), "how_long": ("transit_time", "definition"),
              "how_much": ("fee", "definition"), "which": ("coverage", "definition"), "how_to": ("workflow", "pain_points", "definition"),
              "why": ("advantages", "definition"), "how_many": ("definition",)}

@@ -205,3 +205,9 @@ def test_a_need_asked_of_the_service_pointed_back_at_is_its_question(chat):
 def test_which_service_right_after_a_concept_that_names_one(chat):
     chat.say("ask_concept", "亚马逊供应链整体解决方案指的是什么")
     assert chat.say("nlu_fallback", "那具体是什么服务").startswith("AMS")
+
+
+def test_a_yes_no_nothing_answers_shows_the_nearest_sentence_not_the_coverage(chat):
+    chat.say("ask_service", "SEND需不需要填入仓时间")
+    reply = chat.say("ask_service", "货件到哪儿了能在后台看吗")
+    assert "卖家平台" in reply and "覆盖" not in reply
