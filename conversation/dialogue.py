@@ -1470,7 +1470,8 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
         return _fact_reply(base, q, service, q.focus.attribute, ctx)  # "只有它才行吗" right after its discount: of that
     placed = q.ctx.marketplace or q.turn.values("origin") or base.has_cue("where", q.text)
     near = hits[0] if hits and q.qtype in ("yes_no", "how_to") and not placed else None
-    if near is not None and near.coverage >= NEAREST_STATEMENT_COVERAGE:
+    own = base.statement_index.coverage(terms, set(base.terms(near.statement.text))) if near is not None else 0.0
+    if near is not None and own >= NEAREST_STATEMENT_COVERAGE:  # by its own words, not its heading's ("多渠道配送通过以下…": MCD's steps)
         # "货到哪了在哪看" of SEND: its sentence nearest to the question, said to be only near
         reply, source = _statement_reply(base, replace(q, qtype=None), near, service.id)
         return replies.not_said(reply), source
