@@ -142,7 +142,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
         named = [n for n in named if n not in objects]
     elif objects and len(named) == len(objects) and focus.primary and focus.primary not in objects:
         named, referenced = [], [focus.primary]  # "和FBA比省多少" right after AWD: AWD against FBA
-    asked = _origin_for_departure(turn, _head_first(turn))
+    asked = [a for a in _origin_for_departure(turn, _head_first(turn)) if a not in _premised(base, turn)]
     primary = focus.primary
     if len(named) == 1 and primary is not None and primary not in named and names_requirement(base, turn, named[0]):
         # "得先开通AWD吗" right after MCD: what MCD requires, AWD named as the requirement
@@ -288,6 +288,18 @@ def _compared_with(base: KnowledgeBase, turn: Turn, named: list[str]) -> list[st
         if before.endswith(words) or before.endswith(("跟", "和", "与")) and after.startswith(words):
             out.append(str(e.get("value")))  # "比FBA", "跟FBA比"
     return out
+
+
+_PREMISE = re.compile(r"(?:都是|都有|都算|不都是|都属于)$")
+
+
+def _premised(base: KnowledgeBase, turn: Turn) -> set[str]:
+    """"PCP和SEND都是承运人，有啥不一样": what two things are said to share is the premise of a comparison,
+    not the one point it asks about."""
+    if not base.has_cue("compare", turn.text):
+        return set()
+    return {str(e.get("value")) for e in turn.entities if e.get("entity") == "attribute"
+            and _PREMISE.search(turn.text[max(0, int(e.get("start", 0)) - 4):int(e.get("start", 0))])}
 
 
 def _timing_those_boats(base: KnowledgeBase, turn: Turn, focus: Focus, placed: list[str]) -> list[str]:

@@ -211,3 +211,12 @@ def test_a_yes_no_nothing_answers_shows_the_nearest_sentence_not_the_coverage(ch
     chat.say("ask_service", "SEND需不需要填入仓时间")
     reply = chat.say("ask_service", "货件到哪儿了能在后台看吗")
     assert "卖家平台" in reply and "覆盖" not in reply
+
+
+def test_what_two_services_are_said_to_share_does_not_narrow_their_comparison(chat):
+    reply = chat.say("compare_services", "PCP跟AGL不都是承运人嘛，差别在哪")
+    assert "境内" in reply and "跨境" in reply
+
+
+def test_sales_asked_in_a_sellers_word(chat):
+    assert "20%-25%" in chat.say("ask_service", "走FBA的话销量会变好吗")
