@@ -176,10 +176,23 @@ def _two_questions(base: KnowledgeBase, turn: Turn) -> tuple[str, str] | None:
     return f"{a}是{ask}", f"{shared if shared and shared not in b else ''}{b}是{ask}"
 
 
+_DESCRIBED_HEAD = re.compile(r"^(?:那)?[\u4e00-\u9fff]{2,4}?的?那(?:个|种|项|家)")
+
+
 def _with_back_reference_named(base: KnowledgeBase, turn: Turn, focus: Focus) -> Turn:
     """"刚才那个追踪系统，货件延误了咋办": the clause that only points back is the service it points at, so
     its description is not taken for what is asked ("FIST，货件延误了咋办")."""
     references = base.vocabulary["cues"]["reference"]
+    described = _DESCRIBED_HEAD.match(turn.text)
+    pointers = [w for kind, words in references.items() if kind != "it" for w in words]
+    if described and any(w in described.group(0) or described.group(0) in w for w in pointers):
+        described = None  # "后面那个", "刚才那个": a place in a list or the talk, not a description
+    if described and (focus.services or focus.topic == "advice"):  # "分拨那个怎么操作" right after advice on AWD
+        word = re.sub(r"^那|的?那[个种项家]$", "", described.group(0))
+        meant = [sid for sid, names in base.service_names.items() if any(word in n for n in names)]
+        if len(meant) == 1 and meant[0] in base.services:  # a word of one service's own names
+            text = base.services[meant[0]].short + turn.text[described.end():]
+            return replace(turn, text=text, entities=[m.as_entity() for m in base.finder.find(base.normalize(text))])
     head, comma, rest = turn.text.partition("，") if "，" in turn.text else turn.text.partition(",")
     back = next((w for w in references.get("back", ()) if head.startswith(w)), None)
     if back is None or not rest.strip() or base.is_question(head) or not focus.earlier:

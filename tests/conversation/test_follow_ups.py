@@ -220,3 +220,8 @@ def test_what_two_services_are_said_to_share_does_not_narrow_their_comparison(ch
 
 def test_sales_asked_in_a_sellers_word(chat):
     assert "20%-25%" in chat.say("ask_service", "走FBA的话销量会变好吗")
+
+
+def test_a_word_of_a_services_name_before_that_one_names_it(chat):
+    chat.say("inform", "亚马逊和独立站我都在卖，库存想统一放一个地方")
+    assert "创建 MCD 订单" in chat.say("ask_service", "分拨那个怎么用")
