@@ -929,6 +929,8 @@ def _verdict(base: KnowledgeBase, q: Question, said: str, note: str, coverage: f
         return "no"
     if base.has_cue("every", q.text) and _holds(text, says["limited"]):
         return "no"
+    if base.has_cue("only", q.text) and _one_of_several(base, q, text):
+        return "no"  # "只能走小包裹吧" against "小包裹快递、汽运零担、多式联运和整车运输"
     amount = _amount_verdict(q.text, said)
     if _contrary(base, q.text, text) or amount == "no":
         return "no"
@@ -942,6 +944,17 @@ def _verdict(base: KnowledgeBase, q: Question, said: str, note: str, coverage: f
     if base.has_cue("money", q.text) and "price" not in quantity_kinds(text):
         return "no_price"  # "上门提货要另外收钱吗": the document names the service, not its price
     return "yes"
+
+
+def _one_of_several(base: KnowledgeBase, q: Question, text: str) -> bool:
+    """A word of the question is one item of a list in the text that has others."""
+    asked = [w for w in base.terms(_asking_clause(base.normalize(q.text))) if len(w) >= 2 and not w.startswith(("²", "@", "·"))]
+    for listed in re.findall(r"[^，。,；;：:（）()]+(?:(?:、|和)[^，。,；;：:（）()、和]+)+", base.normalize(text)):
+        items = [i for i in re.split(r"、|和|及|以及", listed) if i.strip()]
+        if len(items) > 1 and any(w in i for i in items for w in asked) and not all(
+                any(w in i for w in asked) for i in items):
+            return True
+    return False
 
 
 _THROUGH = re.compile(r"(?:通过|使用|需使用|需要使用|借助|要用)[^，。,；;]{0,8}$")
@@ -1321,7 +1334,8 @@ def _implied_attributes(base: KnowledgeBase, q: Question, service: Service, carr
         return [q.focus.attribute]  # "中东呢", "那FBA呢": the same question, another market or service
     markets = covered_markets(base, service.id)
     reaches = not (q.ctx.marketplace and markets) or covers(base, markets, q.ctx.marketplace)
-    if q.qtype == "yes_no" and q.placed and service.id not in q.placed and service.fact("warehouses") and reaches:
+    if q.qtype == "yes_no" and q.placed and service.id not in q.placed and service.fact("warehouses") and reaches \
+            and not (q.ctx.marketplace and q.placed == ["FBA"]):  # ("发英国FBA能到吗": the market is what is asked)
         return ["warehouses"]  # "到了那边能直接进AWD吗" of AGL: where it delivers ("能发加拿大FBA吗": not there)
     if q.qtype in ("yes_no", "which", None) and q.ctx.marketplace:  # (_answer_about took a market's own statement)
         return ["coverage"]
@@ -1810,6 +1824,10 @@ def _fact_reply(base: KnowledgeBase, q: Question, service: Service, attribute: s
                 matched: bool = False) -> tuple[Reply, tuple]:
     reply = replies.answer_service(base, service, attribute, ctx, q.qtype)
     fact = service.fact(attribute)
+    if q.qtype == "yes_no" and fact is not None and base.has_cue("only", q.text) and _one_of_several(base, q, fact.answer) \
+            and not reply.text.startswith(replies.NEGATIVE_LEADS):  # "只能走小包裹吧": not only that one
+        body = reply.text.split("\n", 1)[1] if replies.leads_with_verdict(reply.text) and "\n" in reply.text else reply.text
+        return Reply("不只。" + body, reply.buttons), ("fact", service.id, attribute)
     if q.qtype == "yes_no" and fact is not None and not replies.leads_with_verdict(reply.text):
         coverage = base.fact_coverage(fact, base.query_terms(q.text, [service.id]))
         coverage = max(coverage, YES_COVERAGE) if matched else coverage

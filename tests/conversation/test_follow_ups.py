@@ -225,3 +225,20 @@ def test_sales_asked_in_a_sellers_word(chat):
 def test_a_word_of_a_services_name_before_that_one_names_it(chat):
     chat.say("inform", "亚马逊和独立站我都在卖，库存想统一放一个地方")
     assert "创建 MCD 订单" in chat.say("ask_service", "分拨那个怎么用")
+
+
+def test_only_one_item_of_a_longer_list_is_a_no(chat):
+    assert chat.say("ask_service", "PCP是不是只能走小包裹").startswith("不")
+    assert chat.say("ask_service", "AGL只能发美国吧").startswith("不")
+
+
+def test_amazon_doing_it_automatically_answers_whether_the_seller_must(chat):
+    assert chat.say("ask_service", "用购买配送，发货确认还得我自己来吗").startswith("不")
+
+
+def test_customer_service_in_local_languages_is_not_english_only(chat):
+    assert chat.say("ask_service", "FBA客服只会英文吗").startswith("不")
+
+
+def test_a_market_asked_with_fba_as_the_destination_is_the_coverage(chat):
+    assert "英国" in chat.say("ask_service", "从深圳发英国FBA，SEND到得了吗")
