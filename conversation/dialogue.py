@@ -2145,6 +2145,18 @@ def _block(section: str) -> str:
 CURATED_NEAR = 0.15
 
 
+_SUPPLIER_ASKED = {"domestic": ("境内供货商", "境内的", "算境内"), "cross_border": ("跨境供货商", "跨境的", "算跨境")}
+
+
+def _supplier_verdict(base: KnowledgeBase, q: Question) -> str | None:
+    """Whether the seller's own goods (where they start, where they sell) are of the kind asked."""
+    asked = [kind for kind, words in _SUPPLIER_ASKED.items() if any(w in q.text for w in words)]
+    situation, _, _ = advisor.apply_turn(advisor.situation_from_slots({}), q.turn, None, q.negated)
+    if len(asked) != 1 or situation.supplier is None:
+        return None
+    return "yes" if situation.supplier == asked[0] else "no"
+
+
 def explain(base: KnowledgeBase, q: Question) -> Outcome:
     """Concepts, stages, pain points and the course map, from their curated facts, unless a statement
     of the document answers the question better ("库存管理为什么重要")."""
@@ -2183,6 +2195,10 @@ def explain(base: KnowledgeBase, q: Question) -> Outcome:
         return search(base, q)
     reply, focus, fact = curated
     focus = replace(focus, section=focus.section or (fact.section if fact is not None else None))
+    judged = _supplier_verdict(base, q) if q.qtype == "yes_no" and q.concept == "supplier_type" else None
+    if judged is not None:  # "货从中国发、卖美国站，算境内供货商吗": no, by where the goods start
+        return _with_focus(replies.with_verdict(Reply(reply.text.split("\n", 1)[-1] if replies.leads_with_verdict(
+            reply.text) else reply.text, reply.buttons), judged, q.text), focus)
     if q.qtype == "yes_no" and lineup and focus.services and not replies.leads_with_verdict(reply.text):
         return _with_focus(_lineup_verdict(base, q, focus.services, reply), focus)
     if q.qtype == "yes_no" and fact is not None and not replies.leads_with_verdict(reply.text):

@@ -124,7 +124,12 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     named, placed = [], []
     for entity in turn.entities:
         kind, value = entity.get("entity"), str(entity.get("value"))
-        if kind == "service" and value in _WAREHOUSES and _sent_to(text, entity, focus):
+        start = int(entity.get("start", 0))
+        back_to = text[max(0, start - 2):start] == "回到" or text[max(0, start - 1):start + 1] == "回到"
+        returned = _PLACE_SERVICES.get(str(kind), {}).get(value, value) if back_to else None
+        if returned in base.services:
+            named.append(returned)  # "回到FBA，它…": the topic the seller returns to, not where goods go
+        elif kind == "service" and value in _WAREHOUSES and _sent_to(text, entity, focus):
             placed.append(value)  # "去中东FBA", "放FBA不划算": where the goods go, not what is asked about
         elif kind == "service" and value in base.services and value not in negated:
             named.append(value)

@@ -242,3 +242,14 @@ def test_customer_service_in_local_languages_is_not_english_only(chat):
 
 def test_a_market_asked_with_fba_as_the_destination_is_the_coverage(chat):
     assert "英国" in chat.say("ask_service", "从深圳发英国FBA，SEND到得了吗")
+
+
+def test_returning_to_a_service_names_it(chat):
+    chat.say("ask_service", "FBA是干嘛的")
+    chat.say("ask_service", "MCF呢")
+    assert "70%" in chat.say("ask_service", "回到FBA，它的费用跟美国别的次日达比怎么样")
+
+
+def test_whether_the_sellers_goods_are_of_a_supplier_kind(chat):
+    assert chat.say("inform", "工厂在义乌，卖德国站，这算境内供货商吗").startswith("不")
+    assert chat.say("inform", "货在美国仓库，卖美国站，算境内供货商吧").startswith("是")
