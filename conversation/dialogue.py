@@ -2029,12 +2029,13 @@ def _asks_to_use(base: KnowledgeBase, q: Question, service: Service) -> bool:
     facts = {e.get("entity") for e in q.turn.entities if e.get("entity") in _JUDGED_BY}
     # "能用PCP…吗", or the service as the subject of 能/可以 ("FBA能给独立站发货吗")
     used = before.endswith(_USE_VERBS) or start <= 1 and after.startswith(("能", "可以", "可不可以", "能不能"))
-    return used and bool(facts - {"marketplace"})
+    # (or where the goods start, said earlier: "头程可以走PCP不" after "工厂在宁波，卖英国站…")
+    return used and bool(facts - {"marketplace"} or q.turn.slot("origin"))
 
 
 def _judge_by_advice(base: KnowledgeBase, q: Question, service: Service) -> tuple[Reply, tuple] | None:
     """"我货在深圳，能用PCP发美国吗": the advisor's verdict on this service for the stated situation."""
-    situation = advisor.situation_from_slots({})
+    situation = advisor.situation_from_slots({"origin": q.turn.slot("origin"), "destination": q.turn.slot("destination")})
     situation, _, _ = advisor.apply_turn(situation, q.turn, None, q.negated)
     home: Sequence[str] = service.data("warehouses", "warehouses") or ()
     if situation.inventory is None and situation.target is None and len(home) == 1:

@@ -202,7 +202,9 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
         advice_cue=base.has_cue("advice_request", text) or base.has_cue("seeks", text)
         or situation and base.asks_for_one(text),
         asks=base.is_question(text),
-        logistics=focus.topic == "advice" or _about_logistics(base, turn, named or placed, stage or concept),
+        # ("那用啥" right after a service that does not fit: still about shipping)
+        logistics=focus.topic == "advice" or bool(focus.services) and bool(_BARE_CHOICE.match(text.strip()))
+        or _about_logistics(base, turn, named or placed, stage or concept),
         beyond_place=any(e.get("entity") in SITUATION_ENTITIES and not (
             e.get("entity") in _PLACE_SERVICES and str(e.get("value")) in _PLACE_SERVICES[e["entity"]])
             for e in facts),
@@ -316,6 +318,9 @@ def _timing_those_boats(base: KnowledgeBase, turn: Turn, focus: Focus, placed: l
         return []
     timed = [sid for sid, s in base.services.items() if boats <= set(s.data("transit_time", "sea_days_us") or ())]
     return timed if len(timed) == 1 else []
+
+
+_BARE_CHOICE = re.compile(r"^(?:那|那我|那就|那该|该|那应该)?(?:用|选|走)(?:啥|什么|哪个|哪家)(?:呢|吧|好)?[？?]*$")
 
 
 def _yardstick_spans(base: KnowledgeBase, text: str) -> list[tuple[int, int]]:

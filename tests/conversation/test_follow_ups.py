@@ -253,3 +253,9 @@ def test_returning_to_a_service_names_it(chat):
 def test_whether_the_sellers_goods_are_of_a_supplier_kind(chat):
     assert chat.say("inform", "工厂在义乌，卖德国站，这算境内供货商吗").startswith("不")
     assert chat.say("inform", "货在美国仓库，卖美国站，算境内供货商吧").startswith("是")
+
+
+def test_where_the_goods_start_said_earlier_judges_a_service_asked_later(chat):
+    chat.say("inform", "工厂在义乌，卖德国站，这算境内供货商吗")
+    assert chat.say("ask_service", "那头程可以用PCP吗").startswith("不")
+    assert "AGL" in chat.say("ask_recommendation", "那用啥")
