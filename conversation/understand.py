@@ -188,6 +188,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     situation = any(e.get("entity") != "origin" for e in facts) or (
         bool(facts) and (turn.intent in ("inform", "ask_recommendation", "compare_services", "ask_service")
                          or bool(turn.values("marketplace")) or bool(turn.values("stage"))))
+    seeks = base.has_cue("seeks", text)
     return Question(
         turn=turn, text=text, intent=_intent(base, turn, focus), confidence=turn.confidence, focus=focus,
         named=named, placed=list(dict.fromkeys(placed)),
@@ -198,9 +199,8 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
         concept=concept if concept in base.concepts else None, ctx=ctx,
         modes=turn.values("transport_mode"), sea_services=turn.values("sea_service"), regions=turn.values("us_region"),
         situation=situation, compare_cue=base.has_cue("compare", text), choice_cue=base.has_cue("compare.choice", text),
-        joined=_joined(turn, named), used=_used(turn, named), seeks=base.has_cue("seeks", text),
-        advice_cue=base.has_cue("advice_request", text) or base.has_cue("seeks", text)
-        or situation and base.asks_for_one(text),
+        joined=_joined(turn, named), used=_used(turn, named), seeks=seeks,
+        advice_cue=base.has_cue("advice_request", text) or seeks or situation and base.asks_for_one(text),
         asks=base.is_question(text),
         # ("那用啥" right after a service that does not fit: still about shipping)
         logistics=focus.topic == "advice" or bool(focus.services) and bool(_BARE_CHOICE.match(text.strip()))
