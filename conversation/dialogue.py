@@ -80,7 +80,7 @@ def respond(base: KnowledgeBase, turn: Turn) -> Outcome:
     turn = _with_subject_replaced(base, _with_description_resolved(base, turn, focus), focus)
     both = _two_questions(base, turn)
     if both is not None:  # "Prime会员数和覆盖国家数各是多少": each asked in turn, answered together
-        first, second = (respond(base, replace(turn, text=t, entities=[m.as_entity() for m in base.finder.find(t)]))
+        first, second = (respond(base, _worded(base, turn, t))
                          for t in both)
         return Outcome(Reply(f"{first.reply.text}\n\n{second.reply.text}", second.reply.buttons), {**first.slots, **second.slots})
     named_in_concept = _service_of_the_concept(base, turn, focus)
@@ -119,8 +119,12 @@ def _service_of_the_concept(base: KnowledgeBase, turn: Turn, focus: Focus) -> Ou
     if len(said) != 1:
         return None
     text = f"{base.services[next(iter(said))].short}是什么"
-    return respond(base, replace(turn, intent="ask_service", text=text,
-                                 entities=[m.as_entity() for m in base.finder.find(text)]))
+    return respond(base, _worded(base, replace(turn, intent="ask_service"), text))
+
+
+def _worded(base: KnowledgeBase, turn: Turn, text: str) -> Turn:
+    """The same turn, as if the seller had written `text`: its mentions found again."""
+    return replace(turn, text=text, entities=[m.as_entity() for m in base.finder.find(base.normalize(text))])
 
 
 def _offered_in_focus(base: KnowledgeBase, outcome: Outcome) -> Outcome:
@@ -192,7 +196,7 @@ def _with_back_reference_named(base: KnowledgeBase, turn: Turn, focus: Focus) ->
         meant = [sid for sid, names in base.service_names.items() if any(word in n for n in names)]
         if len(meant) == 1 and meant[0] in base.services:  # a word of one service's own names
             text = base.services[meant[0]].short + turn.text[described.end():]
-            return replace(turn, text=text, entities=[m.as_entity() for m in base.finder.find(base.normalize(text))])
+            return _worded(base, turn, text)
     head, comma, rest = turn.text.partition("，") if "，" in turn.text else turn.text.partition(",")
     back = next((w for w in references.get("back", ()) if head.startswith(w)), None)
     if back is None or not rest.strip() or base.is_question(head) or not focus.earlier:
@@ -201,7 +205,7 @@ def _with_back_reference_named(base: KnowledgeBase, turn: Turn, focus: Focus) ->
     if len(meant) != 1 or meant[0] not in base.services:
         return turn
     text = f"{base.services[meant[0]].short}{comma}{rest}"
-    return replace(turn, text=text, entities=[m.as_entity() for m in base.finder.find(base.normalize(text))])
+    return _worded(base, turn, text)
 
 
 _EXCEPTED = re.compile(r"除了(?P<what>[^，,。？?]{2,14}?)(?:以外|之外)?(?:[，,]\s*)?(?:还|另外|也)")
@@ -218,7 +222,7 @@ def _without_the_excepted(base: KnowledgeBase, turn: Turn) -> Turn:
                             not in ("给", "到", "往", "进", "入") for m in base.mentions(what)):
         return turn
     text = (turn.text[:found.start()] + turn.text[found.end():]).strip()
-    return replace(turn, text=text, entities=[m.as_entity() for m in base.finder.find(base.normalize(text))])
+    return _worded(base, turn, text)
 
 
 # Subjects a bare "那X呢" puts in place of the one the last message named (FBA → 自发货).
@@ -238,17 +242,14 @@ def _with_subject_replaced(base: KnowledgeBase, turn: Turn, focus: Focus) -> Tur
     if len(named) == 1 and len(new) > 1 and named[0].value != focus.primary and all(
             m.text in focus.said for m in new if m.entity != "service") and not any(m.entity == "service" for m in said):
         # "那AGL的快船呢" right after "快船去美东多少天" of SEND: that question, of AGL
-        text = named[0].text + focus.said
-        entities = [m.as_entity() for m in base.finder.find(base.normalize(text))]
-        return replace(turn, text=text, entities=entities, intent=focus.said_intent or turn.intent)
+        return _worded(base, replace(turn, intent=focus.said_intent or turn.intent), named[0].text + focus.said)
     if len(new) != 1 or new[0].entity not in REPLACEABLE or len(new[0].text) < len(bare.group("subject")) - 1:
         return turn
     old = [m for m in said if _same_kind(m, new[0]) and m.value != new[0].value]
     if len(old) != 1:
         return turn
     text = focus.said[:old[0].start] + new[0].text + focus.said[old[0].end:]
-    entities = [m.as_entity() for m in base.finder.find(base.normalize(text))]
-    return replace(turn, text=text, entities=entities, intent=focus.said_intent or turn.intent)
+    return _worded(base, replace(turn, intent=focus.said_intent or turn.intent), text)
 
 
 # "快的那个": one of the named options of the last answer, by a word of its name.
@@ -273,7 +274,7 @@ def _with_description_resolved(base: KnowledgeBase, turn: Turn, focus: Focus) ->
     if found is None or len(fitting) != 1:
         return turn
     text = turn.text.replace(found.group(0), fitting[0], 1)
-    return replace(turn, text=text, entities=[m.as_entity() for m in base.finder.find(base.normalize(text))])
+    return _worded(base, turn, text)
 
 
 def _last_answer_text(base: KnowledgeBase, focus: Focus) -> str:
@@ -519,7 +520,7 @@ def _enumerated_item(base: KnowledgeBase, q: Question) -> Outcome | None:
         if not 0 < n <= len(items):
             return None
         text = q.text[:found.start()] + items[n - 1] + q.text[found.end():]
-        outcome = respond(base, replace(q.turn, text=text, entities=[m.as_entity() for m in base.finder.find(text)]))
+        outcome = respond(base, _worded(base, q.turn, text))
         if isinstance(outcome.slots.get(SLOT), dict):
             outcome.slots[SLOT] = {**outcome.slots[SLOT], "listed": items}
         return outcome
@@ -1826,8 +1827,7 @@ def _fact_reply(base: KnowledgeBase, q: Question, service: Service, attribute: s
     fact = service.fact(attribute)
     if q.qtype == "yes_no" and fact is not None and base.has_cue("only", q.text) and _one_of_several(base, q, fact.answer) \
             and not reply.text.startswith(replies.NEGATIVE_LEADS):  # "只能走小包裹吧": not only that one
-        body = reply.text.split("\n", 1)[1] if replies.leads_with_verdict(reply.text) and "\n" in reply.text else reply.text
-        return Reply("不只。" + body, reply.buttons), ("fact", service.id, attribute)
+        return Reply("不只。" + replies.without_verdict(reply.text), reply.buttons), ("fact", service.id, attribute)
     if q.qtype == "yes_no" and fact is not None and not replies.leads_with_verdict(reply.text):
         coverage = base.fact_coverage(fact, base.query_terms(q.text, [service.id]))
         coverage = max(coverage, YES_COVERAGE) if matched else coverage
@@ -2198,8 +2198,8 @@ def explain(base: KnowledgeBase, q: Question) -> Outcome:
     focus = replace(focus, section=focus.section or (fact.section if fact is not None else None))
     judged = _supplier_verdict(base, q) if q.qtype == "yes_no" and q.concept == "supplier_type" else None
     if judged is not None:  # "货从中国发、卖美国站，算境内供货商吗": no, by where the goods start
-        return _with_focus(replies.with_verdict(Reply(reply.text.split("\n", 1)[-1] if replies.leads_with_verdict(
-            reply.text) else reply.text, reply.buttons), judged, q.text), focus)
+        return _with_focus(replies.with_verdict(Reply(replies.without_verdict(reply.text), reply.buttons), judged, q.text),
+                           focus)
     if q.qtype == "yes_no" and lineup and focus.services and not replies.leads_with_verdict(reply.text):
         return _with_focus(_lineup_verdict(base, q, focus.services, reply), focus)
     if q.qtype == "yes_no" and fact is not None and not replies.leads_with_verdict(reply.text):

@@ -278,6 +278,11 @@ def leads_with_verdict(text: str) -> bool:
     return text.startswith(tuple(w for _, yes, no in _VERDICT_WORDS for w in (yes, no)) + (VERDICT_NOT_ALWAYS,))
 
 
+def without_verdict(text: str) -> str:
+    """A reply's text without the yes/no line it leads with (another verdict is to be put first)."""
+    return text.split("\n", 1)[1] if leads_with_verdict(text) and "\n" in text else text
+
+
 def with_verdict(reply: Reply, verdict: str | None, question: str) -> Reply:
     """A yes/no question gets its yes or no first, then the answer that supports it."""
     if verdict in ("yes", "no"):
