@@ -4,6 +4,7 @@ checked by tests/support/quality.py against the facts each reply must contain.
     .venv/bin/python bench/answer_quality.py                 # the development set (tests/heldout/)
     .venv/bin/python bench/answer_quality.py --set sealed    # the sealed set: numbers only, at the end of a piece of work
     .venv/bin/python bench/answer_quality.py --url http://localhost:5005   # against a running assistant
+    .venv/bin/python bench/answer_quality.py --set dev21 --url ... --against before.json   # what a change broke or fixed
 
 The development set is tuned on; its failures are printed. The sealed set (tests/sealed/) is never
 tuned on: by default only its pass rates are printed (per type), not its questions.
@@ -31,7 +32,7 @@ SETS = {
     "dev": {"questions": sorted(HELDOUT.glob("*questions.yml")), "dialogues": sorted(HELDOUT.glob("*dialogues.yml"))},
     # each later blind development set alone: measured once, fresh, before anything was tuned on it
     **{f"dev{n}": {"questions": [HELDOUT / f"blind{n}_questions.yml"], "dialogues": [HELDOUT / f"blind{n}_dialogues.yml"]}
-       for n in (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20)},
+       for n in (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22)},
     "sealed": {"questions": [ROOT / "tests/sealed/questions.yml"], "dialogues": [ROOT / "tests/sealed/dialogues.yml"]},
 }
 
@@ -123,13 +124,34 @@ def report(result: dict, show: bool) -> None:
             print(f"  {mark} {turn['user']}  {'; '.join(turn['problems'])}\n    → " + turn["reply"].replace("\n", "\n      "))
 
 
+def changes(result: dict, before: dict) -> list[str]:
+    """What a change broke (NEW ✗) or fixed (fixed ✓), against an earlier run of the same set."""
+    def failing(run: dict) -> tuple[set, set]:
+        return ({f["text"] for f in run.get("failures", [])}, {d["name"] for d in run.get("failed_dialogues", [])})
+    now_q, now_d = failing(result)
+    old_q, old_d = failing(before)
+    lines = [f"NEW ✗ {r['text']}: {'; '.join(r['problems'])}\n    → " + r["reply"].replace("\n", "\n      ")
+             for r in result["failures"] if r["text"] not in old_q]
+    for d in result["failed_dialogues"]:
+        if d["name"] not in old_d:
+            lines.append(f"NEW ✗ dialogue: {d['name']}")
+            lines += [f"   {'✗' if t['problems'] else '✓'} {t['user']}  {'; '.join(t['problems'])}\n      → "
+                      + t["reply"].replace("\n", "\n        ") for t in d["turns"]]
+    lines += [f"fixed ✓ {text}" for text in sorted(old_q - now_q)]
+    lines += [f"fixed ✓ dialogue: {name}" for name in sorted(old_d - now_d)]
+    return lines
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--set", choices=sorted(SETS), default="dev")
     parser.add_argument("--url", help="a running assistant; default: start one with the current model")
     parser.add_argument("--show", action="store_true", help="print failures (default for the development set)")
     parser.add_argument("--out", default=None)
+    parser.add_argument("--against", type=Path, help="an earlier --out of the same set: print only what changed")
     args = parser.parse_args()
+    if args.against and args.set == "sealed":
+        parser.error("the sealed set is never compared question by question")
     assistant = None
     url = args.url
     if url is None:
@@ -142,10 +164,12 @@ def main() -> int:
     finally:
         if assistant is not None:
             assistant.stop()
-    report(result, show=args.show or args.set == "dev")
+    report(result, show=(args.show or args.set == "dev") and not args.against)
+    if args.against:
+        print("\n".join(changes(result, json.loads(args.against.read_text(encoding="utf-8")))))
     out = Path(args.out or ROOT / "bench" / "results" / f"answer_quality_{args.set}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
-    kept = result if args.set == "dev" else summary(result)
+    kept = summary(result) if args.set == "sealed" else result
     out.write_text(json.dumps(kept, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0
 

@@ -536,7 +536,7 @@ def compare(base: KnowledgeBase, ids: list[str], attribute: str | None = None, c
     comparison = base.compare(ids)
     services = comparison.services
     if len(services) < 2:
-        return Reply("想比较哪两个服务？比如「AGL和SEND差在哪」「FBA和MCF怎么选」。", list(EXAMPLE_QUESTIONS[2:3]))
+        return Reply("想比较哪两个服务？比如「AGL跟SEND哪个适合我」「FBA和MCF怎么选」。", list(EXAMPLE_QUESTIONS[2:3]))
     if attribute is not None:
         return _compare_attribute(base, services, attribute)
     names = " vs ".join(s.short for s in services)
