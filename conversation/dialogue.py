@@ -106,16 +106,24 @@ def respond(base: KnowledgeBase, turn: Turn) -> Outcome:
     return _with_rating_buttons(_count_misses(turn, outcome))
 
 
-_WHICH_SERVICE = re.compile(r"(?:哪个|哪一个|哪项|什么|啥)(?:具体)?服务|服务(?:是|叫)(?:哪个|什么|啥)")
+_WHICH_SERVICE = re.compile(r"(?:哪个|哪一个|哪项|什么|啥)(?:具体)?(?:服务|工具|功能|系统)|(?:服务|工具|功能)(?:是|叫)(?:哪个|什么|啥)")
+# "哪个工具" alone right after an answer about one service: which service that was
+_ONLY_WHICH_SERVICE = re.compile(r"^(?:那|这|是|用的|靠的|具体是|这是|那是)?" + _WHICH_SERVICE.pattern.join("()")
+                                 + r"(?:啊|呀|呢|来着|的)?[？?。]?$")
 
 
 def _service_of_the_concept(base: KnowledgeBase, turn: Turn, focus: Focus) -> Outcome | None:
-    """"具体是哪个服务" right after a concept whose answer names one service ("…其中的 AMS 提供端到端…"):
-    that service, what it is."""
-    if focus.topic != "concept" or focus.services or not _WHICH_SERVICE.search(turn.text) \
-            or any(m.entity == "service" for m in base.mentions(turn.text)):
+    """"具体是哪个服务" right after a concept whose answer names one service ("…其中的 AMS 提供端到端…"),
+    or right after an answer about one service: that service, what it is."""
+    if not _WHICH_SERVICE.search(turn.text) or any(m.entity == "service" for m in base.mentions(turn.text)):
         return None
-    said = {m.value for m in base.mentions(_last_answer_text(base, focus)) if m.entity == "service"}
+    one = focus.current or (focus.services[0] if len(focus.services) == 1 else None)
+    if focus.topic in ("service", "statement") and one and _ONLY_WHICH_SERVICE.match(turn.text.strip()):
+        said = {one}
+    elif focus.topic != "concept" or focus.services:
+        return None
+    else:
+        said = {m.value for m in base.mentions(_last_answer_text(base, focus)) if m.entity == "service"}
     if len(said) != 1:
         return None
     text = f"{base.services[next(iter(said))].short}是什么"
@@ -124,7 +132,7 @@ def _service_of_the_concept(base: KnowledgeBase, turn: Turn, focus: Focus) -> Ou
 
 def _worded(base: KnowledgeBase, turn: Turn, text: str) -> Turn:
     """The same turn, as if the seller had written `text`: its mentions found again."""
-    return replace(turn, text=text, entities=[m.as_entity() for m in base.finder.find(base.normalize(text))])
+    return replace(turn, text=text, entities=[m.as_entity() for m in base.message_finder.find(base.normalize(text))])
 
 
 def _offered_in_focus(base: KnowledgeBase, outcome: Outcome) -> Outcome:
@@ -165,9 +173,17 @@ def _situation_kept(base: KnowledgeBase, q: Question, outcome: Outcome) -> Outco
 _EACH = re.compile(r"^(?P<a>[^，,。？?和与跟及]{2,16})(?:和|与|跟|以及)(?P<b>[^，,。？?]{2,16}?)(?:各|分别)(?:是|有|要)?(?P<ask>多少|几)(?P<rest>[^，,。]{0,4})$")  # figures; two terms' meanings are named together
 
 
+_PLUS = re.compile(r"(?<![0-9])\s*[+＋]\s*")  # not "400+运营中心"
+
+
 def _two_questions(base: KnowledgeBase, turn: Turn) -> tuple[str, str] | None:
     """"X和Y各是多少" (two figures) of two things that are not two services (those are compared or answered each by
     the service handler): the two questions it holds."""
+    joined = _PLUS.split(base.normalize(turn.text).strip(" ？?。"))
+    if len(joined) == 2 and all(any(m.entity == "attribute" for m in base.mentions(part)) for part in joined):
+        a, b = joined  # "X 覆盖范围+货件类型": two questions typed as one, X asked of both
+        shared = next((m.text for m in base.mentions(a) if m.entity == "service"), "")
+        return a, b if not shared or any(m.entity == "service" for m in base.mentions(b)) else f"{shared} {b}"
     found = _EACH.match(base.normalize(turn.text).strip(" ？?。"))
     if found is None:
         return None
@@ -1213,8 +1229,11 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
         every = not any(p.text.startswith(replies.NEGATIVE_LEADS) for p in parts)
         reply = replies.joint_verdict(reply, every)
     attribute = q.attributes[0] if q.attributes else q.focus.attribute if carried else None
-    if sources[0][:1] == ("fact",) and len(sources[0]) == 3 and attribute is not None:
-        attribute = sources[0][2]  # the fact that answered ("运输费呢" answered by the discount): what follows is about it
+    if sources[0][:1] == ("fact",) and len(sources[0]) == 3 and (
+            attribute is not None or sources[0][2] in _STRUCTURED_ATTRIBUTES):
+        # the fact that answered, named or implied ("运输费呢" answered by the discount, "X 空运 日本" by its
+        # transit time): what follows ("澳洲呢") is about it
+        attribute = sources[0][2]
     if len(subjects) == 1 and (carried or q.referenced):
         focus = q.focus.on(subjects[0])  # "后面那个…", "它…": the list the seller pointed into stays
     else:
@@ -1338,6 +1357,9 @@ def _implied_attributes(base: KnowledgeBase, q: Question, service: Service, carr
     if q.qtype == "yes_no" and q.placed and service.id not in q.placed and service.fact("warehouses") and reaches \
             and not (q.ctx.marketplace and q.placed == ["FBA"]):  # ("发英国FBA能到吗": the market is what is asked)
         return ["warehouses"]  # "到了那边能直接进AWD吗" of AGL: where it delivers ("能发加拿大FBA吗": not there)
+    if q.qtype is None and q.ctx.marketplace and (q.ctx.mode or q.ctx.sea_service) and service.fact("transit_time") \
+            and not base.has_cue("money", q.text):
+        return ["transit_time"]  # keywords of a route ("X 空运 日本"): how long it takes there, which says it goes
     if q.qtype in ("yes_no", "which", None) and q.ctx.marketplace:  # (_answer_about took a market's own statement)
         return ["coverage"]
     if q.qtype == "yes_no" and q.turn.first("quantity") and service.fact("minimum"):

@@ -202,6 +202,13 @@ class KnowledgeBase:
     def finder(self) -> MentionFinder:
         return MentionFinder(self.phrases(), self.vocabulary.get("origin_cues", {}), self.patterns())
 
+    @cached_property
+    def message_finder(self) -> MentionFinder:
+        """The finder for what sellers type: a phrase is found with a space where Latin letters meet
+        Chinese too ("FBA 库存", "进 AWD"). The knowledge's own text is read with `finder`, where
+        "AWD 仓库" stays the service's warehouse its statements are about."""
+        return MentionFinder(self.phrases(), self.vocabulary.get("origin_cues", {}), self.patterns(), spaced=True)
+
     def mentions(self, text: str) -> list[Mention]:
         """Entities in a message, matched on its normal form (the offsets refer to that form). A turn
         reads the same texts several times: they are kept, a few thousand at most."""

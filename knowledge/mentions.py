@@ -38,14 +38,16 @@ class Mention:
 
 class MentionFinder:
     def __init__(self, phrases: Iterable[tuple[str, str, str]], origin_cues: dict,
-                 patterns: Iterable[tuple[str, str, str]] = ()):
+                 patterns: Iterable[tuple[str, str, str]] = (), spaced: bool = False):
         """phrases: (entity type, canonical value, phrase as sellers write it); patterns: the same with
-        a regular expression for what a list of phrases cannot cover."""
+        a regular expression for what a list of phrases cannot cover. spaced: each phrase is found typed
+        with a space where Latin letters meet Chinese as well."""
         self._patterns = [(entity, value, re.compile(p, re.IGNORECASE)) for entity, value, p in patterns]
         self._table: dict[str, dict[str, tuple[str, bool]]] = {}
         for entity, value, phrase in phrases:
-            key, exact = _key(phrase)
-            self._table.setdefault(entity, {}).setdefault(key, (value, exact))
+            for written in dict.fromkeys((phrase, _spaced(phrase) if spaced else phrase)):
+                key, exact = _key(written)
+                self._table.setdefault(entity, {}).setdefault(key, (value, exact))
         self._max_len = {e: max(len(k) for k in t) for e, t in self._table.items()}
         self._cues_before = tuple(origin_cues.get("before", ()))
         self._cues_after = tuple(origin_cues.get("after", ()))
@@ -87,6 +89,14 @@ class MentionFinder:
             if not after.startswith(("卖", "销售", "上架", "开店", "站")):
                 return Mention("origin", m.value, m.start, m.end, m.text)
         return m
+
+
+_SCRIPT_CHANGE = re.compile(r"(?<=[A-Za-z0-9])(?=[\u4e00-\u9fff])|(?<=[\u4e00-\u9fff])(?=[A-Za-z0-9])")
+
+
+def _spaced(phrase: str) -> str:
+    """The phrase as sellers also type it, a space where Latin letters meet Chinese ("FBA 库存", "进 AWD")."""
+    return _SCRIPT_CHANGE.sub(" ", phrase)
 
 
 def _key(phrase: str) -> tuple[str, bool]:

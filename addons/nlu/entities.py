@@ -33,7 +33,7 @@ class KnowledgeEntityExtractor(GraphComponent, EntityExtractorMixin):
         self.component_config = config
 
     def process(self, messages: List[Message]) -> List[Message]:
-        finder = kb.load().finder
+        finder = kb.load().message_finder
         for message in messages:
             found = [m.as_entity() for m in finder.find(message.get(TEXT) or "")]
             kept = [e for e in message.get(ENTITIES, []) if not any(_overlap(e, f) for f in found)]

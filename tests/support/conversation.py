@@ -11,7 +11,7 @@ class Conversation:
 
     def say(self, intent: str, text: str, ranking=None, confidence: float = 0.9):
         normal = self.base.normalize(text)
-        entities = [m.as_entity() for m in self.base.finder.find(normal)]
+        entities = [m.as_entity() for m in self.base.message_finder.find(normal)]
         outcome = respond(self.base, Turn(intent, normal, entities, dict(self.slots), ranking or [], confidence))
         self.slots.update(outcome.slots)
         self.buttons = outcome.reply.buttons
