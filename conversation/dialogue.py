@@ -76,6 +76,9 @@ def respond(base: KnowledgeBase, turn: Turn) -> Outcome:
     rated = _feedback(base, turn, focus)
     if rated is not None:
         return rated
+    more = _more_where_the_last_answer_came_from(base, turn, focus)
+    if more is not None:
+        return _with_rating_buttons(more)
     turn = _with_back_reference_named(base, _without_the_excepted(base, turn), focus)
     turn = _with_subject_replaced(base, _with_description_resolved(base, turn, focus), focus)
     both = _two_questions(base, turn)
@@ -2410,6 +2413,43 @@ def advise(base: KnowledgeBase, q: Question, candidates: list[str] | None = None
 
 
 _BARE_WHY_CHARS = 9  # "为啥", "为什么不行呢", "为啥推荐后面那个": asks why of what was just said, nothing more
+
+
+# At most this many statements answer "还有呢": the rest is one more "还有呢" away.
+_MORE_AT_ONCE = 3
+
+
+def _more_where_the_last_answer_came_from(base: KnowledgeBase, turn: Turn, focus: Focus) -> Outcome | None:
+    """"还有呢" right after a statement: the statements after it in its section, those under its heading
+    first, then under its parent heading (an answer walks on through the document), or that there is
+    no more. A bare "为啥" right after a claim under a heading ("…销售额提升"): the points beside it under
+    that heading, which explain it."""
+    source = tuple(focus.source or ())
+    said = base.statement(source[-1]) if source[:1] == ("statement",) else None
+    text = base.normalize(turn.text).strip(" ?？。.!！~～")
+    if said is None or len(text) > _BARE_WHY_CHARS:
+        return None
+    # a why of its own ("为啥能降") asks of that claim's words, which the claim itself explains
+    why = base.question_type(text) == "why" and not base.mentions(text) and not _substantive(base.query_terms(text))
+    more = base.has_cue("more", text) and not _substantive(base.query_terms(base.without_cue("more", text)))
+    if not (why or more):
+        return None
+    order = {x.id: i for i, x in enumerate(base.statements)}  # the document's order (a line holds several)
+    section = [x for x in base.statements if x.section == said.section and x.id != said.id
+               and x.kind not in ("note", "toc", "chapter") and x.text not in said.text]
+    if why:
+        found = [x for x in section if said.heading and x.heading == said.heading and x.parent == said.parent]
+        if not found:
+            return None
+    else:
+        after = [x for x in section if order[x.id] > order[said.id]]
+        found = sorted(after, key=lambda x: (not (said.heading and x.heading == said.heading),
+                                             not (said.parent and x.parent == said.parent), order[x.id]))
+    if not found:
+        return _with_focus(replies.nothing_more(said.text, replies.statement_section(said)), focus)
+    shown = sorted(found[:_MORE_AT_ONCE], key=lambda x: order[x.id])
+    reply = replies.more_said(shown, why)
+    return _with_focus(reply, replace(focus, source=("statement", shown[-1].id), section=_first_cited(reply.text)))
 
 
 def _reason_for_the_verdict(base: KnowledgeBase, q: Question) -> Outcome | None:

@@ -843,6 +843,20 @@ def _highlight(base: KnowledgeBase, service_id: str, s: Situation) -> tuple[str,
     return None
 
 
+def more_said(statements, why: bool) -> Reply:
+    """What else the document says where the last answer came from ("还有呢"), or the points beside a
+    claim that explain it ("为啥"): each under its own heading."""
+    lines = [f"{x.heading}：{x.text}" if x.heading and len(x.heading) <= MAX_SHOWN_HEADING else x.text for x in statements]
+    lead = "原因：" if why else "资料里还提到：\n"
+    body = lead + ("\n".join(f"· {line}" for line in lines) if len(lines) > 1 else lines[0])
+    return Reply(_with_source(body, *dict.fromkeys(statement_section(x) for x in statements)), [SOURCE_BUTTON])
+
+
+def nothing_more(said: str, section: str) -> Reply:
+    """"还有呢" when the document says no more there than the last answer did."""
+    return Reply(_with_source(f"关于这一点，资料里就这些：{said}", section), [SOURCE_BUTTON])
+
+
 def reason_given(said: str, section: str) -> Reply:
     """"为啥" right after a yes or a no: what that answer rested on."""
     return Reply(_with_source(f"原因：{said}", section), [SOURCE_BUTTON])

@@ -1,0 +1,61 @@
+"""Messages typed as keywords ("SEND 空运 英国", "X 覆盖+方式"), spaces between Latin and Chinese words,
+"哪个工具" after an answer, and "还有呢" / a bare "为啥" after a statement. Phrasings of this file's own."""
+import pytest
+
+from tests.support.conversation import Conversation
+
+
+@pytest.fixture
+def chat(base):
+    return Conversation(base)
+
+
+def test_a_routes_keywords_ask_its_transit_time_and_another_market_follows(chat):
+    reply = chat.say("ask_service", "SEND 空运 英国")
+    assert "5天" in reply and "「来源：1.3.2」" in reply
+    assert "7天" in chat.say("inform", "中东呢")
+
+
+def test_a_route_with_a_price_word_is_not_taken_for_its_transit_time(chat):
+    assert "天" not in chat.say("ask_service", "SEND 空运 英国 每公斤啥价").split("「")[0]
+
+
+def test_fba_after_a_market_with_spaces_is_where_the_goods_go(chat):
+    reply = chat.say("ask_service", "厦门 整柜 发 西班牙 FBA 有啥官方头程")
+    assert "推荐 AGL" in reply
+
+
+def test_a_phrase_typed_with_a_space_is_found_in_messages_but_not_in_the_document(base):
+    typed = {(m.entity, m.value) for m in base.message_finder.find(base.normalize("FBA 仓里的货 发 Shopify 订单"))}
+    assert ("warehouse", "FC") in typed
+    # the document's "AWD 仓库" is the service's warehouse: its statements stay about AWD
+    assert [(m.entity, m.value) for m in base.finder.find("发货至 AWD 仓库")] == [("service", "AWD")]
+
+
+def test_two_questions_joined_by_a_plus_are_each_answered(chat):
+    reply = chat.say("ask_service", "AGL 启运港+货件类型")
+    assert "宁波" in reply and "超大件" in reply
+
+
+def test_which_tool_after_an_answer_names_the_service_it_was_about(chat):
+    chat.say("ask_service", "货件在送仓途中耽误了 能智能转仓吗")
+    assert "FIST" in chat.say("ask_service", "这是哪个工具")
+
+
+def test_more_after_a_statement_walks_on_through_the_document(chat):
+    chat.say("ask_service", "FBA对卖家销售额有多大帮助")
+    first = chat.say("inform", "还有呢")
+    assert first.startswith("资料里还提到") and "20%-25%" not in first
+    second = chat.say("inform", "还有呢")
+    assert second != first and "「来源：1.5.1」" in second
+
+
+def test_a_bare_why_after_a_claim_gives_the_points_beside_it(chat):
+    chat.say("ask_service", "FBA对卖家销售额有多大帮助")
+    reply = chat.say("ask_why", "为什么呢")
+    assert reply.startswith("原因") and "Prime" in reply
+
+
+def test_a_why_with_words_of_its_own_is_not_answered_by_the_points_beside(chat):
+    chat.say("ask_service", "FBA对卖家销售额有多大帮助")
+    assert not chat.say("ask_why", "为啥能提升复购").startswith("原因：· ")
