@@ -2500,6 +2500,22 @@ def why(base: KnowledgeBase, q: Question) -> Outcome:
     return _with_focus(reply, replace(q.focus, section=_first_cited(reply.text)))
 
 
+def lineup(base: KnowledgeBase, q: Question) -> Outcome:
+    """"英国站头程亚马逊有哪些方案": the stage's services the seller's situation leaves open (the
+    advisor's exclusions: coverage, where the goods start), not a question back to pick one."""
+    earlier = advisor.situation_from_slots(q.turn.slots)
+    situation, quantity, _ = advisor.apply_turn(earlier, q.turn, None, q.negated)
+    stage = str(q.stage)
+    found = evaluate(base, replace(situation, stages=situation.stages | {stage})).stages.get(stage)
+    excluded = dict(found.excluded) if found else {}
+    open_services = [s for s in base.services_in_stage(stage) if s.id not in excluded]
+    reply = replies.lineup(base, stage, open_services, excluded, replies.situation_summary(base, situation))
+    focus = Focus(topic="compare", services=tuple(s.id for s in open_services), stage=stage,
+                  section=_first_cited(reply.text), source=("lineup", stage)).with_context(
+        Context(situation.effective_destination, situation.us_region, situation.mode, situation.sea_service))
+    return _with_focus(reply, focus, **advisor.situation_slots(situation, quantity))
+
+
 def versus_mfn(base: KnowledgeBase, q: Question) -> Outcome:
     """"FBA和自发货比区别在哪": what the service does, against the seller doing every step (MFN)."""
     service_id = q.named[0]
@@ -2522,6 +2538,7 @@ HANDLERS = {
     "variants": variants,
     "compare": compare,
     "versus_mfn": versus_mfn,
+    "lineup": lineup,
     "explain": explain,
     "advise": advise,
     "why": why,

@@ -656,6 +656,25 @@ def stage_services(base: KnowledgeBase, stage: str | None) -> Reply:
     return Reply(_with_source(fact.answer, fact.section), buttons[:4])
 
 
+def lineup(base: KnowledgeBase, stage: str, open_services, excluded: dict, summary: str) -> Reply:
+    """A stage's services for the seller's situation: those it leaves open, each with what it is, then
+    those it rules out with the advisor's reason."""
+    lines = [f"{STAGE_LABELS[stage]}（{summary}）可以用：" if summary else f"{STAGE_LABELS[stage]}可以用："]
+    sections = []
+    for service in open_services:
+        fact = service.fact("definition")
+        said = _first_sentence(fact.answer) if fact else ""
+        lines.append(f"· {said}" if said.startswith(service.short) else f"· {service.display}：{said}" if said
+                     else f"· {service.display}")
+        sections.append(fact.section if fact else service.section)
+    for service_id, reasons in excluded.items():
+        if reasons:
+            lines.append(f"不适用 {base.services[service_id].short}：{reasons[0].text}")
+            sections.append(reasons[0].section)
+    return Reply(_with_source("\n".join(lines), *dict.fromkeys(sections)),
+                 [(f"{x.short}是什么", payload("ask_service", service=x.id, attribute="definition")) for x in open_services[:4]])
+
+
 def pain_points(base: KnowledgeBase, stage: str | None) -> Reply:
     fact = base.pain_points.get(stage or "overall", base.pain_points["overall"])
     buttons = [] if stage else [

@@ -40,6 +40,13 @@ _TOWARDS = re.compile(r"(?:去|到|往|进|入|放|存|送|运|→|->)[^，。,�
 _SENT = re.compile(r"(?<!自)发(?!货)[^，。,；;？?用走选]{0,4}$")  # "发美国FBA"
 
 
+# "有哪些方案" asks for a stage's line-up; "用哪个", "推荐" for the one to use.
+_LINEUP_ASKED = re.compile(r"哪些|哪几|有啥|有什么|都有")
+# Said only where the goods start and go, a line-up question gets the line-up; with a load, an urgency or
+# a mode it is advice ("0.3个方有什么头程能走海运").
+_WHERE_ONLY = {"stage", "origin", "marketplace", "us_region", "attribute"}
+_ONE_ASKED_FOR = re.compile(r"哪个|哪一个|哪家|选|推荐|用啥|用什么|走哪|走啥|怎么走|怎么发|最好|合适|划算|便宜|急")
+
 _DETERMINERS = ("这个", "那个", "这些", "那些")
 
 
@@ -482,6 +489,10 @@ def decide(base: KnowledgeBase, q: Question) -> str:
         return "compare"  # "和AWD比呢", "它跟MCD啥区别": the last service against this one
     if _variants(base, q):
         return "variants"
+    if q.stage in base.stages and q.stage != "end_to_end" and not q.subjects and (q.situation or q.ctx.marketplace) \
+            and _LINEUP_ASKED.search(q.text) and not _ONE_ASKED_FOR.search(q.text) \
+            and {e.get("entity") for e in q.turn.entities} <= _WHERE_ONLY:
+        return "lineup"  # "英国站头程亚马逊有哪些方案": the stage's services that reach there, not one picked
     if _wants_advice(q, services_for_needs(base, q)):
         return "advise"
     if q.subjects:

@@ -59,3 +59,15 @@ def test_a_bare_why_after_a_claim_gives_the_points_beside_it(chat):
 def test_a_why_with_words_of_its_own_is_not_answered_by_the_points_beside(chat):
     chat.say("ask_service", "FBA对卖家销售额有多大帮助")
     assert not chat.say("ask_why", "为啥能提升复购").startswith("原因：· ")
+
+
+def test_a_stages_line_up_for_a_market_leaves_out_what_does_not_reach_it(chat):
+    reply = chat.say("ask_stage_services", "做中东站 头程这块亚马逊都有啥")
+    assert "Amazon SEND" in reply and "FIST" in reply
+    assert "不适用 AGL" in reply and "不适用 PCP" in reply
+    assert "追踪" in chat.say("ask_service", "第二个是干嘛的")  # the second of the line-up: FIST
+
+
+def test_a_line_up_question_with_a_load_is_advice(chat):
+    reply = chat.say("ask_stage_services", "就两箱货 0.2个方 头程有什么能走海运的")
+    assert "可以用：" not in reply and "SEND" in reply
