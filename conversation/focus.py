@@ -144,6 +144,8 @@ def resolve(references: dict, text: str, focus: Focus, names: dict[str, tuple[st
     if any(w in lowered for w in references.get("first", ())):
         return [focus.services[0]]
     if any(w in lowered for w in references.get("both", ())):
+        if len(focus.services) == 1 and focus.earlier and focus.earlier[0] != focus.services[0]:
+            return [focus.earlier[0], focus.services[0]]  # "这俩" right after a second service: it and the one before
         return list(focus.services)
     it = next((w for w in sorted(references.get("it", ()), key=len, reverse=True) if w in lowered), None)
     described = _described(lowered, it, names) if it and names else None

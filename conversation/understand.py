@@ -47,6 +47,8 @@ _LINEUP_ASKED = re.compile(r"哪些|哪几|有啥|有什么|都有")
 _WHERE_ONLY = {"stage", "origin", "marketplace", "us_region", "attribute"}
 _ONE_ASKED_FOR = re.compile(r"哪个|哪一个|哪家|选|推荐|用啥|用什么|走哪|走啥|怎么走|怎么发|最好|合适|划算|便宜|急")
 
+_THIS_STAGE = re.compile(r"[这那]一?个?(?:阶段|环节|段|块|环)")  # "这阶段有啥痛点": the stage just explained
+
 _DETERMINERS = ("这个", "那个", "这些", "那些")
 
 
@@ -165,8 +167,9 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
         asked = [kind_of, *[a for a in asked if a != kind_of]]
     stage = turn.first("stage")
     if stage is None and focus.stage and not named and not placed and (
-            turn.intent == "ask_stage_services" or asked[:1] == ["services"]) and not turn.first("concept"):
-        stage = focus.stage  # "这个环节有哪些服务" right after what 尾端配送 is
+            turn.intent == "ask_stage_services" or asked[:1] == ["services"]
+            or asked[:1] == ["pain_points"] and _THIS_STAGE.search(text)) and not turn.first("concept"):
+        stage = focus.stage  # "这个环节有哪些服务", "这段有啥痛点" right after what 尾端配送 is
     concept = turn.first("concept") or ("mfn" if "MFN" in turn.values("fulfillment") and not named else None)
     if concept == "learning_path" and (base.has_cue("other_chapters", text) or any(c.id in text for c in base.chapters)):
         concept = None  # "这章学完下一章学啥", "3.1这一章讲什么": the course map, not this chapter's steps

@@ -71,3 +71,20 @@ def test_a_stages_line_up_for_a_market_leaves_out_what_does_not_reach_it(chat):
 def test_a_line_up_question_with_a_load_is_advice(chat):
     reply = chat.say("ask_stage_services", "就两箱货 0.2个方 头程有什么能走海运的")
     assert "可以用：" not in reply and "SEND" in reply
+
+
+def test_these_two_right_after_a_second_service_are_it_and_the_one_before(chat):
+    chat.say("ask_service", "MCF是干嘛的")
+    chat.say("ask_service", "那MCD呢")
+    reply = chat.say("compare_services", "这俩有啥不同")
+    assert "MCF" in reply and "MCD" in reply
+
+
+def test_an_english_abbreviation_finds_the_documents_word(chat):
+    assert "订单缺陷率" in chat.say("ask_service", "自发货的 ODR 能被保护吗")
+
+
+def test_this_stages_pain_points_right_after_the_stage_was_explained(chat):
+    chat.say("ask_concept", "头程物流指的是什么")
+    reply = chat.say("ask_pain_points", "这个环节有什么难处")
+    assert reply.startswith("头程物流的痛点")
