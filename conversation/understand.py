@@ -49,6 +49,9 @@ _ONE_ASKED_FOR = re.compile(r"哪个|哪一个|哪家|选|推荐|用啥|用什�
 
 _THIS_STAGE = re.compile(r"[这那]一?个?(?:阶段|环节|段|块|环)")  # "这阶段有啥痛点": the stage just explained
 
+# "比较适合", "比较快": 比较 as "rather", comparing nothing
+_ADVERB_BIJIAO = re.compile(r"比较(?=适合|合适|好|快|慢|便宜|贵|划算|多|少|大|小|常见|稳|省|方便|简单|难|容易|重要|靠谱|常用|有用)")
+
 _DETERMINERS = ("这个", "那个", "这些", "那些")
 
 
@@ -209,7 +212,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
         qtype=qtype, stage=stage if stage in base.stages or stage == "all" else None,
         concept=concept if concept in base.concepts else None, ctx=ctx,
         modes=turn.values("transport_mode"), sea_services=turn.values("sea_service"), regions=turn.values("us_region"),
-        situation=situation, compare_cue=base.has_cue("compare", text), choice_cue=base.has_cue("compare.choice", text),
+        situation=situation, compare_cue=base.has_cue("compare", _ADVERB_BIJIAO.sub("", text)), choice_cue=base.has_cue("compare.choice", text),
         joined=_joined(turn, named), used=_used(turn, named), seeks=seeks,
         advice_cue=base.has_cue("advice_request", text) or seeks or situation and base.asks_for_one(text),
         asks=base.is_question(text),
@@ -496,6 +499,9 @@ def decide(base: KnowledgeBase, q: Question) -> str:
             and _LINEUP_ASKED.search(q.text) and not _ONE_ASKED_FOR.search(q.text) \
             and {e.get("entity") for e in q.turn.entities} <= _WHERE_ONLY:
         return "lineup"  # "英国站头程亚马逊有哪些方案": the stage's services that reach there, not one picked
+    if q.attributes[:1] == ["pain_points"] and not (q.subjects or q.referenced or q.focus.services) \
+            and not (q.advice_cue or q.seeks):
+        return "explain"  # "多渠道库存管理的难点": what the document says is hard there, not advice
     if _wants_advice(q, services_for_needs(base, q)):
         return "advise"
     if q.subjects:

@@ -88,3 +88,17 @@ def test_this_stages_pain_points_right_after_the_stage_was_explained(chat):
     chat.say("ask_concept", "头程物流指的是什么")
     reply = chat.say("ask_pain_points", "这个环节有什么难处")
     assert reply.startswith("头程物流的痛点")
+
+
+def test_rather_suitable_is_no_comparison(chat):
+    reply = chat.say("ask_service", "什么样的货比较适合用购买配送")
+    assert "季节性" in reply and "长尾" in reply
+
+
+def test_a_pain_point_asked_with_a_channel_word_is_the_pain_point_not_advice(chat):
+    reply = chat.say("ask_pain_points", "多个平台一起卖 库存管理有啥难点")
+    assert "耗时耗力" in reply and "推荐" not in reply
+
+
+def test_a_sellers_word_for_how_high_finds_the_cost_challenge(chat):
+    assert "15%-20%" in chat.say("ask_concept", "供应链成本到底有多高")
