@@ -535,9 +535,12 @@ class KnowledgeBase:
         asks = any(w in normal for w in cues["question_words"])
         endings = tuple(cues["yes_no_endings"])
         # "也适合用它？" asks yes or no; "那海运呢？" asks "and what about …"
-        rising = normal.rstrip().endswith(("?", "？")) and not normal.rstrip("?？ ").endswith("呢") \
-            and len(re.findall(r"[\u4e00-\u9fff]", normal)) >= 4
         last = next((c for c in reversed(clauses) if c), "")
+        # a rising "?" asks yes or no ("入仓优先?"); a short one only of a verb ("FCL LCL 都有?"), not of a
+        # keyword ("空运?")
+        han = len(re.findall(r"[\u4e00-\u9fff]", normal))
+        rising = normal.rstrip().endswith(("?", "？")) and not normal.rstrip("?？ ").endswith("呢") \
+            and (han >= 4 or han >= 2 and bool(_YES_NO_CORE.search(last)))
         wish = re.match(r"^(?:我想|我要|想要|我希望|希望|要是|如果)", clauses[0]) if clauses else None
         if wish and len(clauses) > 1 and len(last) <= 5 and last.endswith(endings) \
                 and not any(w in last for w in cues["question_words"]):
@@ -605,6 +608,9 @@ class KnowledgeBase:
 _WH_THEN_YES_NO = re.compile(r"(?:多少|什么|啥|哪)[^，,。？?]*?(?:我能|能|可以|可不可以|都能|都可以)[^，,。？?]*[吗么嘛][?？\s]*$")
 # "稳不稳", "快不快": any "A不A" asks yes or no, not only the forms the vocabulary lists ("贵不贵" asks the price)
 A_NOT_A = re.compile(r"(?!贵)([\u4e00-\u9fff])[不没]\1")
+
+
+_YES_NO_CORE = re.compile(r"[有能可会是也行要用保算包支需得够]")
 
 
 @lru_cache(maxsize=64)

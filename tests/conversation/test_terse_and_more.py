@@ -102,3 +102,9 @@ def test_a_pain_point_asked_with_a_channel_word_is_the_pain_point_not_advice(cha
 
 def test_a_sellers_word_for_how_high_finds_the_cost_challenge(chat):
     assert "15%-20%" in chat.say("ask_concept", "供应链成本到底有多高")
+
+
+@pytest.mark.parametrize("text, kind", [("SEND 海运 空运 都支持?", "yes_no"), ("PCP 也能用?", "yes_no"),
+                                        ("拼箱?", None), ("那欧洲呢？", None)])
+def test_a_short_rising_question_asks_yes_or_no_only_of_a_verb(base, text, kind):
+    assert base.question_type(text) == kind
