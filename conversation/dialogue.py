@@ -453,17 +453,22 @@ _PART_MARK = re.compile(r"(?=[①②③④⑤⑥⑦⑧⑨])|；")
 
 def _role_within_last_answer(base: KnowledgeBase, q: Question) -> Outcome | None:
     """"卖家在其中做什么" right after a curated answer: the sentence of it that says what that party does."""
-    within = _WITHIN.search(q.text)
+    within = _WITHIN.search(q.text) or _ROLE_ASKED.match(q.text.strip())
     source = tuple(q.focus.source or ())
     fact = replies.fact_for(base, source) if within and source[:1] == ("fact",) and len(source) == 3 else None
-    subject = re.sub(r"^(?:那么|那|所以)", "", q.text[:within.start()]).strip() if within else ""
+    subject = re.sub(r"^(?:那么|那|所以)", "", q.text[:within.start("role")]).strip() if within else ""
     said = [c for c in re.split(r"(?<=。)", fact.answer) if len(subject) >= 2 and subject in c] if fact else []
     if fact is None or not said or q.named or len(q.text) > PART_MAX_CHARS:
         return None
-    return _with_focus(replies.part_of_answer(said[0].rstrip("。"), fact.section), q.focus)
+    # "…由卖家自行负责…，亚马逊仅作为销售的网站": the clause the party opens says its part
+    opened = [c for c in re.split(r"[，,；;]", said[0].rstrip("。")) if c.strip().startswith(subject)]
+    return _with_focus(replies.part_of_answer(opened[0] if opened else said[0].rstrip("。"), fact.section), q.focus)
 
 
-_WITHIN = re.compile(r"(?:在|于)(?:这|那)?(?:里面|里头|其中|当中|中间)")
+_WITHIN = re.compile(r"(?P<role>(?:在|于)(?:这|那)?(?:里面|里头|其中|当中|中间))")
+# "那亚马逊干啥" right after an answer naming who does what: a party's part, asked with no 在其中
+_ROLE_ASKED = re.compile(r"^(?:那么|那|所以)?[^，,。？?\s]{2,6}?(?P<role>(?:又|就|还|都)?(?:干啥|干嘛|干什么|做什么|做啥|"
+                         r"负责什么|负责啥|管什么|管啥|起什么作用|扮演什么角色))(?:的|呢|了)?[？?]*$")
 
 
 def _part_of_last_answer(base: KnowledgeBase, q: Question) -> Outcome | None:
@@ -949,6 +954,8 @@ def _verdict(base: KnowledgeBase, q: Question, said: str, note: str, coverage: f
         return "no"
     if base.has_cue("every", q.text) and _holds(text, says["limited"]):
         return "no"
+    if base.has_cue("every", q.text) and _holds(text, says["qualified"]):
+        return "not_always"  # "商品都能当日达吗" against "符合要求的商品将有资格…"
     if base.has_cue("only", q.text) and _one_of_several(base, q, text):
         return "no"  # "只能走小包裹吧" against "小包裹快递、汽运零担、多式联运和整车运输"
     amount = _amount_verdict(q.text, said)
@@ -2466,6 +2473,25 @@ def _reason_for_the_verdict(base: KnowledgeBase, q: Question) -> Outcome | None:
     return _with_focus(replies.reason_given(said, focus.section), focus) if said else None
 
 
+def _not_using_asked(base: KnowledgeBase, text: str) -> bool:
+    """"为啥不用AWD" asks why not; "凭啥说AWD一用就不用再分仓" asks why of what AWD does: the negation
+    must fall on a service (right before it), not on something else said of it."""
+    text = base.normalize(text)
+    starts = [m.start for m in base.mentions(text) if m.entity == "service"]
+    for word in base.cue_words("negation"):
+        at = text.find(word)
+        while at >= 0:
+            end = at + len(word)
+            if not starts or any(0 <= start - end <= _NEGATED_REACH for start in starts):
+                return True
+            at = text.find(word, end)
+    return False
+
+
+# "不用亚马逊的AWD": the negation of a service may stand this many characters before its name.
+_NEGATED_REACH = 4
+
+
 def _stages_asked_now(base: KnowledgeBase, q: Question, earlier: Situation, advice: Advice) -> Advice:
     """After advice on one stage, a message that brings in another ("到了那边存哪便宜" after the first
     mile) gets the advice that changed: the new stage's, and any other the new facts moved; the rest was
@@ -2495,7 +2521,7 @@ def why(base: KnowledgeBase, q: Question) -> Outcome:
         comparison = next((h.statement for h in base.find_statements(q.text, q.qtype, [recommended[0]], limit=5)
                            if {recommended[0], service_id} <= base.about(h.statement)
                            or service_id in base.normalize(h.statement.text).upper()), None)
-    why_not = base.has_cue("negation", q.text)
+    why_not = _not_using_asked(base, q.text)
     reply = replies.why(base, advice, service_id, recommended, comparison, why_not)
     return _with_focus(reply, replace(q.focus, section=_first_cited(reply.text)))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from conversation.replies import Reply
+from knowledge.text import blank_emoji
 
 
 @dataclass
@@ -16,6 +17,11 @@ class Turn:
     confidence: float = 1.0
     now: float | None = field(default=None, compare=False)  # epoch seconds, for the hand-off's service hours
     queue_ahead: int | None = None  # other sellers waiting for a human, when known
+
+    def __post_init__(self) -> None:
+        # The logic reads words and endings ("…吗😅" asks yes or no); an emoji-only message keeps its
+        # text, so it is still recognised as saying nothing answerable.
+        self.text = blank_emoji(self.text).rstrip() or self.text
 
     def values(self, entity: str) -> list[str]:
         return list(dict.fromkeys(str(e["value"]) for e in self.entities if e.get("entity") == entity))

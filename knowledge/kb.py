@@ -363,6 +363,11 @@ class KnowledgeBase:
         home = self._home_sections.get(statement.section)
         return named | ({home} if home else set())
 
+    def synonyms_said(self, text: str) -> list[str]:
+        """The document's words for the seller's words a text uses: "避开" also finds "避免"."""
+        normal = self.normalize(text)
+        return [canon for canon, variants in self.vocabulary["cues"]["synonyms"].items() if any(v in normal for v in variants)]
+
     def query_terms(self, question: str, subjects=()) -> list[str]:
         """A question's retrieval terms. Its subjects' own names are left out: the index weighs the
         subject by preferring statements about it, not by how often its name occurs."""
@@ -375,8 +380,7 @@ class KnowledgeBase:
                 if alias.upper() in upper:  # the words of the names the question uses
                     names |= {alias.upper()} | set(self.terms(alias))
         subject_tags = {f"@service:{sid}" for sid in subjects}
-        said = [canon for canon, variants in self.vocabulary["cues"]["synonyms"].items()
-                if any(v in normal for v in variants)]  # "避开" also finds "避免"
+        said = self.synonyms_said(normal)
         # the words that give the question its form (一定, 只有, 能不能, 前一个 …) are not its content
         text = " ".join([_cue_pattern(tuple(self._form_words)).sub(" ", normal.lower()), *said])
         form = {w.upper() for w in self._form_words}
@@ -528,7 +532,7 @@ class KnowledgeBase:
         """What kind of answer a question wants: why, how_much, how_long, how_many, which, how_to,
         what or yes_no (None: no cue)."""
         cues = self.vocabulary["cues"]
-        normal = re.sub(r"[\U0001F000-\U0001FFFF\u2600-\u27BF]+", " ", self.normalize(text).lower())
+        normal = textnorm.blank_emoji(self.normalize(text).lower())
         normal = self._without_correction(normal).replace("哪几", "哪些")  # "哪几个" asks which ones, not how many
         normal = normal.replace("好几", "数")  # "要跟好几家沟通吗" says many, it asks yes or no
         clauses = [c.strip(" .…~～") for c in re.split(r"[?？!！。，,;；\n]|\s{1,}(?=[\u4e00-\u9fff])", normal)]

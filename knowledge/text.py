@@ -16,6 +16,8 @@ MAX_MESSAGE_CHARS = 500
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\ufeff]")
 _SPACES = re.compile(r"\s+")
 _ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z0-9&-]*")
+# Emoji and pictographs (😅, ❤, 👍): mood, not content; variation selectors and joiners go with them.
+EMOJI = re.compile(r"[\U0001F000-\U0001FFFF\u2600-\u27BF\u2B00-\u2BFF\uFE0E\uFE0F\u200D]")
 
 
 @lru_cache(maxsize=1)
@@ -58,6 +60,11 @@ def clean(text: str | None, limit: int = MAX_MESSAGE_CHARS) -> str:
     text = _CONTROL.sub("", text or "")
     text = _SPACES.sub(" ", text).strip()
     return text[:limit]
+
+
+def blank_emoji(text: str) -> str:
+    """Each emoji → one space: "有库容限制吗😅" still ends in 吗, and entity offsets still hold."""
+    return EMOJI.sub(" ", text)
 
 
 def normalize(text: str | None, acronym_case: AcronymCase | None = None) -> str:

@@ -108,3 +108,51 @@ def test_a_sellers_word_for_how_high_finds_the_cost_challenge(chat):
                                         ("拼箱?", None), ("那欧洲呢？", None)])
 def test_a_short_rising_question_asks_yes_or_no_only_of_a_verb(base, text, kind):
     assert base.question_type(text) == kind
+
+
+# -- 10th and 11th sessions ------------------------------------------------------------------------------
+
+def test_why_of_what_a_service_spares_is_no_why_not(chat):
+    """The negation in "用AWD就不用分仓" falls on 分仓, not on AWD: the reasons, not a question back."""
+    reply = chat.say("ask_why", "凭什么说上了AWD就不用再分仓")
+    assert "无需分仓" in reply and "「来源：1.4.1」" in reply
+    assert "我们还没聊你的情况" in chat.say("ask_why", "为什么不用AWD")  # a why-not still asks the situation
+
+
+def test_an_emoji_after_the_question_word_leaves_the_yes_or_no(chat):
+    reply = chat.say("ask_service", "FIST能智能转仓吗🙏")
+    assert reply.startswith("可以。") and "「来源：1.3.3」" in reply
+
+
+def test_emoji_are_blanked_one_space_each_so_entity_offsets_hold():
+    from knowledge.text import blank_emoji
+
+    text = "AWD👍有库容限制吗😅"
+    assert blank_emoji(text) == "AWD 有库容限制吗 " and len(blank_emoji(text)) == len(text)
+
+
+def test_a_function_asked_as_a_separate_service_is_no(chat):
+    reply = chat.say("ask_service", "MCD算单独一个服务吗")
+    assert reply.startswith("不是。") and "一个功能" in reply
+
+
+def test_everything_asked_of_what_only_qualifying_goods_get_is_not_always(chat):
+    reply = chat.say("ask_service", "FBA的商品都能享受次日达吗")
+    assert reply.startswith("不一定。") and "符合要求的商品" in reply
+
+
+def test_a_partys_part_asked_right_after_a_definition_is_the_clause_it_opens(chat):
+    chat.say("ask_concept", "自发货是什么意思")
+    reply = chat.say("ask_stage_services", "那亚马逊负责什么")
+    assert reply.startswith("亚马逊仅作为销售的网站") and "「来源：1.6」" in reply
+
+
+def test_this_has_points_back_at_the_statement_just_quoted(chat):
+    chat.say("ask_service", "SEND要不要填入仓时间")
+    reply = chat.say("ask_service", "这有什么用")
+    assert "入库缺陷率" in reply and "价格优势" not in reply
+
+
+def test_later_support_heard_as_small_talk_is_the_whole_way_support(chat):
+    chat.say("ask_service", "AGL首单有专人管吗")
+    assert "全程" in chat.say("greet", "后续也有人跟进吗")
