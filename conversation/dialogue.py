@@ -423,8 +423,10 @@ def search(base: KnowledgeBase, q: Question) -> Outcome:
         pages = base.find_statements(q.text, q.qtype, limit=8, sections=["目录"])
         if pages:
             return _pages(base, q, pages)
+    # "用FBA，买家退货谁管": the service the seller fulfils with is what the question is about
+    fulfilled_by = [s for s in q.placed if s in q.turn.values("fulfillment")]
     hits = _sourced(base, q) or _of_the_topic_in_focus(base, q) or _here_first(base, q, base.find_statements(
-        q.text, q.qtype, subjects=q.subjects or q.focus.services, limit=5))
+        q.text, q.qtype, subjects=q.subjects or fulfilled_by or q.focus.services, limit=5))
     aside = q.intent in ("out_of_scope", *SMALLTALK) and q.confidence >= 0.5
     if hits and _answerable(base, q, hits[0]) and (not aside or _strong(hits[0]) or _in_focus_section(q, hits[0])):
         return statement(base, q, hits, subjects=[])

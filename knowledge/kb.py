@@ -116,6 +116,15 @@ class Chapter:
     keywords: tuple[str, ...]
 
 
+# A 吧 that ends a clause as a choice ("空运吧"), not as a check ("是吧", "可以吧", "能用AGL吧").
+_BA_CLAUSE = re.compile(r"([^\s,，。.!！?？]*)吧(?=[\s,，。.!！?？]|$)")
+_CHECKING = ("对", "是", "行", "好", "能", "可以", "会", "要", "的", "了")
+
+
+def _without_chosen_ba(text: str) -> str:
+    return _BA_CLAUSE.sub(lambda m: m.group(0) if any(w in m.group(1) for w in _CHECKING) else m.group(1), text)
+
+
 class KnowledgeBase:
     def __init__(self, document: str, services: dict, concepts: dict, vocabulary: dict, routing: dict,
                  documents: Sequence[Document] = ()):
@@ -533,7 +542,10 @@ class KnowledgeBase:
         what or yes_no (None: no cue)."""
         cues = self.vocabulary["cues"]
         normal = textnorm.blank_emoji(self.normalize(text).lower())
-        normal = self._without_correction(normal).replace("哪几", "哪些")  # "哪几个" asks which ones, not how many
+        corrected = self._without_correction(normal)
+        if corrected != normal:  # "不对 是发德国 空运吧": a correction's 吧 says what it is, it asks nothing
+            corrected = _without_chosen_ba(corrected)
+        normal = corrected.replace("哪几", "哪些")  # "哪几个" asks which ones, not how many
         normal = normal.replace("好几", "数")  # "要跟好几家沟通吗" says many, it asks yes or no
         clauses = [c.strip(" .…~～") for c in re.split(r"[?？!！。，,;；\n]|\s{1,}(?=[\u4e00-\u9fff])", normal)]
         asks = any(w in normal for w in cues["question_words"])

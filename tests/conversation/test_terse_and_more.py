@@ -156,3 +156,25 @@ def test_this_has_points_back_at_the_statement_just_quoted(chat):
 def test_later_support_heard_as_small_talk_is_the_whole_way_support(chat):
     chat.say("ask_service", "AGL首单有专人管吗")
     assert "全程" in chat.say("greet", "后续也有人跟进吗")
+
+
+def test_a_correction_that_chooses_a_mode_with_ba_keeps_the_question_asked(chat):
+    chat.say("ask_service", "SEND海运去美西大概多久")
+    reply = chat.say("inform", "不对不对 我卖英国的 空运吧")
+    assert "5天" in reply and "「来源：1.3.2」" in reply
+
+
+@pytest.mark.parametrize("text, kind", [("不对 是发日本 海运吧", None), ("不对，货在深圳，能用AGL吧", "yes_no"),
+                                        ("海运吧", "yes_no")])
+def test_only_a_corrections_ba_of_choice_asks_nothing(base, text, kind):
+    assert base.question_type(text) == kind
+
+
+def test_storage_that_costs_too_much_and_fear_of_stockouts_is_warehousing_advice(chat):
+    reply = chat.say("ask_recommendation", "库存放FBA里太贵了 又担心断货 怎么办")
+    assert "推荐 AWD" in reply and "「来源：1.4.1」" in reply
+
+
+def test_after_sales_asked_by_a_seller_using_fba_is_about_fba(chat):
+    reply = chat.say("ask_service", "我用fba发货 买家退货归谁管")
+    assert "FBA" in reply and "退货" in reply and "「来源：1.5.1」" in reply
