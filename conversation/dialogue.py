@@ -1193,6 +1193,18 @@ def _candidates_asked_of(base: KnowledgeBase, q: Question) -> list[str]:
     return same[:2] if len(same) >= 2 else []
 
 
+def _carriers_there(base: KnowledgeBase, q: Question) -> list[str]:
+    """"发英国FBA，空运最快几天": the warehouse is where the goods go; the mode is asked of the services
+    that carry by it to that market, not of the warehouse's service."""
+    modes = {q.ctx.mode} if q.ctx.mode else set()
+    if not (modes and q.placed and q.ctx.marketplace) or set(q.attributes) - {"transit_time", "modes"}:
+        return []
+    if any(modes <= set(base.services[p].data("modes", "modes") or ()) for p in q.placed if p in base.services):
+        return []
+    return [sid for sid, s in base.services.items() if sid not in q.placed and modes <= set(s.data("modes", "modes") or ())
+            and covers(base, covered_markets(base, sid) or set(), q.ctx.marketplace)]
+
+
 def _focused(base: KnowledgeBase, q: Question) -> str:
     """The service in focus, for a message that names none: decide() sends such a message to a handler
     about one service only when the focus has one."""
@@ -1211,7 +1223,7 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
     pointed = bool(q.referenced) and q.referenced == [q.focus.primary] and not q.named
     carried = (not q.subjects or pointed) and not (q.placed and not _into_for_the_focus(base, q))
     candidates = [] if q.subjects or not carried else _candidates_asked_of(base, q)
-    subjects = q.subjects or ([] if carried else q.placed) or candidates or [_focused(base, q)]
+    subjects = q.subjects or ([] if carried else _carriers_there(base, q) or q.placed) or candidates or [_focused(base, q)]
     ctx = _context(q, carried)
     if carried:
         moved = _moved_on(base, q, subjects)

@@ -178,3 +178,9 @@ def test_storage_that_costs_too_much_and_fear_of_stockouts_is_warehousing_advice
 def test_after_sales_asked_by_a_seller_using_fba_is_about_fba(chat):
     reply = chat.say("ask_service", "我用fba发货 买家退货归谁管")
     assert "FBA" in reply and "退货" in reply and "「来源：1.5.1」" in reply
+
+
+def test_a_mode_asked_with_the_warehouse_the_goods_go_to_is_the_carriers_by_that_mode(chat):
+    reply = chat.say("ask_service", "货要进日本FBA 空运最快要几天")
+    assert "SEND" in reply and "4天" in reply and "「来源：1.3.2」" in reply
+    assert "7天" in chat.say("inform", "那中东呢")
