@@ -372,11 +372,6 @@ class KnowledgeBase:
         home = self._home_sections.get(statement.section)
         return named | ({home} if home else set())
 
-    def synonyms_said(self, text: str) -> list[str]:
-        """The document's words for the seller's words a text uses: "避开" also finds "避免"."""
-        normal = self.normalize(text)
-        return [canon for canon, variants in self.vocabulary["cues"]["synonyms"].items() if any(v in normal for v in variants)]
-
     def query_terms(self, question: str, subjects=()) -> list[str]:
         """A question's retrieval terms. Its subjects' own names are left out: the index weighs the
         subject by preferring statements about it, not by how often its name occurs."""
@@ -389,7 +384,8 @@ class KnowledgeBase:
                 if alias.upper() in upper:  # the words of the names the question uses
                     names |= {alias.upper()} | set(self.terms(alias))
         subject_tags = {f"@service:{sid}" for sid in subjects}
-        said = self.synonyms_said(normal)
+        said = [canon for canon, variants in self.vocabulary["cues"]["synonyms"].items()
+                if any(v in normal for v in variants)]  # "避开" also finds "避免"
         # the words that give the question its form (一定, 只有, 能不能, 前一个 …) are not its content
         text = " ".join([_cue_pattern(tuple(self._form_words)).sub(" ", normal.lower()), *said])
         form = {w.upper() for w in self._form_words}
