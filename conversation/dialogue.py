@@ -1057,10 +1057,15 @@ def _names_a_load(question: str) -> bool:
                 or _CLAIMED_MINIMUM.search(question[match.end():match.end() + 6]))
 
 
+_ASKS = re.compile(r"[吗么呢？?]\s*$")  # a clause ending in a question mark ("是不是…，…就有了" asks to the end)
+
+
 def _asking_clause(question: str) -> str:
     """The last clause of a question, or the whole of it when that clause only asks ("…，对吗")."""
     clauses = [c for c in re.split(r"[，,。；;！!]", question) if c.strip()]
-    last = clauses[-1] if clauses else question
+    asking = [c for c in clauses if _ASKS.search(c)]
+    # "X能自动同步吗，每次手填真的烦死": the clause after the question only complains
+    last = asking[-1] if asking else clauses[-1] if clauses else question
     if last.strip().startswith(("也", "还", "那也", "那还")):
         return question  # "我用自己的货代，也能享受折扣吗": the clause before is its condition
     return last if len(re.sub(r"[？?\s吗呢吧么]", "", last)) > 3 else question
@@ -1982,10 +1987,19 @@ def _without_asked_attributes(base: KnowledgeBase, q: Question, terms: list[str]
     specific = {p for a in base.vocabulary["attribute"].values() for p in a.get("specific", ())}
     # a stage named in it stays: "省头程运费" says which cost, as 头程 in "降低头程运输费用" does; so does
     # a channel ("独立站那边也管吗" asks about those channels, not about markets)
-    phrases = [m.text for m in base.mentions(q.text)
-               if m.entity not in ("service", "stage", "sales_channel") and m.text not in specific]
-    dropped = {t for p in phrases for t in base.terms(p)}
-    return [t for t in terms if t not in dropped and not t.startswith("@")]
+    normal = base.normalize(q.text)
+    spans = [(m.start, m.end) for m in base.mentions(q.text)
+             if m.entity not in ("service", "stage", "sales_channel") and m.text not in specific]
+    dropped = {t for a, b in spans for t in base.terms(normal[a:b])}
+    return [t for t in terms if t not in dropped and not t.startswith("@") and not _only_across(normal, t, spans)]
+
+
+def _only_across(text: str, term: str, spans: list[tuple[int, int]]) -> bool:
+    """Whether every place a term is written cuts into a phrase that named the attribute: 发货 in
+    "从哪里发货" is 从哪里发 and its 货, not something else asked."""
+    word = term.lstrip("·²")
+    at = [i for i in range(len(text)) if text.startswith(word, i)] if word else []
+    return bool(at) and all(any(i < b and i + len(word) > a for a, b in spans) for i in at)
 
 
 def _says_more(base: KnowledgeBase, fact: Fact, hit: StatementHit, terms: list[str]) -> bool:

@@ -184,3 +184,30 @@ def test_a_mode_asked_with_the_warehouse_the_goods_go_to_is_the_carriers_by_that
     reply = chat.say("ask_service", "货要进日本FBA 空运最快要几天")
     assert "SEND" in reply and "4天" in reply and "「来源：1.3.2」" in reply
     assert "7天" in chat.say("inform", "那中东呢")
+
+
+def test_a_word_that_cuts_into_the_attributes_phrase_is_part_of_asking_it(chat):
+    # 从哪里发|货: 发货 is the attribute's own verb, not a word a sentence on 发货 to AWD answers better
+    reply = chat.say("ask_service", "agl一般从哪些地方发货的")
+    assert "连云港" in reply and "「来源：1.3.1」" in reply and "0.48" not in reply
+
+
+def test_a_services_advantages_keep_the_documents_own_headings(chat):
+    reply = chat.say("ask_service", "AGL好在哪 都说说")
+    assert all(h in reply for h in ("全程可视化", "多港口灵活出运", "货到付款")) and "「来源：1.3.1」" in reply
+
+
+def test_a_yes_no_asked_before_a_complaint_is_judged_by_its_question(chat):
+    # the clause after "…吗" only complains; its 手填 claims nothing against the document's 自动
+    assert chat.say("ask_service", "FIST能自动同步单号吗，天天手填累死了").startswith("可以")
+
+
+def test_a_defect_said_to_count_against_the_seller_is_answered_by_its_waiver(chat):
+    chat.say("ask_service", "FIST能干嘛")
+    assert chat.say("ask_service", "单号填错了会不会算到我头上").startswith("不会")
+
+
+def test_deducted_money_asked_after_a_price_is_the_payment_said_in_it(chat):
+    chat.say("ask_service", "AGL运费啥时候付")
+    reply = chat.say("ask_service", "从哪个账户扣钱")
+    assert "美元/欧元" in reply and "「来源：1.3.1」" in reply
