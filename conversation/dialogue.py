@@ -22,6 +22,8 @@ from conversation.turn import Outcome, Turn
 from conversation.understand import (
     ANSWER_COVERAGE,
     ANSWER_SCORE,
+    advice_stage,
+    asks_which_of,
     DOMAIN_INTENTS,
     QTYPE_ATTRIBUTE,
     SMALLTALK,
@@ -504,10 +506,25 @@ def _part_of_last_answer(base: KnowledgeBase, q: Question) -> Outcome | None:
     # "仓储分销的核心…" for "分销呢"
     scored = [(index.coverage(terms, Counter(base.terms(p))), -_first_match(p, terms), p) for p in parts]
     coverage, _, part = max(scored) if scored else (0.0, 0, "")
+    counted = _counted_list(q, fact.answer)
+    if counted is not None and coverage < PART_COVERAGE:  # "分成哪几个大环节": the list it counts
+        return _with_focus(replies.part_of_answer(counted, fact.section, *replies.overview_also(base, fact)), q.focus)
     here = base.find_statements(q.text, q.qtype, limit=1, sections=[fact.section])
     if coverage < PART_COVERAGE or here and index.coverage(terms, index.terms_of(here[0].statement)) > coverage:
         return None
     return _with_focus(replies.part_of_answer(part, fact.section, *replies.overview_also(base, fact)), q.focus)
+
+
+# "分哪几个环节", "有几大块": a count asked of the answer, and the answer's sentence that counts a list
+_COUNT_ASKED = re.compile(r"(?:哪|几)几?\s*(?:个|大|类|种|块|项|部分)")
+_COUNTED_LIST = re.compile(r"[^。；;]*[分有含括][^。；;：:]{0,6}[一二三四五六七八九十两\d]\s*(?:个|大|类|种|项|块)[^。；;：:]{0,6}[：:][^。；;]+")
+
+
+def _counted_list(q: Question, answer: str) -> str | None:
+    if q.qtype not in ("which", "how_many") or not _COUNT_ASKED.search(q.text):
+        return None
+    found = _COUNTED_LIST.search(answer)
+    return found.group(0).strip() if found else None
 
 
 # "第二块", "第三条": a part of the last answer by its place (块/条/点… count parts, not services).
@@ -1243,6 +1260,8 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
     if len(subjects) == 1 and len(contexts) == 1 and len(boats) >= 2:  # "普船快船到美西各要多少天": each boat
         contexts = [replace(ctx, sea_service=b) for b in boats]
     asked = _asked_apart(base, q) if len(subjects) == 1 and len(contexts) == 1 else [q]
+    if len(subjects) > 1 and not q.named and q.qtype == "which" and asks_which_of(base, q.text, q.focus):
+        asked = [replace(q, qtype="yes_no")]  # "哪个能送亚马逊买家": whether each one does
     for service_id in subjects[:3]:
         for each in contexts:
             for one in asked:
@@ -1253,7 +1272,13 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
                 if all(reply.text != p.text for p in parts):
                     parts.append(reply)
                     sources.append(source)
+    which_of = _which_of_answered(base, q, subjects, parts)
+    if which_of is not None:  # "哪个有空运": the ones that have it, first
+        parts, subjects, sources = which_of(parts), which_of(subjects), which_of(sources)
     reply = Reply("\n\n".join(p.text for p in parts), parts[-1].buttons)
+    if which_of is not None:
+        reply = replies.which_of_them(base, [s for s, p in zip(subjects, parts, strict=True)
+                                             if not p.text.startswith(replies.NEGATIVE_LEADS)], len(parts), reply)
     if q.qtype == "yes_no" and len(parts) > 1 and "都" in q.text:  # "它俩都行吗": one answer for both first
         every = not any(p.text.startswith(replies.NEGATIVE_LEADS) for p in parts)
         reply = replies.joint_verdict(reply, every)
@@ -1289,6 +1314,16 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
         # "发日本可以用AGL吗" → no, SEND does: "那空运几天" is then about SEND
         focus = replace(focus, services=(subjects[0], *[o.id for o in others]), current=others[0].id, topic="compare")
     return _with_focus(reply, focus)
+
+
+def _which_of_answered(base: KnowledgeBase, q: Question, subjects: list[str], parts: list[Reply]):
+    """For "哪个有空运" asked of the services just compared, each answered as a yes or no: a reordering
+    that puts the ones that have it first (None: not such a question)."""
+    if q.named or len(subjects) < 2 or len(parts) != len(subjects) or q.qtype not in ("which", "yes_no") \
+            or not asks_which_of(base, q.text, q.focus) or not all(replies.leads_with_verdict(p.text) for p in parts):
+        return None
+    order = sorted(range(len(parts)), key=lambda i: parts[i].text.startswith(replies.NEGATIVE_LEADS))
+    return lambda items: [items[i] for i in order]
 
 
 def _into_for_the_focus(base: KnowledgeBase, q: Question) -> bool:
@@ -2559,7 +2594,7 @@ def lineup(base: KnowledgeBase, q: Question) -> Outcome:
     advisor's exclusions: coverage, where the goods start), not a question back to pick one."""
     earlier = advisor.situation_from_slots(q.turn.slots)
     situation, quantity, _ = advisor.apply_turn(earlier, q.turn, None, q.negated)
-    stage = str(q.stage)
+    stage = str(q.stage or advice_stage(base, q.focus))
     found = evaluate(base, replace(situation, stages=situation.stages | {stage})).stages.get(stage)
     excluded = dict(found.excluded) if found else {}
     open_services = [s for s in base.services_in_stage(stage) if s.id not in excluded]

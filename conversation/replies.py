@@ -951,6 +951,13 @@ GUESS_BUTTONS = {
 }
 
 
+def which_of_them(base: KnowledgeBase, having: list[str], asked_of: int, reply: Reply) -> Reply:
+    """"哪个有空运" of the services just compared: which ones, then each one's answer."""
+    names = "、".join(base.services[s].short for s in having)
+    lead = "都可以。" if len(having) == asked_of else f"是 {names}。" if having else "资料里都没有写明。"
+    return Reply(lead + "\n" + reply.text, reply.buttons)
+
+
 def joint_verdict(reply: Reply, every: bool) -> Reply:
     """"它俩都行吗": one answer for both first, then each one's."""
     return Reply(("都可以。" if every else "不是都可以：") + "\n" + reply.text, reply.buttons)

@@ -44,6 +44,7 @@ _SENT = re.compile(r"(?<!自)发(?!货)[^，。,；;？?用走选]{0,4}$")  # "�
 _LINEUP_ASKED = re.compile(r"哪些|哪几|有啥|有什么|都有")
 # Said only where the goods start and go, a line-up question gets the line-up; with a load, an urgency or
 # a mode it is advice ("0.3个方有什么头程能走海运").
+_ALL_USABLE_ASKED = re.compile(r"(?:能|可以)(?:用|选|走)(?:的)?(?:有)?哪些|哪些(?:能|可以)(?:用|选|走)")
 _WHERE_ONLY = {"stage", "origin", "marketplace", "us_region", "attribute"}
 _ONE_ASKED_FOR = re.compile(r"哪个|哪一个|哪家|选|推荐|用啥|用什么|走哪|走啥|怎么走|怎么发|最好|合适|划算|便宜|急")
 
@@ -153,6 +154,8 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     referenced = resolve(references, _without_determiners(turn, references), focus, base.service_names)
     if focus.primary is not None and referenced == [focus.primary]:
         referenced = [advised_one_meant(base, text, focus) or focus.primary]
+    if not referenced and not named and asks_which_of(base, text, focus):
+        referenced = list(focus.services)  # "哪个有空运" after a comparison: asked of each
     if referenced and named and all(_qualifies(turn, n) for n in named) and set(referenced) - set(named):
         named = []  # "FBA的货件也能用它发吗": the goods FBA handles, asked of 它
     objects = _compared_with(base, turn, named)
@@ -297,6 +300,9 @@ def names_requirement(base: KnowledgeBase, turn: Turn, service_id: str) -> bool:
     return False
 
 
+_ONLY_COMPARED = re.compile(r"\s*(?:比一比|比比|比一下|比较一下|对比一下|比较|对比|比)\s*[吧呢啊呀？?。!！]*\s*$")
+
+
 def _compared_with(base: KnowledgeBase, turn: Turn, named: list[str]) -> list[str]:
     """Services named right after 比/相比 ("它比FBA划算在哪")."""
     words = tuple(base.cue_words("compared_with"))
@@ -306,6 +312,8 @@ def _compared_with(base: KnowledgeBase, turn: Turn, named: list[str]) -> list[st
             continue
         start, end = int(e.get("start", 0)), int(e.get("end", 0))
         before, after = turn.text[max(0, start - 2):start], turn.text[end:end + 2]
+        if len(named) >= 2 and _ONLY_COMPARED.match(turn.text[end:]):
+            continue  # "AGL跟SEND比一比": both compared, neither the yardstick of a point asked
         if before.endswith(words) or before.endswith(("跟", "和", "与")) and after.startswith(words):
             out.append(str(e.get("value")))  # "比FBA", "跟FBA比"
     return out
@@ -474,6 +482,9 @@ def decide(base: KnowledgeBase, q: Question) -> str:
         return "search"  # "MCF那节在哪一页": the table of contents; "这个数据哪来的": a footnote
     if _asks_courses(base, q):
         return "courses"
+    if q.focus.topic == "advice" and not q.subjects and not q.attributes and q.qtype == "which" \
+            and _ALL_USABLE_ASKED.search(q.text) and advice_stage(base, q.focus) is not None:
+        return "lineup"  # "那我能用哪些" during advice: the stage's services the situation leaves open
     if q.focus.topic == "advice" and not q.subjects and q.attributes[:1] == ["services"] and q.qtype in ("which", None):
         return "explain"  # "那有哪些服务可以用" during advice: the stage's line-up
     if base.has_cue("chapter_question", q.text) and not q.subjects:
@@ -502,6 +513,8 @@ def decide(base: KnowledgeBase, q: Question) -> str:
     if q.attributes[:1] == ["pain_points"] and not (q.subjects or q.referenced or q.focus.services) \
             and not (q.advice_cue or q.seeks):
         return "explain"  # "多渠道库存管理的难点": what the document says is hard there, not advice
+    if len(q.referenced) > 1 and not q.named and not q.advice_cue and asks_which_of(base, q.text, q.focus):
+        return "service"  # "哪个能送亚马逊买家" after a comparison: which of the two does, not new advice
     if _wants_advice(q, services_for_needs(base, q)):
         return "advise"
     if q.subjects:
@@ -638,6 +651,9 @@ def asks_pages(base: KnowledgeBase, q: Question) -> bool:
 _ABOUT_A_TOPIC = ("what", "yes_no", "why", "which", "how_many", "how_to")
 
 
+_STEPS_ASKED = re.compile(r"环节|步骤|阶段|部分")
+
+
 def _wants_advice(q: Question, needed: list[set[str]]) -> bool:
     """`needed`: for each need the message states, the services the routing rules recommend for it."""
     if not q.logistics:
@@ -669,6 +685,10 @@ def _wants_advice(q: Question, needed: list[set[str]]) -> bool:
         return False  # "从头到尾怎么走": the concept, whatever the classifier guessed
     if on_a_service and not q.situation and q.asks and not (q.advice_cue or q.choice_cue):
         return False  # "补货是按什么算的" right after AWD: how it does it, however the classifier took it
+    if q.intent == "ask_recommendation" and not (q.situation or q.turn.values("need") or q.advice_cue or q.choice_cue
+                                                 or q.named or q.focus.services or q.seeks) \
+            and q.qtype in ("which", "how_many") and q.attributes[:1] == ["services"] and _STEPS_ASKED.search(q.text):
+        return False  # "一个订单要经过哪些环节": the chain's steps, though the classifier heard a request for advice
     if q.intent == "ask_recommendation" and not (q.named and q.attributes):
         # "哪些货比较适合" right after a service: what that service suits, not a new recommendation
         return not (q.focus.services and not q.situation and set(q.attributes) - {"suitable", "services"})
@@ -685,6 +705,19 @@ def _wants_advice(q: Question, needed: list[set[str]]) -> bool:
     if q.placed and q.qtype in FACT_QUESTIONS and not q.beyond_place:
         return False
     return True
+
+
+def asks_which_of(base: KnowledgeBase, text: str, focus: Focus) -> bool:
+    """"哪个有空运" right after two services were compared: which of them has it (a choice between
+    them, "哪个好", is the comparison's own question)."""
+    return focus.topic == "compare" and len(focus.services) >= 2 and base.has_cue("reference.which_of", text) \
+        and not base.has_cue("compare.choice", text)
+
+
+def advice_stage(base: KnowledgeBase, focus: Focus) -> str | None:
+    """The one stage the advisor's candidates are in (AGL and SEND: 头程)."""
+    stages = {base.services[s].stage for s in focus.services if s in base.services}
+    return stages.pop() if len(stages) == 1 else None
 
 
 def services_for_needs(base: KnowledgeBase, q: Question) -> list[set[str]]:

@@ -211,3 +211,42 @@ def test_deducted_money_asked_after_a_price_is_the_payment_said_in_it(chat):
     chat.say("ask_service", "AGL运费啥时候付")
     reply = chat.say("ask_service", "从哪个账户扣钱")
     assert "美元/欧元" in reply and "「来源：1.3.1」" in reply
+
+
+def test_which_of_the_two_just_compared_names_the_one_that_has_it_first(chat):
+    chat.say("compare_services", "AGL跟SEND比一比")
+    reply = chat.say("ask_service", "哪一个能走空运")
+    assert reply.startswith("是 Amazon SEND。") and "「来源：1.3.2」" in reply
+    assert "4天" in chat.say("ask_service", "到美国几天")
+
+
+def test_which_of_the_two_serves_amazon_buyers_is_not_new_advice(chat):
+    chat.say("compare_services", "MCF和亚马逊快递服务区别")
+    reply = chat.say("ask_recommendation", "哪个可以送亚马逊上的买家")
+    assert reply.startswith("是 亚马逊快递服务。") and "推荐" not in reply
+
+
+def test_the_stages_asked_after_the_supply_chain_are_its_counted_list(chat):
+    chat.say("ask_concept", "啥叫跨境供应链")
+    reply = chat.say("ask_concept", "一共分几大块")
+    assert all(s in reply for s in ("头程物流", "仓储分销", "尾端配送")) and "「来源：1.1.1" in reply
+
+
+def test_the_steps_an_order_goes_through_are_not_advice(chat):
+    reply = chat.say("ask_recommendation", "一票货发出去到买家收到要过哪些环节")
+    assert "多个环节" in reply and "关键看" not in reply
+
+
+def test_amazons_first_mile_is_the_stage_not_agl(chat):
+    reply = chat.say("ask_stage_services", "亚马逊的头程都有啥服务")
+    assert all(s in reply for s in ("AGL", "SEND", "FIST", "PCP")) and "「来源：1.1.3」" in reply
+
+
+def test_a_tracking_system_is_not_transport(chat):
+    assert chat.say("ask_service", "FIST算是运输服务吗").startswith("不是")
+
+
+def test_what_can_be_used_during_advice_is_the_stages_open_services(chat):
+    chat.say("inform", "货在宁波 卖美国站")
+    reply = chat.say("ask_stage_services", "那我可以用哪些")
+    assert "AGL" in reply and "SEND" in reply and "FIST" in reply and "不适用 PCP" in reply
