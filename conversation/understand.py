@@ -147,8 +147,9 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
             placed.append(value)  # "去中东FBA", "放FBA不划算": where the goods go, not what is asked about
         elif kind == "service" and value in base.services and value not in negated:
             named.append(value)
-        elif kind in _PLACE_SERVICES and value in _PLACE_SERVICES[kind]:
-            placed.append(_PLACE_SERVICES[kind][value])
+        elif kind in _PLACE_SERVICES and value in _PLACE_SERVICES[kind] and not (
+                focus.primary and _yardstick(base, text, entity)):
+            placed.append(_PLACE_SERVICES[kind][value])  # ("比FBA仓便宜吗" right after AWD: FBA is the yardstick)
     named = list(dict.fromkeys(named)) or _timing_those_boats(base, turn, focus, placed)
     references = base.vocabulary["cues"]["reference"]
     referenced = resolve(references, _without_determiners(turn, references), focus, base.service_names)
@@ -239,16 +240,21 @@ def advised_one_meant(base: KnowledgeBase, text: str, focus: Focus) -> str | Non
     if focus.topic != "advice" or focus.current or len(services) < 2 \
             or len({base.services[s].stage for s in services}) < 2:
         return None
-    best: dict[str, float] = {}  # how much of what matches is each one's: the sum of its statements' scores
+    total: dict[str, float] = {}  # how much of what matches is each one's: the sum of its statements' scores
+    top: dict[str, float] = {}  # and its one statement that matches best
     for hit in base.find_statements(text, base.question_type(text), services, limit=12):
         about = base.about(hit.statement) & set(services)
         if len(about) == 1:  # a statement of two of them ("用AGL发货到AWD…") tells neither apart
             service_id = next(iter(about))
-            best[service_id] = best.get(service_id, 0.0) + hit.score
-    ranked = sorted(best.items(), key=lambda kv: -kv[1])
-    if not ranked or len(ranked) > 1 and ranked[0][1] < ranked[1][1] * MEANT_MARGIN:
-        return None
-    return ranked[0][0]
+            total[service_id] = total.get(service_id, 0.0) + hit.score
+            top[service_id] = max(top.get(service_id, 0.0), hit.score)
+    # (one that has many statements matching a word each, "补货" of SEND, does not outweigh the one
+    # statement that says all of it, "仓储、…、战略补货" of AMS)
+    for scores in (total, top):
+        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+        if ranked and (len(ranked) == 1 or ranked[0][1] >= ranked[1][1] * MEANT_MARGIN):
+            return ranked[0][0]
+    return None
 
 
 _LANGUAGE_AFTER = re.compile(r"^(?:语|文(?!件))")
@@ -303,18 +309,23 @@ def names_requirement(base: KnowledgeBase, turn: Turn, service_id: str) -> bool:
 _ONLY_COMPARED = re.compile(r"\s*(?:比一比|比比|比一下|比较一下|对比一下|比较|对比|比)\s*[吧呢啊呀？?。!！]*\s*$")
 
 
+def _yardstick(base: KnowledgeBase, text: str, entity: dict) -> bool:
+    """A thing named right after 比, or between 跟 and 比 ("比FBA仓", "跟FBA仓比")."""
+    words = tuple(base.cue_words("compared_with"))
+    start, end = int(entity.get("start", 0)), int(entity.get("end", 0))
+    before, after = text[max(0, start - 2):start], text[end:end + 2]
+    return before.endswith(words) or before.endswith(("跟", "和", "与")) and after.startswith(words)
+
+
 def _compared_with(base: KnowledgeBase, turn: Turn, named: list[str]) -> list[str]:
     """Services named right after 比/相比 ("它比FBA划算在哪")."""
-    words = tuple(base.cue_words("compared_with"))
     out = []
     for e in turn.entities:
         if e.get("entity") != "service" or str(e.get("value")) not in named:
             continue
-        start, end = int(e.get("start", 0)), int(e.get("end", 0))
-        before, after = turn.text[max(0, start - 2):start], turn.text[end:end + 2]
-        if len(named) >= 2 and _ONLY_COMPARED.match(turn.text[end:]):
+        if len(named) >= 2 and _ONLY_COMPARED.match(turn.text[int(e.get("end", 0)):]):
             continue  # "AGL跟SEND比一比": both compared, neither the yardstick of a point asked
-        if before.endswith(words) or before.endswith(("跟", "和", "与")) and after.startswith(words):
+        if _yardstick(base, turn.text, e):
             out.append(str(e.get("value")))  # "比FBA", "跟FBA比"
     return out
 
@@ -524,6 +535,9 @@ def decide(base: KnowledgeBase, q: Question) -> str:
     guessed_topic = q.intent in EXPLAIN_INTENTS and not (on_a_service and (q.attributes or _said_of_focus(base, q))) \
         and not (q.qtype in ("how_many", "how_long", "how_much") and not q.attributes) \
         and not (q.focus.topic == "concept" and _said_in_focus_section(base, q))
+    if q.qtype == "yes_no" and (q.stage or q.concept) and not q.named and on_a_service \
+            and _stage_within_its_work(base, q):
+        return "service"  # "最后一公里也管吗" right after AMS, whose work names it: whether AMS does it
     if q.stage or q.concept or guessed_topic:
         return "explain"  # ("目的地有哪些" right after AGL is about AGL, whatever the classifier said)
     if q.placed and (q.attributes or q.qtype):
@@ -589,6 +603,15 @@ def named_terms(base: KnowledgeBase, q: Question) -> list:
     found = base.names_in(q.text)
     values = [str(e.get("value")) for e in q.turn.entities if e.get("entity") in ("sea_service", "transport_mode")]
     return found + [n for v in values for n in base.names if n.short == v and n not in found]
+
+
+def _stage_within_its_work(base: KnowledgeBase, q: Question) -> bool:
+    """Whether the words that named a stage are among what the service in focus is said to do."""
+    primary = q.focus.primary
+    said = " ".join(f.answer for f in base.services[primary].facts.values()) if primary in base.services else ""
+    named = [q.turn.text[int(e.get("start", 0)):int(e.get("end", 0))] for e in q.turn.entities
+             if e.get("entity") in ("stage", "concept")]
+    return bool(named) and all(n and n in said for n in named)
 
 
 def _said_in_focus_section(base: KnowledgeBase, q: Question) -> bool:

@@ -250,3 +250,31 @@ def test_what_can_be_used_during_advice_is_the_stages_open_services(chat):
     chat.say("inform", "货在宁波 卖美国站")
     reply = chat.say("ask_stage_services", "那我可以用哪些")
     assert "AGL" in reply and "SEND" in reply and "FIST" in reply and "不适用 PCP" in reply
+
+
+def test_a_definition_asked_after_the_seller_introduces_themselves_is_the_definition(chat):
+    reply = chat.say("ask_concept", "我在义乌做饰品的，刚入行，尾端配送指啥")
+    assert "物流派送至买家" in reply and "关键看" not in reply
+
+
+def test_what_the_seller_does_with_a_managed_service_is_its_workflow(chat):
+    reply = chat.say("ask_service", "AMS的话卖家需要做什么")
+    assert "产品详情及提货地点" in reply and "「来源：1.2」" in reply
+
+
+def test_it_after_advice_is_the_one_whose_statement_says_all_of_it(chat):
+    chat.say("ask_recommendation", "货在深圳 卖美国 想全程交给亚马逊")
+    reply = chat.say("ask_service", "它也负责仓储跟补货吗")
+    assert reply.startswith("是的") and "AMS" in reply and "「来源：1.2」" in reply
+
+
+def test_a_stage_named_in_what_the_service_does_is_asked_of_the_service(chat):
+    chat.say("ask_service", "AMS是啥")
+    reply = chat.say("ask_service", "那最后一公里也包吗")
+    assert reply.startswith("是的") and "AMS" in reply and "「来源：1.2」" in reply
+
+
+def test_a_warehouse_after_bi_is_the_yardstick_of_the_service_in_focus(chat):
+    chat.say("ask_service", "AWD是什么")
+    reply = chat.say("ask_service", "跟FBA仓比哪个便宜")
+    assert "80%" in reply and "「来源：1.4.1」" in reply
