@@ -22,14 +22,14 @@ from conversation.turn import Outcome, Turn
 from conversation.understand import (
     ANSWER_COVERAGE,
     ANSWER_SCORE,
-    advice_stage,
-    asks_which_of,
     DOMAIN_INTENTS,
     QTYPE_ATTRIBUTE,
     SMALLTALK,
     Question,
+    advice_stage,
     advised_one_meant,
     asks_pages,
+    asks_which_of,
     decide,
     elliptical,
     named_terms,
@@ -507,7 +507,7 @@ def _part_of_last_answer(base: KnowledgeBase, q: Question) -> Outcome | None:
     scored = [(index.coverage(terms, Counter(base.terms(p))), -_first_match(p, terms), p) for p in parts]
     coverage, _, part = max(scored) if scored else (0.0, 0, "")
     counted = _counted_list(q, fact.answer)
-    if counted is not None and coverage < PART_COVERAGE:  # "分成哪几个大环节": the list it counts
+    if counted is not None and coverage < PART_COVERAGE:  # "分几大块": the list it counts
         return _with_focus(replies.part_of_answer(counted, fact.section, *replies.overview_also(base, fact)), q.focus)
     here = base.find_statements(q.text, q.qtype, limit=1, sections=[fact.section])
     if coverage < PART_COVERAGE or here and index.coverage(terms, index.terms_of(here[0].statement)) > coverage:
@@ -1261,7 +1261,7 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
         contexts = [replace(ctx, sea_service=b) for b in boats]
     asked = _asked_apart(base, q) if len(subjects) == 1 and len(contexts) == 1 else [q]
     if len(subjects) > 1 and not q.named and q.qtype == "which" and asks_which_of(base, q.text, q.focus):
-        asked = [replace(q, qtype="yes_no")]  # "哪个能送亚马逊买家": whether each one does
+        asked = [replace(q, qtype="yes_no")]  # "哪个可以送亚马逊上的买家": whether each one does
     for service_id in subjects[:3]:
         for each in contexts:
             for one in asked:

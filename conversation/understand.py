@@ -149,7 +149,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
             named.append(value)
         elif kind in _PLACE_SERVICES and value in _PLACE_SERVICES[kind] and not (
                 focus.primary and _yardstick(base, text, entity)):
-            placed.append(_PLACE_SERVICES[kind][value])  # ("比FBA仓便宜吗" right after AWD: FBA is the yardstick)
+            placed.append(_PLACE_SERVICES[kind][value])  # ("比FBA仓库划算吗" right after AWD: FBA is the yardstick)
     named = list(dict.fromkeys(named)) or _timing_those_boats(base, turn, focus, placed)
     references = base.vocabulary["cues"]["reference"]
     referenced = resolve(references, _without_determiners(turn, references), focus, base.service_names)
@@ -525,7 +525,7 @@ def decide(base: KnowledgeBase, q: Question) -> str:
             and not (q.advice_cue or q.seeks):
         return "explain"  # "多渠道库存管理的难点": what the document says is hard there, not advice
     if len(q.referenced) > 1 and not q.named and not q.advice_cue and asks_which_of(base, q.text, q.focus):
-        return "service"  # "哪个能送亚马逊买家" after a comparison: which of the two does, not new advice
+        return "service"  # "哪个可以送亚马逊上的买家" after a comparison: which of the two does, not new advice
     if _wants_advice(q, services_for_needs(base, q)):
         return "advise"
     if q.subjects:
@@ -537,7 +537,7 @@ def decide(base: KnowledgeBase, q: Question) -> str:
         and not (q.focus.topic == "concept" and _said_in_focus_section(base, q))
     if q.qtype == "yes_no" and (q.stage or q.concept) and not q.named and on_a_service \
             and _stage_within_its_work(base, q):
-        return "service"  # "最后一公里也管吗" right after AMS, whose work names it: whether AMS does it
+        return "service"  # "最后一公里归它管不" right after AMS, whose work names it: whether AMS does it
     if q.stage or q.concept or guessed_topic:
         return "explain"  # ("目的地有哪些" right after AGL is about AGL, whatever the classifier said)
     if q.placed and (q.attributes or q.qtype):
