@@ -1274,7 +1274,7 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
                     sources.append(source)
     which_of = _which_of_answered(base, q, subjects, parts)
     if which_of is not None:  # "哪个有空运": the ones that have it, first
-        parts, subjects, sources = which_of(parts), which_of(subjects), which_of(sources)
+        parts, subjects, sources = ([items[i] for i in which_of] for items in (parts, subjects, sources))
     reply = Reply("\n\n".join(p.text for p in parts), parts[-1].buttons)
     if which_of is not None:
         reply = replies.which_of_them(base, [s for s, p in zip(subjects, parts, strict=True)
@@ -1316,14 +1316,14 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
     return _with_focus(reply, focus)
 
 
-def _which_of_answered(base: KnowledgeBase, q: Question, subjects: list[str], parts: list[Reply]):
-    """For "哪个有空运" asked of the services just compared, each answered as a yes or no: a reordering
-    that puts the ones that have it first (None: not such a question)."""
+def _which_of_answered(base: KnowledgeBase, q: Question, subjects: list[str],
+                       parts: list[Reply]) -> list[int] | None:
+    """For "哪个有空运" asked of the services just compared, each answered as a yes or no: the order
+    of the answers that puts the ones that have it first (None: not such a question)."""
     if q.named or len(subjects) < 2 or len(parts) != len(subjects) or q.qtype not in ("which", "yes_no") \
             or not asks_which_of(base, q.text, q.focus) or not all(replies.leads_with_verdict(p.text) for p in parts):
         return None
-    order = sorted(range(len(parts)), key=lambda i: parts[i].text.startswith(replies.NEGATIVE_LEADS))
-    return lambda items: [items[i] for i in order]
+    return sorted(range(len(parts)), key=lambda i: parts[i].text.startswith(replies.NEGATIVE_LEADS))
 
 
 def _into_for_the_focus(base: KnowledgeBase, q: Question) -> bool:
@@ -2033,7 +2033,7 @@ def _only_across(text: str, term: str, spans: list[tuple[int, int]]) -> bool:
     """Whether every place a term is written cuts into a phrase that named the attribute: 发货 in
     "从哪里发货" is 从哪里发 and its 货, not something else asked."""
     word = term.lstrip("·²")
-    at = [i for i in range(len(text)) if text.startswith(word, i)] if word else []
+    at = [m.start() for m in re.finditer(f"(?={re.escape(word)})", text)] if word else []
     return bool(at) and all(any(i < b and i + len(word) > a for a, b in spans) for i in at)
 
 

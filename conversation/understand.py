@@ -608,7 +608,7 @@ def named_terms(base: KnowledgeBase, q: Question) -> list:
 def _stage_within_its_work(base: KnowledgeBase, q: Question) -> bool:
     """Whether the words that named a stage are among what the service in focus is said to do."""
     primary = q.focus.primary
-    said = " ".join(f.answer for f in base.services[primary].facts.values()) if primary in base.services else ""
+    said = base.facts_text(primary) if primary in base.services else ""
     named = [q.turn.text[int(e.get("start", 0)):int(e.get("end", 0))] for e in q.turn.entities
              if e.get("entity") in ("stage", "concept")]
     return bool(named) and all(n and n in said for n in named)

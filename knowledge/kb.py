@@ -151,6 +151,7 @@ class KnowledgeBase:
         }
         self._fact_term_cache: dict[tuple[str, str], frozenset[str]] = {}
         self._mention_memo: dict[str, tuple[Mention, ...]] = {}
+        self._facts_text_cache: dict[str, str] = {}
         self._typos = {w: r for w, r in vocabulary.get("cues", {}).get("typos", {}).items() if len(w) == len(r)}
         self.acronym_case = textnorm.AcronymCase(
             {a for s in self.services.values() for a in s.aliases if a.isascii() and a.isupper()}
@@ -468,6 +469,12 @@ class KnowledgeBase:
     def fact_answer_coverage(self, fact: Fact, terms: list[str]) -> float:
         """As `fact_coverage`, of the words the fact's answer itself says (not the quotes behind it)."""
         return self.statement_index.coverage(terms, frozenset(self.terms(fact.answer)) | self.tags(fact.answer))
+
+    def facts_text(self, service_id: str) -> str:
+        """All a service's curated answers as one text, for asking whether it is said to do something."""
+        if service_id not in self._facts_text_cache:
+            self._facts_text_cache[service_id] = " ".join(f.answer for f in self.services[service_id].facts.values())
+        return self._facts_text_cache[service_id]
 
     def fact_term_set(self, fact: Fact) -> frozenset[str]:
         return self._fact_terms(fact)
