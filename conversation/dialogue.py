@@ -39,7 +39,7 @@ from conversation.understand import (
 )
 from knowledge.kb import A_NOT_A, Fact, KnowledgeBase, Service
 from knowledge.mentions import QUANTITY
-from knowledge.retrieval import SOURCE_NOTE, STOPWORDS, WANTED_KINDS, StatementHit, quantity_kinds
+from knowledge.retrieval import SOURCE_NOTE, STOPWORDS, WANTED_KINDS, StatementHit, priced, quantity_kinds
 from knowledge.routing import (
     Advice,
     Situation,
@@ -825,7 +825,8 @@ def statement(base: KnowledgeBase, q: Question, hits: list[StatementHit], subjec
     if second is not None and any(x.id == second.id for x in siblings):
         second = None  # already quoted among them
     said = " ".join(x.text for x in siblings)
-    price_missing = base.has_cue("money", q.text) and "$" not in said
+    unpriced = base.fee_named(q.text) if _other_fee_priced(base, q, said) else None
+    price_missing = unpriced or base.has_cue("money", q.text) and "$" not in said
     reply = replies.statement_answer(base, best.statement, siblings, verdict, q.text, price_missing, second)
     about = subjects or sorted(base.about(best.statement))[:1]
     focus = replace(q.focus, topic="statement", services=tuple(about) or q.focus.services,
@@ -1367,10 +1368,22 @@ def _holding_the_asked_kind(base: KnowledgeBase, q: Question, reply: Reply) -> R
     document does not give it; say so, with what it does say."""
     wanted = {"duration"} if q.qtype == "how_long" else {"price"} if q.qtype == "how_much" and base.has_cue(
         "money", q.text) else WANTED_KINDS["how_many"] if q.qtype == "how_many" else None
-    if wanted is None or wanted & quantity_kinds(reply.text) or reply.text.startswith(replies.NEGATIVE_LEADS) \
+    if reply.text.startswith(replies.NEGATIVE_LEADS) \
             or any(p in reply.text for p in ("没有给出", "没有列出", "资料里没有", "资料没有")):
         return reply
+    if _other_fee_priced(base, q, reply.text):
+        return replies.not_said(reply)
+    if wanted is None or wanted & quantity_kinds(reply.text):
+        return reply
     return replies.not_said(reply)
+
+
+def _other_fee_priced(base: KnowledgeBase, q: Question, said: str) -> bool:
+    """"超龄库存费怎么收" answered by a text whose only price is the storage fee's: the fee asked has
+    none there."""
+    asks_amount = q.qtype == "how_much" or base.has_cue("money", q.text) or base.has_cue("charged", q.text)
+    fee = base.fee_named(q.text) if asks_amount else None
+    return fee is not None and not priced(fee, said)
 
 
 # A follow-up stays on the fact just shown when that fact holds this share of its words (development set).

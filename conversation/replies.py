@@ -300,7 +300,7 @@ def with_unlisted(reply: Reply, place: str) -> Reply:
 
 
 def statement_answer(base: KnowledgeBase, statement, siblings: list, verdict: str | None, question: str,
-                     price_missing: bool = False, also=None) -> Reply:
+                     price_missing: bool | str = False, also=None) -> Reply:
     """A statement of the document as the answer: verbatim, under its heading, with its footnote,
     and for a list or a table the whole of it."""
     heading = statement.heading
@@ -327,8 +327,9 @@ def statement_answer(base: KnowledgeBase, statement, siblings: list, verdict: st
         lead = verdict_word(question, verdict == "yes")
     elif verdict == "not_always":
         lead = VERDICT_NOT_ALWAYS
-    if price_missing:
-        lead = "资料没有给出具体价格。资料里相关的是：" + lead
+    if price_missing:  # a fee's name when the document names that fee without an amount
+        what = f"{price_missing}的收费标准" if isinstance(price_missing, str) else "具体价格"
+        lead = f"资料没有给出{what}。资料里相关的是：" + lead
     chapter = statement.id.rsplit("#", 1)[-1] if statement.kind == "chapter" else None
     if chapter and chapter != "3.1" and chapter not in base.documented_chapters and not base.has_cue("navigation", question):
         lead = OTHER_CHAPTER_LEAD + lead  # "入门礼包有啥福利": another chapter's title is all this one says

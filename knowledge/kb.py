@@ -476,6 +476,19 @@ class KnowledgeBase:
             self._facts_text_cache[service_id] = " ".join(f.answer for f in self.services[service_id].facts.values())
         return self._facts_text_cache[service_id]
 
+    def fee_named(self, text: str) -> str | None:
+        """The longest fee the document names that a message names too ("超龄库存费" in "FBA超龄库存费
+        怎么算"), so a price in the answer can be checked to be that fee's."""
+        normal = re.sub(r"\s+", "", self.normalize(text))
+        found = [normal[i:j + 1] for j, c in enumerate(normal) if c == "费"
+                 for i in range(max(0, j - 8), j - 1)
+                 if re.fullmatch(r"[\u4e00-\u9fff]+", normal[i:j + 1]) and normal[i:j + 1] in self._document_fees]
+        return max(found, key=len, default=None)
+
+    @cached_property
+    def _document_fees(self) -> str:
+        return re.sub(r"[\s*]+", "", self.document + "".join(d.text for d in self.documents))
+
     def fact_term_set(self, fact: Fact) -> frozenset[str]:
         return self._fact_terms(fact)
 

@@ -101,6 +101,12 @@ def quantity_kinds(text: str) -> set[str]:
     return kinds
 
 
+def priced(fee: str, text: str) -> bool:
+    """Whether a text gives this fee an amount in one of its clauses ("仓储费 $0.48", "仓储费8折"),
+    not only names it ("避免超龄库存费") beside another fee's price."""
+    return any(fee in c and (_PRICE.search(c) or _PERCENT.search(c)) for c in re.split(r"[，,；;。：:（）()\n]", text))
+
+
 # The quantity kinds a question type looks for.
 WANTED_KINDS = {
     "how_long": {"duration"},

@@ -1,0 +1,34 @@
+"""A fee the document names without an amount, doubts tagged onto a question ("有坑吗"), names the
+document does not know, and follow-ups that go back to something said before. Phrasings of this file's own."""
+import pytest
+
+from tests.support.conversation import Conversation
+
+
+@pytest.fixture
+def chat(base):
+    return Conversation(base)
+
+
+def test_a_fee_the_document_only_names_has_no_amount_in_the_answer(chat):
+    reply = chat.say("ask_service", "仓储利用率附加费一般要交多少钱")
+    assert reply.startswith("资料") and "仓储利用率附加费的收费标准" in reply and "「来源：1.4.1」" in reply
+
+
+def test_how_a_named_fee_is_computed_is_a_price_question(chat):
+    assert "低量库存费的收费标准" in chat.say("ask_service", "低量库存费是按什么计费的")
+
+
+def test_a_fee_with_its_amount_in_the_document_keeps_it(chat):
+    reply = chat.say("ask_service", "AWD仓储费每立方英尺多少钱")
+    assert "$0.48" in reply and not reply.startswith("资料")
+
+
+def test_how_to_avoid_a_fee_is_not_asked_its_amount(chat):
+    reply = chat.say("ask_service", "怎样才能避免被收超龄库存费")
+    assert "自动补货" in reply and "收费标准" not in reply
+
+
+def test_fee_names_are_found_in_the_document(base):
+    assert base.fee_named("那个入库配置服务费还收吗") == "入库配置服务费"
+    assert base.fee_named("AWD 的运费") is None  # too short to be told from other words
