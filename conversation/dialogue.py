@@ -32,6 +32,7 @@ from conversation.understand import (
     asks_which_of,
     decide,
     elliptical,
+    linked_only,
     named_terms,
     names_requirement,
     read,
@@ -421,6 +422,10 @@ def search(base: KnowledgeBase, q: Question) -> Outcome:
     found = named_terms(base, q) if q.qtype == "name" else base.names_in(q.text)
     if len(found) >= 2 and q.compare_cue or found and q.qtype in ("name", "what"):  # "FCL和LCL啥差别"
         return _with_focus(replies.names_answer(base, found, _english_asked(base, q)), replace(q.focus, section=found[0].section))
+    linked = linked_only(base, q)
+    if linked:  # "IPI多少分会限库容": only a further course's title names it
+        link = next(x for x in base.statements if x.kind == "link" and linked[0] in x.text)
+        return _with_focus(replies.not_in_document(base, link), q.focus)
     if asks_pages(base, q):
         pages = base.find_statements(q.text, q.qtype, limit=8, sections=["目录"])
         if pages:

@@ -128,7 +128,7 @@ class Question:
 
 
 def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
-    turn = _without_languages(turn)
+    turn = _without_doubts(base, _without_languages(turn))
     text = turn.text
     if base.has_cue("new_topic", text):
         focus = Focus()  # "换个话题，…": nothing said before carries over
@@ -264,6 +264,32 @@ def _without_languages(turn: Turn) -> Turn:
     """"买家用西班牙语问": a language, not the Spanish marketplace."""
     kept = [e for e in turn.entities if not (e.get("entity") == "marketplace"
                                              and _LANGUAGE_AFTER.match(turn.text[int(e.get("end", 0)):]))]
+    return turn if len(kept) == len(turn.entities) else replace(turn, entities=kept)
+
+
+_CLAUSE = re.compile(r"[^，,。；;！!？?\s]+")
+
+
+def _bare(clause: str) -> str:
+    return re.sub(r"[吗呢啊啦吧哈呀么~～]+$", "", clause)
+
+
+def linked_only(base: KnowledgeBase, q: Question) -> list[str]:
+    """The names a question asks about (not what they are) that the documents give only as a further
+    course's title."""
+    return base.names_only_linked(q.text) if not q.subjects and q.qtype not in (None, "what", "name") else []
+
+
+def _without_doubts(base: KnowledgeBase, turn: Turn) -> Turn:
+    """"MCF能发独立站吗 真的假的": the doubt tagged on names no attribute (坑 is not its pain points);
+    the other clause is the question. Alone ("有坑吗") it still asks."""
+    tags = {_bare(w) for w in base.cue_words("doubts")}
+    clauses = list(_CLAUSE.finditer(turn.text))
+    doubts = [c for c in clauses if _bare(c.group()) in tags]
+    if not doubts or len(doubts) == len(clauses):
+        return turn
+    kept = [e for e in turn.entities if not (e.get("entity") == "attribute" and any(
+        c.start() <= int(e.get("start", 0)) < c.end() for c in doubts))]
     return turn if len(kept) == len(turn.entities) else replace(turn, entities=kept)
 
 
@@ -491,6 +517,8 @@ def decide(base: KnowledgeBase, q: Question) -> str:
         return "advise"
     if asks_pages(base, q) or q.qtype == "source":
         return "search"  # "MCF那节在哪一页": the table of contents; "这个数据哪来的": a footnote
+    if linked_only(base, q):
+        return "search"  # "IPI多少分会限库容": named only as another course; the document says no more
     if _asks_courses(base, q):
         return "courses"
     if q.focus.topic == "advice" and not q.subjects and not q.attributes and q.qtype == "which" \

@@ -476,6 +476,22 @@ class KnowledgeBase:
             self._facts_text_cache[service_id] = " ".join(f.answer for f in self.services[service_id].facts.values())
         return self._facts_text_cache[service_id]
 
+    def names_only_linked(self, text: str) -> list[str]:
+        """Abbreviations a message names that the documents write only in a link to another course
+        ("库存绩效指数 (IPI)"): named there, explained nowhere here."""
+        typed = re.findall(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]{1,5}(?![A-Za-z0-9])", self.normalize(text))
+        return [w for w in dict.fromkeys(t.upper() for t in typed) if w in self._linked_only]
+
+    @cached_property
+    def _linked_only(self) -> frozenset[str]:
+        def latin(texts) -> set[str]:
+            return {w.upper() for t in texts for w in re.findall(r"[A-Za-z][A-Za-z0-9]+", t)}
+        # an abbreviation, as the link writes it in capitals
+        linked = {w for x in self.statements if x.kind == "link" for w in re.findall(r"\b[A-Z][A-Z0-9]+\b", x.text)}
+        elsewhere = latin(x.text + x.note + x.heading for x in self.statements if x.kind != "link")
+        known = latin(p for _, _, p in self.phrases())
+        return frozenset(linked - elsewhere - known)
+
     def fee_named(self, text: str) -> str | None:
         """The longest fee the document names that a message names too ("超龄库存费" in "FBA超龄库存费
         怎么算"), so a price in the answer can be checked to be that fee's."""

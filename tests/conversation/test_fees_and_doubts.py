@@ -32,3 +32,26 @@ def test_how_to_avoid_a_fee_is_not_asked_its_amount(chat):
 def test_fee_names_are_found_in_the_document(base):
     assert base.fee_named("那个入库配置服务费还收吗") == "入库配置服务费"
     assert base.fee_named("AWD 的运费") is None  # too short to be told from other words
+
+
+def test_a_doubt_tagged_onto_a_question_is_not_its_attribute(chat):
+    reply = chat.say("ask_service", "AWD到了旺季仓储费会上调吗 有没有坑")
+    assert "无旺季调价" in reply and "解决的痛点" not in reply
+
+
+def test_a_doubt_alone_still_asks_it(chat):
+    assert "解决的痛点" in chat.say("ask_service", "MCF有没有坑")
+
+
+def test_a_name_only_a_further_course_gives_is_a_gap_with_that_title(chat):
+    reply = chat.say("ask_service", "ipi要保持在多少分以上才安全")
+    assert reply.startswith("资料里没有讲到这个问题") and "库存绩效指数 (IPI)" in reply
+
+
+def test_what_that_name_stands_for_is_still_answered(chat):
+    assert "库存绩效指数" in chat.say("ask_service", "IPI是啥的缩写")
+
+
+def test_the_overall_challenges_keep_the_documents_words(chat):
+    reply = chat.say("ask_pain_points", "做跨境 供应链上整体有哪些挑战")
+    assert "链路很长" in reply and "稳定性的缺乏" in reply and "法律法规" in reply
