@@ -249,13 +249,16 @@ def _without_the_excepted(base: KnowledgeBase, turn: Turn) -> Turn:
 
 # Subjects a bare "那X呢" puts in place of the one the last message named (FBA → 自发货).
 REPLACEABLE = ("fulfillment", "concept", "stage", "sales_channel", "warehouse")
+# "哦我搞混了 我是说MCF": the last question again, of what the seller meant
+_MEANT = re.compile(r"^(?:哦|噢|啊)?(?:我是说|我说的是|我指的是|我想问的是|是说)(?P<subject>[^，,。？?]{1,12}?)[。！!？?\s]*$")
 _BARE = re.compile(r"^(?:那|那么|那要是|要是|如果是|换成|改成)?(?P<subject>.+?)(?:的话)?(?:呢|怎么样|咋样)[？?。！!\s]*$")
 
 
 def _with_subject_replaced(base: KnowledgeBase, turn: Turn, focus: Focus) -> Turn:
     """"那自发货呢" right after a question about FBA returns: the last question again, with the subject it named
     replaced by this one, so it is read, decided and answered as that question (not a situation)."""
-    bare = _BARE.match(turn.text.strip())
+    meant = _MEANT.match(base.without_correction(turn.text).strip(" ，,。"))
+    bare = _BARE.match(turn.text.strip()) or meant
     if not focus.said or bare is None or focus.topic in ("advice", "stage", "course", "courses", "pain_points"):
         return turn
     new = [m for m in base.mentions(bare.group("subject")) if m.entity != "attribute"]
@@ -265,7 +268,11 @@ def _with_subject_replaced(base: KnowledgeBase, turn: Turn, focus: Focus) -> Tur
             m.text in focus.said for m in new if m.entity != "service") and not any(m.entity == "service" for m in said):
         # "那AGL的快船呢" right after "快船去美东多少天" of SEND: that question, of AGL
         return _worded(base, replace(turn, intent=focus.said_intent or turn.intent), named[0].text + focus.said)
-    if len(new) != 1 or new[0].entity not in REPLACEABLE or len(new[0].text) < len(bare.group("subject")) - 1:
+    fee, before = base.fee_named(bare.group("subject")), base.fee_named(focus.said)
+    if fee and before and fee != before and fee == bare.group("subject").strip():  # "仓储利用率附加费呢" right after a question on another fee
+        return _worded(base, replace(turn, intent=focus.said_intent or turn.intent), focus.said.replace(before, fee))
+    if len(new) != 1 or new[0].entity not in (*REPLACEABLE, *(("service",) if meant else ())) \
+            or len(new[0].text) < len(bare.group("subject")) - 1:
         return turn
     old = [m for m in said if _same_kind(m, new[0]) and m.value != new[0].value]
     if len(old) != 1:
@@ -791,6 +798,13 @@ def _english_asked(base: KnowledgeBase, q: Question) -> bool:
     return base.has_cue("english_name", q.text)
 
 
+def _reductions(base: KnowledgeBase) -> list[str]:
+    """The words that want something less, with the ways sellers say them ("躲开", "免掉" for 避免)."""
+    words = base.vocabulary["verdict"]["reductions"]
+    synonyms = base.vocabulary["cues"]["synonyms"]
+    return [*words, *(v for w in words for v in synonyms.get(w, ()))]
+
+
 def _holds(text: str, words) -> bool:
     return any(w in text for w in words)
 
@@ -1157,7 +1171,7 @@ def _denies(base: KnowledgeBase, before: str) -> bool:
 
 def _negated_in(base: KnowledgeBase, q: Question, text: str) -> bool:
     """The text denies what the question asks about ("无需注册" to "要注册吗", "零合约" to "要签合同吗")."""
-    if _holds(_asking_clause(base.normalize(q.text)), base.vocabulary["verdict"]["reductions"]):
+    if _holds(_asking_clause(base.normalize(q.text)), _reductions(base)):
         return False  # "能减少断货吗" against "无惧断货": denied is what the seller wants
     normal, says = base.normalize(text), base.vocabulary["verdict"]
     asked = {w for w in base.terms(q.text) if len(w) >= 2 and not w.isascii()}
@@ -2191,7 +2205,7 @@ def variants(base: KnowledgeBase, q: Question) -> Outcome:
 
 
 def compare(base: KnowledgeBase, q: Question) -> Outcome:
-    ids = list(q.named)
+    ids = list(q.named) or list(q.focus.services)  # "那区别在哪" right after an answer about two
     if len(ids) == 1 and q.focus.primary and q.focus.primary not in ids:
         ids = [q.focus.primary] + ids
     if _deciding_facts(q):
@@ -2409,8 +2423,10 @@ def _curated_topic(base: KnowledgeBase, q: Question, stage: str | None) -> tuple
         return replies.course_map(base), Focus(topic="course", source=("fact", "course", "chapters")), base.course_fact
     another_stage = q.focus.topic == "pain_points" and q.stage and q.stage != q.focus.stage and not q.subjects \
         and not q.attributes  # "尾端那块又怎样" right after a stage's pain points
-    if q.intent == "ask_pain_points" or "pain_points" in q.attributes or q.focus.topic == "pain_points" and elliptical(q) \
-            or another_stage:
+    # "尾端" alone right after a stage's line-up: that stage's line-up, whatever the classifier guessed
+    lineup_next = q.focus.topic == "stage" and q.stage and elliptical(q) and "pain_points" not in q.attributes
+    if q.intent == "ask_pain_points" and not lineup_next or "pain_points" in q.attributes \
+            or q.focus.topic == "pain_points" and elliptical(q) or another_stage:
         key = stage or "overall"
         return (replies.pain_points(base, stage), Focus(topic="pain_points", stage=stage, source=("fact", "pain", key)),
                 base.pain_points.get(key))

@@ -563,10 +563,15 @@ class KnowledgeBase:
             f in normal for f in cues["yes_no_forms"]) or any(c.endswith(tuple(cues["yes_no_endings"])) for c in clauses) \
             or any(w in normal for w in self.cue_words("advice_request"))
 
+    def without_correction(self, text: str) -> str:
+        return self._without_correction(self.normalize(text))
+
     def _without_correction(self, normal: str) -> str:
         """"不对不对，货其实在宁波": a correction that opens a message says something, it asks nothing."""
         words = sorted(self.cue_words("correction"), key=len, reverse=True)
-        pattern = r"^(?:\s*(?:" + "|".join(map(re.escape, words)) + r")[\s,，。.!！、]*)+" if words else None
+        # "哦我搞混了": the seller's "oh, I" before it is part of it
+        pattern = r"^(?:\s*(?:[哦噢啊呃][，,\s]*)?我?(?:" + "|".join(map(re.escape, words)) + r")[\s,，。.!！、]*)+" \
+            if words else None
         return re.sub(pattern, "", normal) if pattern else normal
 
     def question_type(self, text: str) -> str | None:

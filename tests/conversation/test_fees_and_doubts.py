@@ -55,3 +55,34 @@ def test_what_that_name_stands_for_is_still_answered(chat):
 def test_the_overall_challenges_keep_the_documents_words(chat):
     reply = chat.say("ask_pain_points", "做跨境 供应链上整体有哪些挑战")
     assert "链路很长" in reply and "稳定性的缺乏" in reply and "法律法规" in reply
+
+
+def test_another_fee_alone_asks_the_last_question_of_it(chat):
+    assert chat.say("ask_service", "AWD自动补货能帮我躲开超龄库存费吗").startswith("可以")
+    reply = chat.say("ask_service", "那低量库存费呢")
+    assert reply.startswith("可以") and "低量库存费" in reply and "「来源：1.4.1」" in reply
+
+
+def test_what_the_seller_meant_asks_the_last_question_of_it(chat):
+    assert chat.say("ask_service", "AGL可以送澳洲吗").startswith("不")
+    reply = chat.say("inform", "啊我记混了，我说的是SEND")
+    assert reply.startswith("支持") and "Amazon SEND" in reply and "澳洲" in reply
+
+
+def test_how_they_differ_after_an_answer_about_two_compares_them(chat):
+    chat.say("ask_service", "AGL和SEND分别从哪起运")
+    reply = chat.say("compare_services", "那两者差别在哪")
+    assert "AGL" in reply and "SEND" in reply and "怎么选" in reply
+
+
+def test_a_bare_stage_after_a_stages_line_up_is_that_stages_line_up(chat):
+    chat.say("ask_stage_services", "头程有哪些服务可以选")
+    reply = chat.say("ask_pain_points", "尾端")
+    assert "FBA" in reply and "MCF" in reply and "「来源：1.1.3」" in reply
+
+
+def test_uncertainties_of_a_stage_are_its_pain_points(chat):
+    reply = chat.say("ask_concept", "头程环节有哪些不确定因素")
+    assert "地缘政治" in reply and "「来源：1.1.2」" in reply
+    assert "配送时效" in chat.say("inform", "尾端呢")
+    assert "整体挑战" in chat.say("ask_pain_points", "那整体的挑战呢")
