@@ -249,7 +249,7 @@ def _without_the_excepted(base: KnowledgeBase, turn: Turn) -> Turn:
 
 # Subjects a bare "那X呢" puts in place of the one the last message named (FBA → 自发货).
 REPLACEABLE = ("fulfillment", "concept", "stage", "sales_channel", "warehouse")
-# "哦我搞混了 我是说MCF": the last question again, of what the seller meant
+# "啊我记混了，我说的是X": the last question again, of what the seller meant
 _MEANT = re.compile(r"^(?:哦|噢|啊)?(?:我是说|我说的是|我指的是|我想问的是|是说)(?P<subject>[^，,。？?]{1,12}?)[。！!？?\s]*$")
 _BARE = re.compile(r"^(?:那|那么|那要是|要是|如果是|换成|改成)?(?P<subject>.+?)(?:的话)?(?:呢|怎么样|咋样)[？?。！!\s]*$")
 
@@ -269,7 +269,8 @@ def _with_subject_replaced(base: KnowledgeBase, turn: Turn, focus: Focus) -> Tur
         # "那AGL的快船呢" right after "快船去美东多少天" of SEND: that question, of AGL
         return _worded(base, replace(turn, intent=focus.said_intent or turn.intent), named[0].text + focus.said)
     fee, before = base.fee_named(bare.group("subject")), base.fee_named(focus.said)
-    if fee and before and fee != before and fee == bare.group("subject").strip():  # "仓储利用率附加费呢" right after a question on another fee
+    # "那低量库存费呢" right after a question on another fee: that question, of this fee
+    if fee and before and fee != before and fee == bare.group("subject").strip():
         return _worded(base, replace(turn, intent=focus.said_intent or turn.intent), focus.said.replace(before, fee))
     if len(new) != 1 or new[0].entity not in (*REPLACEABLE, *(("service",) if meant else ())) \
             or len(new[0].text) < len(bare.group("subject")) - 1:
@@ -1294,7 +1295,9 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
                     sources.append(source)
     which_of = _which_of_answered(base, q, subjects, parts)
     if which_of is not None:  # "哪个有空运": the ones that have it, first
-        parts, subjects, sources = ([items[i] for i in which_of] for items in (parts, subjects, sources))
+        parts = [parts[i] for i in which_of]
+        subjects = [subjects[i] for i in which_of]
+        sources = [sources[i] for i in which_of]
     reply = Reply("\n\n".join(p.text for p in parts), parts[-1].buttons)
     if which_of is not None:
         reply = replies.which_of_them(base, [s for s, p in zip(subjects, parts, strict=True)
@@ -2205,7 +2208,7 @@ def variants(base: KnowledgeBase, q: Question) -> Outcome:
 
 
 def compare(base: KnowledgeBase, q: Question) -> Outcome:
-    ids = list(q.named) or list(q.focus.services)  # "那区别在哪" right after an answer about two
+    ids = list(q.named) or list(q.focus.services)  # "两者差别在哪" right after an answer about two
     if len(ids) == 1 and q.focus.primary and q.focus.primary not in ids:
         ids = [q.focus.primary] + ids
     if _deciding_facts(q):
@@ -2423,7 +2426,7 @@ def _curated_topic(base: KnowledgeBase, q: Question, stage: str | None) -> tuple
         return replies.course_map(base), Focus(topic="course", source=("fact", "course", "chapters")), base.course_fact
     another_stage = q.focus.topic == "pain_points" and q.stage and q.stage != q.focus.stage and not q.subjects \
         and not q.attributes  # "尾端那块又怎样" right after a stage's pain points
-    # "尾端" alone right after a stage's line-up: that stage's line-up, whatever the classifier guessed
+    # a stage alone ("尾端配送") right after a stage's line-up: that stage's line-up, whatever the classifier guessed
     lineup_next = q.focus.topic == "stage" and q.stage and elliptical(q) and "pain_points" not in q.attributes
     if q.intent == "ask_pain_points" and not lineup_next or "pain_points" in q.attributes \
             or q.focus.topic == "pain_points" and elliptical(q) or another_stage:

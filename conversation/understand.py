@@ -541,7 +541,7 @@ def decide(base: KnowledgeBase, q: Question) -> str:
     if not q.named and set(q.referenced) <= set(q.focus.services) and q.compare_cue and not q.choice_cue \
             and len(q.focus.services) >= 2 \
             and q.focus.topic in ("service", "compare", "statement") and q.qtype != "yes_no" and not q.attributes:
-        return "compare"  # "那区别在哪" right after an answer about two services: how they differ
+        return "compare"  # "两者差别在哪" right after an answer about two services: how they differ
     if len(q.named) == 1 and q.compare_cue and _set_against_self_fulfilment(q):
         return "versus_mfn"  # "FBA跟自己发货比有啥不同": the service against the seller doing it all
     if len(q.named) == 1 and q.compare_cue and q.focus.primary not in (None, *q.named) and (

@@ -503,7 +503,7 @@ class KnowledgeBase:
 
     @cached_property
     def _document_fees(self) -> str:
-        return re.sub(r"[\s*]+", "", self.document + "".join(d.text for d in self.documents))
+        return re.sub(r"[\s*]+", "", self.document + "".join(x.text for d in self.documents for x in d.statements))
 
     def fact_term_set(self, fact: Fact) -> frozenset[str]:
         return self._fact_terms(fact)
