@@ -744,6 +744,9 @@ def _wants_advice(q: Question, needed: list[set[str]]) -> bool:
                                                  or q.named or q.focus.services or q.seeks) \
             and q.qtype in ("which", "how_many") and q.attributes[:1] == ["services"] and _STEPS_ASKED.search(q.text):
         return False  # "一个订单要经过哪些环节": the chain's steps, though the classifier heard a request for advice
+    if q.qtype == "yes_no" and len(q.subjects) == 1 and q.subjects == q.named and not (q.advice_cue or q.choice_cue) \
+            and not q.turn.values("origin") and not q.ctx.marketplace and not q.placed:
+        return False  # "X有库容限制吗，旺季老被卡": a fact of X; the need only says why the seller asks
     if q.intent == "ask_recommendation" and not (q.named and q.attributes):
         # "哪些货比较适合" right after a service: what that service suits, not a new recommendation
         return not (q.focus.services and not q.situation and set(q.attributes) - {"suitable", "services"})

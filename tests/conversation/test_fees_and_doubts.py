@@ -86,3 +86,9 @@ def test_uncertainties_of_a_stage_are_its_pain_points(chat):
     assert "地缘政治" in reply and "「来源：1.1.2」" in reply
     assert "配送时效" in chat.say("inform", "尾端呢")
     assert "整体挑战" in chat.say("ask_pain_points", "那整体的挑战呢")
+
+
+def test_a_yes_or_no_about_a_service_with_a_need_beside_it_is_a_fact_of_it(chat):
+    reply = chat.say("ask_recommendation", "AWD会不会限制库容 我们一到旺季就被卡")
+    assert reply.startswith("没有") or reply.startswith("不会")
+    assert "无库容限制" in reply and "推荐" not in reply
