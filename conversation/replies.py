@@ -538,8 +538,9 @@ def compare(base: KnowledgeBase, ids: list[str], attribute: str | None = None, c
     services = comparison.services
     if len(services) < 2:
         return Reply("想比较哪两个服务？比如「AGL跟SEND哪个适合我」「FBA和MCF怎么选」。", list(EXAMPLE_QUESTIONS[2:3]))
-    if attribute is not None:
+    if attribute is not None and all(s.fact(attribute) is not None for s in services):
         return _compare_attribute(base, services, attribute)
+    # an attribute not every one has ("分别管什么" of AWD and its function MCD): what each one is, side by side
     names = " vs ".join(s.short for s in services)
     lines, sections = [f"{names}："], []
     for service in services:

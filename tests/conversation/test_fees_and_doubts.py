@@ -92,3 +92,13 @@ def test_a_yes_or_no_about_a_service_with_a_need_beside_it_is_a_fact_of_it(chat)
     reply = chat.say("ask_recommendation", "AWD会不会限制库容 我们一到旺季就被卡")
     assert reply.startswith("没有") or reply.startswith("不会")
     assert "无库容限制" in reply and "推荐" not in reply
+
+
+def test_who_chose_the_carriers_is_the_carrier(chat):
+    reply = chat.say("ask_service", "SEND用的承运人是谁挑的")
+    assert "亚马逊筛选" in reply and "「来源：1.3.2」" in reply
+
+
+def test_comparing_on_an_attribute_one_side_lacks_shows_what_each_is(chat):
+    reply = chat.say("compare_services", "AWD和MCD各管什么 两个是啥关系")
+    assert "AWD 的一个功能" in reply and "资料没有给出包含的服务" not in reply
