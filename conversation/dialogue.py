@@ -443,6 +443,9 @@ def search(base: KnowledgeBase, q: Question) -> Outcome:
     hits = _sourced(base, q) or _of_the_topic_in_focus(base, q) or _here_first(base, q, base.find_statements(
         q.text, q.qtype, subjects=q.subjects or fulfilled_by or q.focus.services, limit=5))
     aside = q.intent in ("out_of_scope", *SMALLTALK) and q.confidence >= 0.5
+    # "深圳这周刮不刮台风": a city and words the document never uses, no shipment: not answered by the ports
+    aside = aside or not q.logistics and not q.focus.services and (
+        q.turn.values("origin") or q.intent in ("ask_recommendation", "out_of_scope")) and _of_something_else(base, q)
     if hits and _answerable(base, q, hits[0]) and (not aside or _strong(hits[0]) or _in_focus_section(q, hits[0])):
         return statement(base, q, hits, subjects=[])
     if base.chapter_for(q.text) is not None:  # "企业购怎么开通": another chapter of the course

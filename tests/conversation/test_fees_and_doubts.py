@@ -102,3 +102,13 @@ def test_who_chose_the_carriers_is_the_carrier(chat):
 def test_comparing_on_an_attribute_one_side_lacks_shows_what_each_is(chat):
     reply = chat.say("compare_services", "AWD和MCD各管什么 两个是啥关系")
     assert "AWD 的一个功能" in reply and "资料没有给出包含的服务" not in reply
+
+
+def test_a_city_with_words_the_document_never_uses_is_outside_the_material(chat):
+    for text in ("宁波明天下不下雨啊", "厦门有什么好逛的景点"):
+        reply = chat.say("ask_service", text)
+        assert "超出了我掌握的资料范围" in reply and "启运地" not in reply
+
+
+def test_a_total_asked_is_still_a_question_of_the_document(chat):
+    assert "2亿" in chat.say("ask_recommendation", "Prime会员总共有多少")
