@@ -150,6 +150,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
         elif kind in _PLACE_SERVICES and value in _PLACE_SERVICES[kind] and not (
                 focus.primary and _yardstick(base, text, entity)):
             placed.append(_PLACE_SERVICES[kind][value])  # ("比FBA仓库划算吗" right after AWD: FBA is the yardstick)
+    placed = _before_the_alternative(base, text, placed)
     named = list(dict.fromkeys(named)) or _timing_those_boats(base, turn, focus, placed)
     references = base.vocabulary["cues"]["reference"]
     referenced = resolve(references, _without_determiners(turn, references), focus, base.service_names)
@@ -208,7 +209,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
                          or bool(turn.values("marketplace")) or bool(turn.values("stage"))))
     seeks = base.has_cue("seeks", text)
     return Question(
-        turn=turn, text=text, intent=_intent(base, turn, focus), confidence=turn.confidence, focus=focus,
+        turn=turn, text=_without_the_alternative(text) if qtype == "yes_no" else text, intent=_intent(base, turn, focus), confidence=turn.confidence, focus=focus,
         named=named, placed=list(dict.fromkeys(placed)),
         referenced=[] if named else referenced,
         negated=negated,
@@ -272,6 +273,31 @@ _CLAUSE = re.compile(r"[^，,。；;！!？?\s]+")
 
 def _bare(clause: str) -> str:
     return re.sub(r"[吗呢啊啦吧哈呀么~～]+$", "", clause)
+
+
+_ALTERNATIVE = re.compile(r"[，,\s]还是")
+
+
+_ASKED_THEN_ALTERNATIVE = re.compile(r"^(?P<asked>.+?[吗么])[，,\s]+还是(?P<alternative>.+)$")
+
+
+def _without_the_alternative(text: str) -> str:
+    """"…就能开卖了吗，还是要先转去FBA": what is asked, yes or no, without the alternative the seller fears
+    (its words would pull the answer towards it)."""
+    found = _ASKED_THEN_ALTERNATIVE.match(text)
+    return found.group("asked") if found else text
+
+
+def _before_the_alternative(base: KnowledgeBase, text: str, placed: list[str]) -> list[str]:
+    """"放进AWD就可以售卖了吗，还是要先转去FBA": the warehouse asked about is the first; the one in the
+    alternative after 还是 is what the seller fears instead."""
+    alternative = _ALTERNATIVE.search(text)
+    if alternative is None or len(placed) < 2:
+        return placed
+    before = {_PLACE_SERVICES.get(m.entity, {}).get(m.value, m.value)
+              for m in base.mentions(text[:alternative.start()])}
+    kept = [p for p in placed if p in before]
+    return kept or placed
 
 
 def linked_only(base: KnowledgeBase, q: Question) -> list[str]:

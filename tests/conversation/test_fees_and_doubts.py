@@ -112,3 +112,8 @@ def test_a_city_with_words_the_document_never_uses_is_outside_the_material(chat)
 
 def test_a_total_asked_is_still_a_question_of_the_document(chat):
     assert "2亿" in chat.say("ask_recommendation", "Prime会员总共有多少")
+
+
+def test_the_alternative_after_haishi_is_not_what_is_asked(chat):
+    reply = chat.say("ask_service", "放进AWD就能开卖了吗，还是要先转去FBA仓")
+    assert reply.startswith("可以") and "即可被搜索和购买" in reply and "「来源：1.4.1」" in reply
