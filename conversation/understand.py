@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from conversation.advisor import ANSWER_ENTITIES, SITUATION_ENTITIES
 from conversation.focus import Focus, resolve
-from conversation.replies import Context
+from conversation.replies import Context, fact_for
 from conversation.turn import Turn
 from knowledge.kb import KnowledgeBase
 from knowledge.routing import NEED_STAGES
@@ -625,13 +625,15 @@ def _about_the_last_answer(base: KnowledgeBase, q: Question) -> bool:
     classifier heard small talk (a greeting or thanks holds no word of the answer)."""
     source = tuple(q.focus.source or ())
     said = base.statement(source[-1]) if source[:1] == ("statement",) else None
-    if said is None or not q.focus.services:
+    fact = fact_for(base, source) if said is None else None  # "仅次于什么" right after the challenges
+    if said is None and fact is None or said is not None and not q.focus.services:
         return False
     terms = [t for t in base.query_terms(q.text, list(q.focus.services)) if not t.startswith("@")]
     if not any(not t.startswith(("·", "²")) and len(t) >= 2 for t in terms):
         return False
     index = base.statement_index
-    return index.coverage(terms, index.terms_of(said)) >= LAST_ANSWER_COVERAGE
+    known = index.terms_of(said) if said is not None else base.fact_term_set(fact)
+    return index.coverage(terms, known) >= LAST_ANSWER_COVERAGE
 
 
 def _asked_of_the_service_in_focus(base: KnowledgeBase, q: Question) -> bool:

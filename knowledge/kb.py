@@ -125,6 +125,10 @@ def _without_chosen_ba(text: str) -> str:
     return _BA_CLAUSE.sub(lambda m: m.group(0) if any(w in m.group(1) for w in _CHECKING) else m.group(1), text)
 
 
+# "有几个X我想…": a few X the seller then says something of, not a count asked
+_A_FEW = re.compile(r"有几(?:个|款|家|种)(?=[^，,。？?\s]{1,8}?(?:我|我们|想|打算))")
+
+
 class KnowledgeBase:
     def __init__(self, document: str, services: dict, concepts: dict, vocabulary: dict, routing: dict,
                  documents: Sequence[Document] = ()):
@@ -583,6 +587,7 @@ class KnowledgeBase:
         if corrected != normal:  # "不对 是发德国 空运吧": a correction's 吧 says what it is, it asks nothing
             corrected = _without_chosen_ba(corrected)
         normal = corrected.replace("哪几", "哪些")  # "哪几个" asks which ones, not how many
+        normal = _A_FEW.sub("有些", normal)  # "有几个SKU我想自己控" says a few, it asks nothing
         normal = normal.replace("好几", "数")  # "要跟好几家沟通吗" says many, it asks yes or no
         clauses = [c.strip(" .…~～") for c in re.split(r"[?？!！。，,;；\n]|\s{1,}(?=[\u4e00-\u9fff])", normal)]
         asks = any(w in normal for w in cues["question_words"])

@@ -117,3 +117,14 @@ def test_a_total_asked_is_still_a_question_of_the_document(chat):
 def test_the_alternative_after_haishi_is_not_what_is_asked(chat):
     reply = chat.say("ask_service", "放进AWD就能开卖了吗，还是要先转去FBA仓")
     assert reply.startswith("可以") and "即可被搜索和购买" in reply and "「来源：1.4.1」" in reply
+
+
+def test_a_word_of_the_last_curated_answer_asked_is_that_part_of_it(chat):
+    chat.say("ask_pain_points", "跨境供应链整体上难在哪")
+    reply = chat.say("help", "排在产品成本后面的是啥")
+    assert "15%-20%" in reply and "「来源：1.1.2」" in reply
+
+
+def test_a_few_of_something_the_seller_wants_is_not_a_count_asked(base):
+    assert base.question_type("MCF能发独立站吗 有几款货我想试试") == "yes_no"
+    assert base.question_type("AWD在美国有几个仓") == "how_many"
