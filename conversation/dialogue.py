@@ -1369,8 +1369,8 @@ def _asked_apart(base: KnowledgeBase, q: Question) -> list[Question]:
     clauses, start = [], 0
     for gap in [*_CLAUSE_BREAK.finditer(q.text), None]:
         end = gap.start() if gap else len(q.text)
-        if end > start:
-            clauses.append((start, end))
+        if end > start:  # with its question mark: "…便宜？" asks yes or no
+            clauses.append((start, end + 1 if gap and q.text[end] in "？?" else end))
         start = gap.end() if gap else end
     named: dict[int, list[str]] = {}
     for entity in q.turn.entities:

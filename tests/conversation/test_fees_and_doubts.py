@@ -128,3 +128,8 @@ def test_a_word_of_the_last_curated_answer_asked_is_that_part_of_it(chat):
 def test_a_few_of_something_the_seller_wants_is_not_a_count_asked(base):
     assert base.question_type("MCF能发独立站吗 有几款货我想试试") == "yes_no"
     assert base.question_type("AWD在美国有几个仓") == "how_many"
+
+
+def test_a_yes_or_no_ended_by_a_question_mark_then_how_much_gets_both(chat):
+    reply = chat.say("ask_service", "AWD仓储费真的比FBA省？省多少")
+    assert reply.startswith("是的") and "80%" in reply
