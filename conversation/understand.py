@@ -147,8 +147,8 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
             placed.append(value)  # "去中东FBA", "放FBA不划算": where the goods go, not what is asked about
         elif kind == "service" and value in base.services and value not in negated:
             named.append(value)
-        elif kind in _PLACE_SERVICES and value in _PLACE_SERVICES[kind] and not (
-                focus.primary and _yardstick(base, text, entity)):
+        elif kind in _PLACE_SERVICES and value in _PLACE_SERVICES[kind] and value not in negated and not (
+                focus.primary and _yardstick(base, text, entity)):  # ("不在FBA": where the goods are not)
             placed.append(_PLACE_SERVICES[kind][value])  # ("比FBA仓库划算吗" right after AWD: FBA is the yardstick)
     placed = _before_the_alternative(base, text, placed)
     named = list(dict.fromkeys(named)) or _timing_those_boats(base, turn, focus, placed)
@@ -508,8 +508,9 @@ def _negated(base: KnowledgeBase, turn: Turn) -> set[str]:
         if entity.get("entity") not in ("service", "fulfillment", "transport_mode", "warehouse"):
             continue
         start = int(entity.get("start", 0))
-        before = turn.text[max(0, start - 4):start]
-        if any(before.endswith(w) for w in words):
+        before = turn.text[max(0, start - 5):start].rstrip()  # "不在 FBA": typed with a space too
+        into = turn.text[max(0, start - 5):start + 1]  # "不在FBA", the phrase found being "在FBA"
+        if any(before.endswith(w) or into.endswith(w) for w in words):
             out.add(str(entity.get("value")))
         elif out and re.match(r"^[和跟与、及/]$", before[-1:] or " ") and entity.get("entity") == "service":
             out.add(str(entity.get("value")))  # "不考虑AGL和SEND": both
@@ -780,7 +781,8 @@ def _wants_advice(q: Question, needed: list[set[str]]) -> bool:
         return not (q.focus.services and not q.situation and set(q.attributes) - {"suitable", "services"})
     if not q.situation:
         return False
-    if (q.stage or q.concept) and not (q.advice_cue or q.choice_cue) and q.qtype in _ABOUT_A_TOPIC:
+    if (q.stage or q.concept) and not (q.advice_cue or q.choice_cue) and q.qtype in _ABOUT_A_TOPIC \
+            and not _offer_for_the_stock(q):
         return False  # "头程是指从国内到海外仓的运输吗", "从中国发货头程有哪几个选择": the topic itself
     if q.turn.values("need") and (not q.attributes and not q.subjects or not q.asks):
         return True  # "库存放哪便宜点", "FBA仓储费太贵了": a need, however it is said
@@ -791,6 +793,16 @@ def _wants_advice(q: Question, needed: list[set[str]]) -> bool:
     if q.placed and q.qtype in FACT_QUESTIONS and not q.beyond_place:
         return False
     return True
+
+
+_AMAZON_DOES = re.compile(r"亚马逊(?:能|可以|会)?帮")
+
+
+def _offer_for_the_stock(q: Question) -> bool:
+    """"货在自己的海外仓，亚马逊能帮派送吗": whether Amazon does the stage for stock where it is (advice),
+    not what the stage is."""
+    return q.qtype == "yes_no" and bool(_AMAZON_DOES.search(q.text)) and any(
+        w not in q.negated for w in q.turn.values("warehouse"))
 
 
 def asks_which_of(base: KnowledgeBase, text: str, focus: Focus) -> bool:

@@ -133,3 +133,8 @@ def test_a_few_of_something_the_seller_wants_is_not_a_count_asked(base):
 def test_a_yes_or_no_ended_by_a_question_mark_then_how_much_gets_both(chat):
     reply = chat.say("ask_service", "AWD仓储费真的比FBA省？省多少")
     assert reply.startswith("是的") and "80%" in reply
+
+
+def test_a_warehouse_the_goods_are_not_in_is_not_where_they_are(chat):
+    reply = chat.say("ask_service", "库存放在自己租的海外仓 不在FBA 亚马逊可以帮忙派送吗")
+    assert "推荐 亚马逊快递服务" in reply and "「来源：1.1.3」" in reply
