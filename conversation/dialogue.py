@@ -1503,6 +1503,17 @@ def _said_of_those_markets(base: KnowledgeBase, q: Question, service: Service):
                  and not quantity_kinds(x.text) & {"duration"}), None)
 
 
+def _points_named(base: KnowledgeBase, q: Question) -> list:
+    """Two or more points of one list named by their headings ("单一库存池和补货无忧"): those points."""
+    normal = base.normalize(q.text)
+    named = [x for x in base.statements if x.parent and 2 <= len(x.heading) <= 8 and x.heading in normal
+             and x.heading not in base.service_names]
+    parents = {x.parent for x in named}
+    if len({x.heading for x in named}) < 2 or len(parents) != 1:
+        return []
+    return list({x.heading: x for x in reversed(named)}.values())[::-1]
+
+
 def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Context, carried: bool
                   ) -> tuple[Reply, tuple]:
     if q.qtype == "yes_no" and q.stage in base.stages and base.has_cue("only", q.text) and not q.attributes:
@@ -1513,6 +1524,10 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
     listed = _among_the_listed(base, q, service) if carried else None
     if listed is not None:
         return listed
+    points = _points_named(base, q)
+    if points:  # "X的智能入仓和补货无忧分别指啥": each point under its own heading
+        text = "；".join(f"{x.heading}：{x.text.rstrip('；;。')}" for x in points) + "。"
+        return replies.part_of_answer(text, points[0].section), ("statement", points[0].id)
     fix = _fix_for_the_pain_said(base, q, service) if q.focus.primary == service.id or service.id in q.referenced else None
     if fix is not None:  # the row alone, not the whole table again
         return replies.part_of_answer(fix.text, fix.section), ("statement", fix.id)

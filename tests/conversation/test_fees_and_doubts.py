@@ -138,3 +138,8 @@ def test_a_yes_or_no_ended_by_a_question_mark_then_how_much_gets_both(chat):
 def test_a_warehouse_the_goods_are_not_in_is_not_where_they_are(chat):
     reply = chat.say("ask_service", "库存放在自己租的海外仓 不在FBA 亚马逊可以帮忙派送吗")
     assert "推荐 亚马逊快递服务" in reply and "「来源：1.1.3」" in reply
+
+
+def test_two_points_named_by_their_headings_are_both_shown(chat):
+    reply = chat.say("ask_service", "AWD说的单一库存池跟补货无忧各是什么意思")
+    assert "单一库存池：" in reply and "补货无忧：" in reply and "「来源：1.1.3」" in reply
