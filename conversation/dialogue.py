@@ -1181,7 +1181,10 @@ def _negated_in(base: KnowledgeBase, q: Question, text: str) -> bool:
     asked = {w for w in base.terms(q.text) if len(w) >= 2 and not w.isascii()}
     # "不走X也能用Y吗": what the question itself negates is a condition, not what it asks about
     asked -= _negated_words(base, q.text)
-    asked |= {t[1:] for t in base.terms(q.text) if t.startswith("²") and t[1:] in normal}  # "拆箱" jieba splits
+    words = [t for t in base.terms(q.text) if len(t) >= 2 and not t.startswith(("@", "·", "²"))]
+    # "拆箱" jieba splits; not two words' edges ("内收" of 国内|收货)
+    asked |= {t[1:] for t in base.terms(q.text) if t.startswith("²") and t[1:] in normal
+              and not _across_words(t[1:], words)}
     named_by_attribute = {p for a in q.attributes for p in base.vocabulary["attribute"][a]["phrases"]
                           if not p.isascii() and p in normal}
     asked |= named_by_attribute
@@ -2096,11 +2099,13 @@ def _says_more(base: KnowledgeBase, fact: Fact, hit: StatementHit, terms: list[s
     said, known = base.statement_index.terms_of(hit.statement), base.fact_term_set(fact)
     words = [t for t in terms if not t.startswith(("@", "·", "²"))]
 
-    def across_words(bigram: str) -> bool:  # "境物" of 跨境|物流: two words' edges, not a word
-        pair = bigram[1:]
-        return not any(pair in w for w in words) and all(any(c in w for w in words) for c in pair)
     return any(t in said and t not in known for t in terms
-               if not t.startswith(("@", "·")) and not (t.startswith("²") and across_words(t)))
+               if not t.startswith(("@", "·")) and not (t.startswith("²") and _across_words(t[1:], words)))
+
+
+def _across_words(pair: str, words: list[str]) -> bool:
+    """"境物" of 跨境|物流: two words' edges, not a word."""
+    return not any(pair in w for w in words) and all(any(c in w for w in words) for c in pair)
 
 
 # A statement answers for a service only when its own words, not just its headings, hold this share

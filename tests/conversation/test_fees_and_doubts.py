@@ -143,3 +143,9 @@ def test_a_warehouse_the_goods_are_not_in_is_not_where_they_are(chat):
 def test_two_points_named_by_their_headings_are_both_shown(chat):
     reply = chat.say("ask_service", "AWD说的单一库存池跟补货无忧各是什么意思")
     assert "单一库存池：" in reply and "补货无忧：" in reply and "「来源：1.1.3」" in reply
+
+
+def test_where_the_carriers_collect_goods_are_their_distribution_centres(chat):
+    chat.say("ask_service", "SEND怎么样")
+    reply = chat.say("ask_service", "国内交货点多吗")
+    assert reply.startswith("是的") and "分拨中心" in reply and "「来源：1.3.2」" in reply
