@@ -149,3 +149,7 @@ def test_where_the_carriers_collect_goods_are_their_distribution_centres(chat):
     chat.say("ask_service", "SEND怎么样")
     reply = chat.say("ask_service", "国内交货点多吗")
     assert reply.startswith("是的") and "分拨中心" in reply and "「来源：1.3.2」" in reply
+
+
+def test_what_kind_of_goods_asks_which(base):
+    assert base.question_type("什么样的商品适合走MCF") == "which"
