@@ -145,7 +145,8 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
             named.append(returned)  # "回到FBA，它…": the topic the seller returns to, not where goods go
         elif kind == "service" and value in _WAREHOUSES and _sent_to(text, entity, focus):
             placed.append(value)  # "去中东FBA", "放FBA不划算": where the goods go, not what is asked about
-        elif kind == "service" and value in base.services and value not in negated:
+        elif kind == "service" and value in base.services and value not in negated \
+                and not _names_a_fee(base, text, entity, focus):
             named.append(value)
         elif kind in _PLACE_SERVICES and value in _PLACE_SERVICES[kind] and value not in negated and not (
                 focus.primary and _yardstick(base, text, entity)):  # ("不在FBA": where the goods are not)
@@ -286,6 +287,16 @@ def _without_the_alternative(text: str) -> str:
     (its words would pull the answer towards it)."""
     found = _ASKED_THEN_ALTERNATIVE.match(text)
     return found.group("asked") if found else text
+
+
+def _names_a_fee(base: KnowledgeBase, text: str, entity: dict, focus: Focus) -> bool:
+    """"说能避免FBA低量库存费" right after SEND: FBA says whose fee, SEND is still asked about."""
+    after = text[int(entity.get("end", 0)):].lstrip()
+    before = text[max(0, int(entity.get("start", 0)) - 4):int(entity.get("start", 0))]
+    fee = base.fee_named(after[:12])
+    # the fee is what something avoids or lowers; "AWD仓储费多少" asks AWD's own fee
+    return focus.primary is not None and focus.primary != str(entity.get("value")) \
+        and fee is not None and after.startswith(fee) and any(w in before for w in base.vocabulary["verdict"]["reductions"])
 
 
 def _before_the_alternative(base: KnowledgeBase, text: str, placed: list[str]) -> list[str]:

@@ -153,3 +153,9 @@ def test_where_the_carriers_collect_goods_are_their_distribution_centres(chat):
 
 def test_what_kind_of_goods_asks_which(base):
     assert base.question_type("什么样的商品适合走MCF") == "which"
+
+
+def test_a_fee_avoided_names_whose_fee_not_what_is_asked_about(chat):
+    chat.say("ask_service", "SEND是啥")
+    reply = chat.say("ask_service", "说是能避免FBA低量库存费 对吗")
+    assert reply.startswith("可以") and "Amazon SEND" in reply and "美国站海运" in reply
