@@ -290,7 +290,7 @@ def _without_the_alternative(text: str) -> str:
 
 
 def _names_a_fee(base: KnowledgeBase, text: str, entity: dict, focus: Focus) -> bool:
-    """"说能避免FBA低量库存费" right after SEND: FBA says whose fee, SEND is still asked about."""
+    """"它可以帮我免掉FBA的低量库存费吗" right after SEND: FBA says whose fee, SEND is still asked about."""
     after = text[int(entity.get("end", 0)):].lstrip()
     before = text[max(0, int(entity.get("start", 0)) - 4):int(entity.get("start", 0))]
     fee = base.fee_named(after[:12])
