@@ -294,7 +294,7 @@ def _names_a_fee(base: KnowledgeBase, text: str, entity: dict, focus: Focus) -> 
     after = text[int(entity.get("end", 0)):].lstrip()
     before = text[max(0, int(entity.get("start", 0)) - 4):int(entity.get("start", 0))]
     fee = base.fee_named(after[:12])
-    # the fee is what something avoids or lowers; "AWD仓储费多少" asks AWD's own fee
+    # the fee is what something avoids or lowers; "AWD的仓储费要多少" asks AWD's own fee
     return focus.primary is not None and focus.primary != str(entity.get("value")) \
         and fee is not None and after.startswith(fee) and any(w in before for w in base.vocabulary["verdict"]["reductions"])
 
