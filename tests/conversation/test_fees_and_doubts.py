@@ -159,3 +159,8 @@ def test_a_fee_avoided_names_whose_fee_not_what_is_asked_about(chat):
     chat.say("ask_service", "SEND是啥")
     reply = chat.say("ask_service", "说是能避免FBA低量库存费 对吗")
     assert reply.startswith("可以") and "Amazon SEND" in reply and "美国站海运" in reply
+
+
+def test_not_using_fba_and_sending_to_buyers_directly_is_self_fulfilment(chat):
+    reply = chat.say("ask_recommendation", "我们不用亚马逊物流 打算直接从深圳发给顾客 有什么可以用")
+    assert "购买配送" in reply and "1.6" in reply and "AGL" not in reply
