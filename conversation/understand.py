@@ -35,7 +35,7 @@ QTYPE_ATTRIBUTE = {"how_much": "fee", "how_long": "transit_time", "how_to": "wor
 _PLACE_SERVICES = {"warehouse": {"FC": "FBA", "AWD": "AWD"}, "fulfillment": {"FBA": "FBA"}}
 _WAREHOUSES = set(_PLACE_SERVICES["warehouse"].values())
 # A warehouse's service right after one of these is where the goods go or stay ("发去美国FBA").
-_TOWARDS = re.compile(r"(?:去|到|往|进|入|放|存|送|运|→|->)[^，。,；;？?]{0,4}$")
+_TOWARDS = re.compile(r"(?:去|到|往|进|入|放|存|送|运|补|→|->)[^，。,；;？?]{0,4}$")
 # "供应商发FBA，有啥方案" opening a conversation; right after a service, "发AWD" is what that service does
 _SENT = re.compile(r"(?<!自)发(?!货)[^，。,；;？?用走选]{0,4}$")  # "发美国FBA"
 

@@ -164,3 +164,8 @@ def test_a_fee_avoided_names_whose_fee_not_what_is_asked_about(chat):
 def test_not_using_fba_and_sending_to_buyers_directly_is_self_fulfilment(chat):
     reply = chat.say("ask_recommendation", "我们不用亚马逊物流 打算直接从深圳发给顾客 有什么可以用")
     assert "购买配送" in reply and "1.6" in reply and "AGL" not in reply
+
+
+def test_a_warehouse_replenished_is_where_the_goods_go(chat):
+    reply = chat.say("ask_concept", "分销就是补货到FBA吗")
+    assert "实体销售渠道" in reply and "负责尾端配送" not in reply
