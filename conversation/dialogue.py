@@ -1339,6 +1339,7 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
         focus = replace(focus.on(function), topic="service")
     others = replies.alternatives_for(base, base.services[subjects[0]], ctx.marketplace) \
         if len(subjects) == 1 and sources[0][-1:] == ("coverage",) and ctx.marketplace else []
+    others = [o for o in others if o.short in reply.text]  # offered in the reply, not only possible
     if others and not any(p.text.startswith("支持") for p in parts):
         # "发日本可以用AGL吗" → no, SEND does: "那空运几天" is then about SEND
         focus = replace(focus, services=(subjects[0], *[o.id for o in others]), current=others[0].id, topic="compare")

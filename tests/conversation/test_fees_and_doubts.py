@@ -169,3 +169,10 @@ def test_not_using_fba_and_sending_to_buyers_directly_is_self_fulfilment(chat):
 def test_a_warehouse_replenished_is_where_the_goods_go(chat):
     reply = chat.say("ask_concept", "分销就是补货到FBA吗")
     assert "实体销售渠道" in reply and "负责尾端配送" not in reply
+
+
+def test_a_not_yet_answer_keeps_the_service_in_focus(chat):
+    chat.say("ask_service", "FIST日本站能用吗")
+    chat.say("inform", "新兴站点呢")
+    reply = chat.say("ask_service", "那它的ETA自动预估上线了没")
+    assert "即将上线" in reply and "「来源：1.3.3」" in reply
