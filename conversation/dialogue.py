@@ -1400,11 +1400,21 @@ def _holding_the_asked_kind(base: KnowledgeBase, q: Question, reply: Reply) -> R
     if reply.text.startswith(replies.NEGATIVE_LEADS) \
             or any(p in reply.text for p in ("没有给出", "没有列出", "资料里没有", "资料没有")):
         return reply
-    if _other_fee_priced(base, q, reply.text):
+    if _other_fee_priced(base, q, reply.text) or _specifics_of_the_unspecified(q.turn.text, reply.text):
         return replies.not_said(reply)
     if wanted is None or wanted & quantity_kinds(reply.text):
         return reply
     return replies.not_said(reply)
+
+
+_SPECIFICS_ASKED = re.compile(r"(?:具体|哪些|什么|啥|哪几个?)(?:的)?(?:条件|要求|标准)|(?:条件|要求|标准)(?:具体)?(?:是|有)(?:什么|啥|哪些)")
+_UNSPECIFIED = re.compile(r"一定(?:的)?(?:条件|要求|标准)")
+
+
+def _specifics_of_the_unspecified(question: str, said: str) -> bool:
+    """"具体要满足啥条件" answered by a text that says only "需满足…一定条件": the document does not list them."""
+    whether = re.search(r"有没有|是否|有无|[吗么]\s*[？?]?\s*$", question)  # "有没有条件": yes, there are some
+    return not whether and bool(_SPECIFICS_ASKED.search(question)) and bool(_UNSPECIFIED.search(said))
 
 
 def _other_fee_priced(base: KnowledgeBase, q: Question, said: str) -> bool:

@@ -176,3 +176,12 @@ def test_a_not_yet_answer_keeps_the_service_in_focus(chat):
     chat.say("inform", "新兴站点呢")
     reply = chat.say("ask_service", "那它的ETA自动预估上线了没")
     assert "即将上线" in reply and "「来源：1.3.3」" in reply
+
+
+def test_specific_conditions_the_document_leaves_unnamed_are_a_gap(chat):
+    reply = chat.say("ask_service", "AWD打折需要满足的补货要求具体有哪些")
+    assert reply.startswith("资料里没有直接讲到这一点") and "一定条件" in reply
+
+
+def test_whether_there_are_conditions_is_still_yes(chat):
+    assert chat.say("ask_service", "AWD的折扣是否有条件").startswith(("是的", "有", "需要"))
