@@ -644,7 +644,7 @@ def _about_the_last_answer(base: KnowledgeBase, q: Question) -> bool:
     if not any(not t.startswith(("·", "²")) and len(t) >= 2 for t in terms):
         return False
     index = base.statement_index
-    known = index.terms_of(said) if said is not None else base.fact_term_set(fact)
+    known = index.terms_of(said) if said is not None else base.fact_term_set(fact) if fact is not None else frozenset()
     return index.coverage(terms, known) >= LAST_ANSWER_COVERAGE
 
 
