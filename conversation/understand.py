@@ -210,7 +210,8 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
                          or bool(turn.values("marketplace")) or bool(turn.values("stage"))))
     seeks = base.has_cue("seeks", text)
     return Question(
-        turn=turn, text=_without_the_alternative(text) if qtype == "yes_no" else text, intent=_intent(base, turn, focus), confidence=turn.confidence, focus=focus,
+        turn=turn, text=_without_the_alternative(text) if qtype == "yes_no" else text,
+        intent=_intent(base, turn, focus), confidence=turn.confidence, focus=focus,
         named=named, placed=list(dict.fromkeys(placed)),
         referenced=[] if named else referenced,
         negated=negated,
@@ -269,16 +270,6 @@ def _without_languages(turn: Turn) -> Turn:
     return turn if len(kept) == len(turn.entities) else replace(turn, entities=kept)
 
 
-_CLAUSE = re.compile(r"[^，,。；;！!？?\s]+")
-
-
-def _bare(clause: str) -> str:
-    return re.sub(r"[吗呢啊啦吧哈呀么~～]+$", "", clause)
-
-
-_ALTERNATIVE = re.compile(r"[，,\s]还是")
-
-
 _ASKED_THEN_ALTERNATIVE = re.compile(r"^(?P<asked>.+?[吗么])[，,\s]+还是(?P<alternative>.+)$")
 
 
@@ -295,8 +286,12 @@ def _names_a_fee(base: KnowledgeBase, text: str, entity: dict, focus: Focus) -> 
     before = text[max(0, int(entity.get("start", 0)) - 4):int(entity.get("start", 0))]
     fee = base.fee_named(after[:12])
     # the fee is what something avoids or lowers; "AWD的仓储费要多少" asks AWD's own fee
+    avoided = any(w in before for w in base.vocabulary["verdict"]["reductions"])
     return focus.primary is not None and focus.primary != str(entity.get("value")) \
-        and fee is not None and after.startswith(fee) and any(w in before for w in base.vocabulary["verdict"]["reductions"])
+        and fee is not None and after.startswith(fee) and avoided
+
+
+_ALTERNATIVE = re.compile(r"[，,\s]还是")
 
 
 def _before_the_alternative(base: KnowledgeBase, text: str, placed: list[str]) -> list[str]:
@@ -315,6 +310,13 @@ def linked_only(base: KnowledgeBase, q: Question) -> list[str]:
     """The names a question asks about (not what they are) that the documents give only as a further
     course's title."""
     return base.names_only_linked(q.text) if not q.subjects and q.qtype not in (None, "what", "name") else []
+
+
+_CLAUSE = re.compile(r"[^，,。；;！!？?\s]+")
+
+
+def _bare(clause: str) -> str:
+    return re.sub(r"[吗呢啊啦吧哈呀么~～]+$", "", clause)
 
 
 def _without_doubts(base: KnowledgeBase, turn: Turn) -> Turn:
