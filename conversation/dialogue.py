@@ -802,13 +802,6 @@ def _english_asked(base: KnowledgeBase, q: Question) -> bool:
     return base.has_cue("english_name", q.text)
 
 
-def _reductions(base: KnowledgeBase) -> list[str]:
-    """The words that want something less, with the ways sellers say them ("躲开", "免掉" for 避免)."""
-    words = base.vocabulary["verdict"]["reductions"]
-    synonyms = base.vocabulary["cues"]["synonyms"]
-    return [*words, *(v for w in words for v in synonyms.get(w, ()))]
-
-
 def _holds(text: str, words) -> bool:
     return any(w in text for w in words)
 
@@ -1175,7 +1168,7 @@ def _denies(base: KnowledgeBase, before: str) -> bool:
 
 def _negated_in(base: KnowledgeBase, q: Question, text: str) -> bool:
     """The text denies what the question asks about ("无需注册" to "要注册吗", "零合约" to "要签合同吗")."""
-    if _holds(_asking_clause(base.normalize(q.text)), _reductions(base)):
+    if _holds(_asking_clause(base.normalize(q.text)), base.reduction_words):
         return False  # "能减少断货吗" against "无惧断货": denied is what the seller wants
     normal, says = base.normalize(text), base.vocabulary["verdict"]
     asked = {w for w in base.terms(q.text) if len(w) >= 2 and not w.isascii()}
@@ -1520,8 +1513,7 @@ def _said_of_those_markets(base: KnowledgeBase, q: Question, service: Service):
 def _points_named(base: KnowledgeBase, q: Question) -> list:
     """Two or more points of one list named by their headings ("单一库存池和补货无忧"): those points."""
     normal = base.normalize(q.text)
-    named = [x for x in base.statements if x.parent and 2 <= len(x.heading) <= 8 and x.heading in normal
-             and x.heading not in base.service_names]
+    named = [x for x in base.headed_points if x.heading in normal]
     parents = {x.parent for x in named}
     if len({x.heading for x in named}) < 2 or len(parents) != 1:
         return []

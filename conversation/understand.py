@@ -286,7 +286,7 @@ def _names_a_fee(base: KnowledgeBase, text: str, entity: dict, focus: Focus) -> 
     before = text[max(0, int(entity.get("start", 0)) - 4):int(entity.get("start", 0))]
     fee = base.fee_named(after[:12])
     # the fee is what something avoids or lowers; "AWD的仓储费要多少" asks AWD's own fee
-    avoided = any(w in before for w in base.vocabulary["verdict"]["reductions"])
+    avoided = any(w in before for w in base.reduction_words)
     return focus.primary is not None and focus.primary != str(entity.get("value")) \
         and fee is not None and after.startswith(fee) and avoided
 

@@ -496,18 +496,27 @@ class KnowledgeBase:
         known = latin(p for _, _, p in self.phrases())
         return frozenset(linked - elsewhere - known)
 
+    @cached_property
+    def reduction_words(self) -> tuple[str, ...]:
+        """The words that want something less, with the ways sellers say them ("躲开", "免掉" for 避免)."""
+        words = self.vocabulary["verdict"]["reductions"]
+        synonyms = self.vocabulary["cues"]["synonyms"]
+        return (*words, *(v for w in words for v in synonyms.get(w, ())))
+
+    @cached_property
+    def headed_points(self) -> tuple:
+        """The list points with a short heading of their own ("单一库存池"), which a seller can name."""
+        return tuple(x for x in self.statements if x.parent and 2 <= len(x.heading) <= 8
+                     and x.heading not in self.service_names)
+
     def fee_named(self, text: str) -> str | None:
         """The longest fee the document names that a message names too ("超龄库存费" in "FBA超龄库存费
         怎么算"), so a price in the answer can be checked to be that fee's."""
         normal = re.sub(r"\s+", "", self.normalize(text))
         found = [normal[i:j + 1] for j, c in enumerate(normal) if c == "费"
                  for i in range(max(0, j - 8), j - 1)
-                 if re.fullmatch(r"[\u4e00-\u9fff]+", normal[i:j + 1]) and normal[i:j + 1] in self._document_fees]
+                 if re.fullmatch(r"[\u4e00-\u9fff]+", normal[i:j + 1]) and self._documented(normal[i:j + 1])]
         return max(found, key=len, default=None)
-
-    @cached_property
-    def _document_fees(self) -> str:
-        return re.sub(r"[\s*]+", "", self.document + "".join(x.text for d in self.documents for x in d.statements))
 
     def fact_term_set(self, fact: Fact) -> frozenset[str]:
         return self._fact_terms(fact)
