@@ -1011,8 +1011,15 @@ def _verdict(base: KnowledgeBase, q: Question, said: str, note: str, coverage: f
 
 def _one_of_several(base: KnowledgeBase, q: Question, text: str) -> bool:
     """A word of the question is one item of a list in the text that has others."""
-    asked = [w for w in base.terms(_asking_clause(base.normalize(q.text))) if len(w) >= 2 and not w.startswith(("²", "@", "·"))]
-    for listed in re.findall(r"[^，。,；;：:（）()]+(?:(?:、|和)[^，。,；;：:（）()、和]+)+", base.normalize(text)):
+    clause = _asking_clause(base.normalize(q.text))
+    asked = [w for w in base.terms(clause) if len(w) >= 2 and not w.startswith(("²", "@", "·"))]
+    # a mode said in the seller's words ("整柜") is named in the list by its code ("海运整箱 (FCL)")
+    asked += [str(e.get("value")) for e in q.turn.entities if e.get("entity") in ("transport_mode", "sea_service")
+              and q.turn.text[int(e.get("start", 0)):int(e.get("end", 0))] in clause]
+    asked = [w for w in asked if base.service(w) is None]  # the service the list is of names no item
+    # a code in brackets ("海运整箱 (FCL)") is part of its item, not a break in the list
+    coded = re.sub(r"\s*[（(]([A-Za-z]{2,5})[)）]", r" \1", base.normalize(text))
+    for listed in re.findall(r"[^，。,；;：:（）()]+(?:(?:、|和)[^，。,；;：:（）()、和]+)+", coded):
         items = [i for i in re.split(r"、|和|及|以及", listed) if i.strip()]
         if len(items) > 1 and any(w in i for i in items for w in asked) and not all(
                 any(w in i for w in asked) for i in items):
@@ -1339,6 +1346,19 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
     return _with_focus(reply, focus)
 
 
+def _definition_holds_it(base: KnowledgeBase, q: Question, service: Service) -> bool:
+    """What the service is, asked beside one attribute the definition already states (who carries for it):
+    the definition answers both."""
+    if not q.asks_definition or len(q.attributes) != 1:
+        return False
+    definition, fact = service.fact("definition"), service.fact(q.attributes[0])
+    if definition is None or fact is None or _is_gap(fact):
+        return False
+    names = set(base.terms(" ".join((service.name, service.short, service.english, *service.aliases))))
+    said = set(base.terms(fact.answer)) - names - STOPWORDS
+    return bool(said) and len(said & set(base.terms(definition.answer))) >= 0.75 * len(said)
+
+
 def _which_of_answered(base: KnowledgeBase, q: Question, subjects: list[str],
                        parts: list[Reply]) -> list[int] | None:
     """For "哪个有空运" asked of the services just compared, each answered as a yes or no: the order
@@ -1561,6 +1581,8 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
     if still_to_come is not None:
         return still_to_come
     attributes = _implied_attributes(base, q, service, carried)
+    if _definition_holds_it(base, q, service):  # "X是什么服务 是自己的船还是货代": what it is says both
+        return _fact_reply(base, q, service, "definition", ctx)
     if q.qtype == "yes_no":  # "X是亚马逊自己的船运吗": what X is, or who carries for it, answers it
         identity = next((a for a in ("definition", "carrier") if (said := service.fact(a))
                          and _contrary(base, q.text, said.answer)), None)

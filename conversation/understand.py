@@ -166,7 +166,8 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
         named = [n for n in named if n not in objects]
     elif objects and len(named) == len(objects) and focus.primary and focus.primary not in objects:
         named, referenced = [], [focus.primary]  # "和FBA比省多少" right after AWD: AWD against FBA
-    asked = [a for a in _origin_for_departure(turn, _head_first(turn)) if a not in _premised(base, turn)]
+    asked = [a for a in _origin_for_departure(turn, _head_first(turn))
+             if a not in _premised(base, turn) and a not in _sellers_own(turn, placed)]
     primary = focus.primary
     if len(named) == 1 and primary is not None and primary not in named and names_requirement(base, turn, named[0]):
         # "得先开通AWD吗" right after MCD: what MCD requires, AWD named as the requirement
@@ -221,7 +222,9 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
         modes=turn.values("transport_mode"), sea_services=turn.values("sea_service"), regions=turn.values("us_region"),
         situation=situation, compare_cue=base.has_cue("compare", _ADVERB_BIJIAO.sub("", text)), choice_cue=base.has_cue("compare.choice", text),
         joined=_joined(turn, named), used=_used(turn, named), seeks=seeks,
-        advice_cue=base.has_cue("advice_request", text) or seeks or situation and base.asks_for_one(text),
+        # ("X从哪些港口走 附近有没有能出的": one of X's own ports asked for, not a service)
+        advice_cue=base.has_cue("advice_request", text) or seeks or situation and base.asks_for_one(text)
+        and not (len(named) == 1 and [a for a in asked if a != "definition"]),
         asks=base.is_question(text),
         # ("那用啥" right after a service that does not fit: still about shipping)
         logistics=focus.topic == "advice" or bool(focus.services) and bool(_BARE_CHOICE.match(text.strip()))
@@ -270,7 +273,7 @@ def _without_languages(turn: Turn) -> Turn:
     return turn if len(kept) == len(turn.entities) else replace(turn, entities=kept)
 
 
-_ASKED_THEN_ALTERNATIVE = re.compile(r"^(?P<asked>.+?[吗么])[，,\s]+还是(?P<alternative>.+)$")
+_ASKED_THEN_ALTERNATIVE = re.compile(r"^(?P<asked>.+?[吗么][？?]?)[，,\s]*还是(?P<alternative>.+)$")
 
 
 def _without_the_alternative(text: str) -> str:
@@ -396,6 +399,22 @@ def _compared_with(base: KnowledgeBase, turn: Turn, named: list[str]) -> list[st
 
 
 _PREMISE = re.compile(r"(?:都是|都有|都算|不都是|都属于)$")
+# "我们之前找的货代", "随便找个货代", "别家物流商": the seller's own or any other forwarder, a yardstick or
+# background; "怎么交给承运商": whom goods go to. Neither asks who carries for the service.
+_PROVIDER_NOT_ASKED = re.compile(r"(?:我们|我|咱们|自己|别家|别的|其他|其它|普通|之前|以前|原来|随便|外面|市面上|传统|合作的"
+                                 r"|一般的|交给|交付给|发给|联系|对接)[^，。,？?！!\s]{0,4}$")
+_PROVIDERS = ("货代", "物流商", "承运商")
+
+
+def _sellers_own(turn: Turn, placed: list[str]) -> set[str]:
+    """The carrier attribute when every phrase that named it is a provider not asked about. With a
+    warehouse the goods go to ("自己找的货代能发AWD仓吗"), who may deliver there is what is asked."""
+    if turn.values("warehouse") or placed:
+        return set()
+    spans = [(int(e.get("start", 0)), int(e.get("end", 0))) for e in turn.entities
+             if e.get("entity") == "attribute" and e.get("value") == "carrier"]
+    own = [turn.text[a:b] in _PROVIDERS and _PROVIDER_NOT_ASKED.search(turn.text[max(0, a - 8):a]) for a, b in spans]
+    return {"carrier"} if own and all(own) else set()
 
 
 def _premised(base: KnowledgeBase, turn: Turn) -> set[str]:
@@ -786,9 +805,9 @@ def _wants_advice(q: Question, needed: list[set[str]]) -> bool:
                                                  or q.named or q.focus.services or q.seeks) \
             and q.qtype in ("which", "how_many") and q.attributes[:1] == ["services"] and _STEPS_ASKED.search(q.text):
         return False  # "一个订单要经过哪些环节": the chain's steps, though the classifier heard a request for advice
-    if q.qtype == "yes_no" and len(q.subjects) == 1 and q.subjects == q.named and not (q.advice_cue or q.choice_cue) \
+    if q.qtype == "yes_no" and len(q.subjects) == 1 and q.subjects == q.named[:1] and not (q.advice_cue or q.choice_cue) \
             and not q.turn.values("origin") and not q.ctx.marketplace and not q.placed:
-        return False  # "X有库容限制吗，旺季老被卡": a fact of X; the need only says why the seller asks
+        return False  # "X有库容限制吗，旺季老被卡": a fact of X; the need (and a service in it) says why it is asked
     if q.intent == "ask_recommendation" and not (q.named and q.attributes):
         # "哪些货比较适合" right after a service: what that service suits, not a new recommendation
         return not (q.focus.services and not q.situation and set(q.attributes) - {"suitable", "services"})

@@ -121,6 +121,9 @@ _BA_CLAUSE = re.compile(r"([^\s,，。.!！?？]*)吧(?=[\s,，。.!！?？]|$)"
 _CHECKING = ("对", "是", "行", "好", "能", "可以", "会", "要", "的", "了")
 
 
+_ETC = re.compile(r"(?:什么|啥|之类)的(?=\s*(?:[？?。！!，,;；~～]|$))")
+
+
 def _without_chosen_ba(text: str) -> str:
     return _BA_CLAUSE.sub(lambda m: m.group(0) if any(w in m.group(1) for w in _CHECKING) else m.group(1), text)
 
@@ -598,7 +601,10 @@ class KnowledgeBase:
         normal = corrected.replace("哪几", "哪些")  # "哪几个" asks which ones, not how many
         normal = _A_FEW.sub("有些", normal)  # "有几个SKU我想自己控" says a few, it asks nothing
         normal = normal.replace("好几", "数")  # "要跟好几家沟通吗" says many, it asks yes or no
-        clauses = [c.strip(" .…~～") for c in re.split(r"[?？!！。，,;；\n]|\s{1,}(?=[\u4e00-\u9fff])", normal)]
+        normal = _ETC.sub("", normal)  # "要押金吗 有没有期限什么的": "and such", it asks nothing
+        # a space between Chinese words, or after one ("…限制吗 fba现在…"), parts clauses
+        clauses = [c.strip(" .…~～") for c in
+                   re.split(r"[?？!！。，,;；\n]|\s+(?=[\u4e00-\u9fff])|(?<=[\u4e00-\u9fff])\s+", normal)]
         asks = any(w in normal for w in cues["question_words"])
         endings = tuple(cues["yes_no_endings"])
         # "也适合用它？" asks yes or no; "那海运呢？" asks "and what about …"
