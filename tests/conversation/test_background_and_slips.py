@@ -66,3 +66,9 @@ def test_the_alternative_after_a_question_mark_is_not_what_is_asked(chat):
 def test_a_rented_warehouse_abroad_is_the_sellers_own(chat):
     reply = chat.say("ask_recommendation", "我们在英国租了一个海外仓放货 亚马逊和独立站都有单 想让亚马逊来送 用哪个")
     assert "推荐 亚马逊快递服务" in reply
+
+
+def test_asking_for_such_a_warehouse_after_first_mile_advice_is_new_advice(chat):
+    chat.say("ask_recommendation", "我们在义乌 准备做美国站 货不急 走海运")
+    reply = chat.say("ask_service", "到港以后想找个存货便宜还能往FBA自动补货的地方 有这样的仓吗")
+    assert "推荐 AWD" in reply
