@@ -167,7 +167,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     elif objects and len(named) == len(objects) and focus.primary and focus.primary not in objects:
         named, referenced = [], [focus.primary]  # "和FBA比省多少" right after AWD: AWD against FBA
     asked = [a for a in _origin_for_departure(turn, _head_first(turn))
-             if a not in _premised(base, turn) and a not in _sellers_own(turn, placed)]
+             if a not in _premised(base, turn) and a not in _providers_not_asked(turn, placed)]
     primary = focus.primary
     if len(named) == 1 and primary is not None and primary not in named and names_requirement(base, turn, named[0]):
         # "得先开通AWD吗" right after MCD: what MCD requires, AWD named as the requirement
@@ -406,7 +406,7 @@ _PROVIDER_NOT_ASKED = re.compile(r"(?:我们|我|咱们|自己|别家|别的|其
 _PROVIDERS = ("货代", "物流商", "承运商")
 
 
-def _sellers_own(turn: Turn, placed: list[str]) -> set[str]:
+def _providers_not_asked(turn: Turn, placed: list[str]) -> set[str]:
     """The carrier attribute when every phrase that named it is a provider not asked about. With a
     warehouse the goods go to ("自己找的货代能发AWD仓吗"), who may deliver there is what is asked."""
     if turn.values("warehouse") or placed:
