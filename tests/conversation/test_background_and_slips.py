@@ -17,7 +17,7 @@ def test_the_sellers_own_forwarder_as_background_does_not_ask_who_carries(chat):
 
 def test_handing_goods_to_a_carrier_is_not_asking_who_the_carrier_is(chat):
     reply = chat.say("ask_service", "用SEND的话货要怎么交给承运商")
-    assert "承运方是由亚马逊筛选" not in reply
+    assert "承运方是由亚马逊筛选" not in reply and "分拨中心" in reply and "「来源：1.3.2」" in reply
 
 
 def test_the_sellers_own_forwarder_into_a_warehouse_still_asks_who_may_deliver(chat):
