@@ -142,7 +142,7 @@ def apply_turn(s: Situation, turn: Turn, pending: str | None, negated: set[str] 
         needs=s.needs | set(turn.values("need")),
         stages=s.stages | set(_stages(turn)),
     )
-    fulfillment = [f for f in turn.values("fulfillment") if f not in negated]
+    fulfillment = [f for f in turn.values("fulfillment") if f not in negated and not _one_side_of_a_choice(turn, f)]
     if fulfillment:
         s = replace(s, fulfillment=fulfillment[-1])
     return s, quantity, s != before
@@ -205,6 +205,22 @@ def _answer_pending(s: Situation, turn: Turn, pending: str, quantity):
 _ARRIVED = re.compile(r"(?:已经|已|早就|都)(?:进|到|入|放进|放到|在)(?:了)?$")
 
 
+# "上FBA合适还是自发货": both sides of a choice are asked about, neither is the seller's fact
+_CHOICE_SIDE = re.compile(r"还是|或者|或是|\bor\b|/")
+
+
+def _one_side_of_a_choice(turn: Turn, value: str) -> bool:
+    for e in turn.entities:
+        if e.get("entity") == "fulfillment" and e.get("value") == value:
+            a, b = int(e.get("start", 0)), int(e.get("end", 0))
+            if _CHOICE_SIDE.search(turn.text[max(0, a - 4):a]) or _CHOICE_SIDE.search(turn.text[b:b + 6]):
+                return True
+    return False
+
+
+_SENT_ON = re.compile(r"(?:去|到|往|送|运|调|补|发)[^，。,；;？?]{0,6}$")
+
+
 def _place_warehouse(s: Situation, turn: Turn, entity: dict) -> Situation:
     """A warehouse is where goods go (进AWD, 送到FBA) or where stock sits (亚马逊仓里的货)."""
     value = str(entity["value"])
@@ -213,6 +229,8 @@ def _place_warehouse(s: Situation, turn: Turn, entity: dict) -> Situation:
     mention = text[start:end]
     after = text[end : end + 3]
     before = text[max(0, start - 3) : start]
+    if value == "OTHER_CHANNEL" and _SENT_ON.search(text[max(0, start - 8):start]):
+        return s  # "批量调去别的渠道的仓": where stock is to go (the need to distribute), not where it is
     if value in ("OWN", "OTHER_CHANNEL"):
         return replace(s, inventory=value)
     if _ARRIVED.search(text[max(0, start - 6):start]) or _ARRIVED.search(text[max(0, start - 6):start + 1]):

@@ -32,6 +32,7 @@ from conversation.understand import (
     asks_which_of,
     decide,
     elliptical,
+    leaves_from_there,
     linked_only,
     named_terms,
     names_requirement,
@@ -169,7 +170,7 @@ def _list_kept(q: Question, outcome: Outcome) -> Outcome:
 def _situation_kept(base: KnowledgeBase, q: Question, outcome: Outcome) -> Outcome:
     """"工厂在宁波，货卖英国站，这算跨境吗" answered as a concept still tells the advisor where the
     goods are and go: "那头程用啥" next does not ask again. Only a message that says where the goods are."""
-    if any(name in outcome.slots for name in advisor.SITUATION_SLOTS) or not q.situation \
+    if any(name in outcome.slots for name in advisor.SITUATION_SLOTS) or not (q.situation or leaves_from_there(q.turn)) \
             or not q.turn.values("origin") or q.turn.slot(handoff_record.SLOT):
         return outcome
     situation, quantity, _ = advisor.apply_turn(advisor.situation_from_slots(q.turn.slots), q.turn, None, q.negated)
@@ -560,13 +561,16 @@ _ENUMERATION = re.compile(r"[：:]\s*([^。；;\n：:]{2,20}(?:、[^。；;\n：
 def _enumerated_item(base: KnowledgeBase, q: Question) -> Outcome | None:
     """"第二个是啥意思", "中间那个管啥" right after an answer that lists things the knowledge base knows
     ("它分三个阶段：头程物流、仓储分销、尾端配送及售后"): the question, asked of that item."""
-    if q.named or len(q.focus.services) > 1:
-        return None
+    several = len(q.focus.services) > 1
+    if q.named or several and (_ORDINAL_ITEM.search(q.text) or not q.focus.listed):
+        return None  # "第二个" after two services counts the services
     found = _ORDINAL_ITEM.search(q.text) or _ORDINAL.search(q.text) or _MIDDLE_ITEM.search(q.text) \
         or _LAST_ITEM.search(q.text)
     if found is None:
         return None
-    lists = [[i.strip() for i in m.group(1).split("、")] for m in _ENUMERATION.finditer(_last_answer_text(base, q.focus))]
+    # "第三段呢" after the second stage's services: still the stages listed before
+    lists = [] if several else [[i.strip() for i in m.group(1).split("、")]
+                                for m in _ENUMERATION.finditer(_last_answer_text(base, q.focus))]
     for items in [*lists, list(q.focus.listed)]:
         if not items or not all(_names_a_known_thing(base, i) for i in items):
             continue  # only a list of known things: a list of features is answered part by part
@@ -988,6 +992,8 @@ def _verdict(base: KnowledgeBase, q: Question, said: str, note: str, coverage: f
         return "not_always"  # "能保证吗": the document promises nothing it does not say it promises
     if base.has_cue("only", _without(q.text, says["sufficient"])) and _holds(text, says["lifted"]):
         return "no"
+    if _holds(q.text, says["must"]) and _lifted_for_what_is_asked(base, q, text):
+        return "no"
     if base.has_cue("every", q.text) and _holds(text, says["limited"]):
         return "no"
     if base.has_cue("every", q.text) and _holds(text, says["qualified"]):
@@ -1007,6 +1013,19 @@ def _verdict(base: KnowledgeBase, q: Question, said: str, note: str, coverage: f
     if base.has_cue("money", q.text) and "price" not in quantity_kinds(text):
         return "no_price"  # "上门提货要另外收钱吗": the document names the service, not its price
     return "yes"
+
+
+def _lifted_for_what_is_asked(base: KnowledgeBase, q: Question, text: str) -> bool:
+    """"必须用亚马逊推荐的承运商吗" against "也可以使用任意其他头程物流承运商": the text opens up what the
+    must is said of. "其他销售渠道" in a sentence about something else opens up nothing asked ("MCD必须先用
+    AWD吗", which asks a need); names (services, warehouses) are not what is opened up."""
+    must = base.vocabulary["verdict"]["must"]
+    normal = base.normalize(q.text)
+    clause = next((c for c in re.split(r"[，,。；;！!]", normal) if _holds(c, must)), normal)
+    asked = {w for w in base.terms(clause) if len(w) >= 2 and not w.startswith(("²", "@", "·"))
+             and not re.search(r"[A-Za-z]", w) and w not in STOPWORDS and not _holds(w, must)}
+    lifting = base.vocabulary["verdict"]["lifted"]
+    return any(_holds(c, lifting) and any(w in c for w in asked) for c in re.split(r"[。；;]", base.normalize(text)))
 
 
 def _one_of_several(base: KnowledgeBase, q: Question, text: str) -> bool:
@@ -1173,6 +1192,10 @@ def _denies(base: KnowledgeBase, before: str) -> bool:
     return bool(denial.search(before)) and not any(w in before for w in says["not_denials"])
 
 
+# a space after a Chinese word ends a typed clause ("仓满了不让进 跟FBA库容一样": 不 does not reach 库容)
+_SPOKEN_BREAK = re.compile(r"(?<=[\u4e00-\u9fff])\s+")
+
+
 def _negated_in(base: KnowledgeBase, q: Question, text: str) -> bool:
     """The text denies what the question asks about ("无需注册" to "要注册吗", "零合约" to "要签合同吗")."""
     if _holds(_asking_clause(base.normalize(q.text)), base.reduction_words):
@@ -1196,7 +1219,8 @@ def _negated_in(base: KnowledgeBase, q: Question, text: str) -> bool:
     question = A_NOT_A.sub("？？？", question)  # nor does "收不收…"
 
     for word in asked:
-        if any(_denies(base, question[max(0, m.start() - 14):m.start()]) for m in re.finditer(re.escape(word), question)):
+        if any(_denies(base, _SPOKEN_BREAK.split(question[max(0, m.start() - 14):m.start()])[-1])
+               for m in re.finditer(re.escape(word), question)):
             continue  # "能避免延误导致的…吗": the question denies it too, so the text agrees
         said = [normal[max(0, m.start() - 14):m.start()] for m in re.finditer(re.escape(word), normal)]
         if any(_holds(question[max(0, m.start() - 4):m.start()], says["done_for"]) for m in re.finditer(re.escape(word), question)):
@@ -1344,6 +1368,21 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
         # "发日本可以用AGL吗" → no, SEND does: "那空运几天" is then about SEND
         focus = replace(focus, services=(subjects[0], *[o.id for o in others]), current=others[0].id, topic="compare")
     return _with_focus(reply, focus)
+
+
+_CLAUSE_BREAK = re.compile(r"[，,。；;！!？?\s]")
+
+
+def _definition_asked_apart(q: Question) -> bool:
+    """What the service is asked in a clause of its own, beside another attribute ("X是啥 多少钱"), not
+    of the attribute ("仓储费是什么意思")."""
+    spans = [(str(e.get("value")), int(e.get("start", 0)), int(e.get("end", 0))) for e in q.turn.entities
+             if e.get("entity") == "attribute"]
+    asked = [(a, b) for v, a, b in spans if v == "definition"]
+    others = [(a, b) for v, a, b in spans if v != "definition" and v in q.attributes]
+    text = q.turn.text
+    return bool(asked and others) and all(
+        _CLAUSE_BREAK.search(text[min(b1, b2):max(a1, a2)]) for a1, b1 in asked for a2, b2 in others)
 
 
 def _definition_holds_it(base: KnowledgeBase, q: Question, service: Service) -> bool:
@@ -1637,7 +1676,10 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
                                                                    explicit, q):
             return _statement_reply(base, q, best, service.id, hits)
         # "有优惠吗" says nothing but the attribute: the fact that exists is its yes
-        return _fact_reply(base, q, service, named_fact.attribute, ctx, matched=not _substantive(unasked))
+        reply, source = _fact_reply(base, q, service, named_fact.attribute, ctx, matched=not _substantive(unasked))
+        if q.qtype != "yes_no" and named_fact.attribute != "definition" and _definition_asked_apart(q):
+            reply = replies.definition_first(service, reply)  # "X是啥 费用多少": both, what it is first
+        return reply, source
     if carried_fact is not None and attributes and not service.fact(attributes[0]) and _speaks_of(
             base, carried_fact, attributes[0]):
         return _fact_reply(base, q, service, carried_fact.attribute, ctx)  # "有条件吗" after the discount: its 条件
@@ -2363,8 +2405,9 @@ def explain(base: KnowledgeBase, q: Question) -> Outcome:
     # ("仓储分销包含什么": the concept's own answer says all a sentence elsewhere does)
     covered = fact is not None and best is not None and not lacks \
         and base.fact_coverage(fact, base.query_terms(q.text, [])) >= best.coverage - CURATED_NEAR
+    asks_lineup = lineup and q.attributes[:1] == ["services"] and q.qtype in ("which", None)  # "头程有哪些服务"
     if best is not None and (curated is None or _strong(best) and not covered or lacks) and (
-            not lineup or q.qtype in _FACT_KINDS):
+            not lineup or q.qtype in _FACT_KINDS) and not asks_lineup:
         lead = 0.0 if lacks else STATEMENT_LEAD_NAMED
         if fact is None or lineup or fact is not None and (
                 not base.fact_quotes(fact, best.statement)
@@ -2449,6 +2492,9 @@ def _stage_service_offering(base: KnowledgeBase, q: Question, stage: str | None)
     words = [t for t in base.query_terms(rest, []) if not t.startswith(("·", "@"))]  # "清关" may be a bigram only
     if not words:
         return None
+    lineup = set(base.terms(replies.stage_services(base, stage).text))
+    if base.statement_index.coverage(words, lineup) >= PART_COVERAGE:
+        return None  # "头程有哪些服务 跨境发货的": the line-up itself is split by that (跨境供货商选…)
     members = set(base.stage_services.get(stage, ()))
     hits = [h for h in base.find_statements(rest, None, sorted(members), limit=5)
             if len(base.about(h.statement) & members) == 1]

@@ -104,6 +104,21 @@ def answer_service(base: KnowledgeBase, service: Service, attribute: str | None,
     return Reply(_with_source(text, fact.section), [SOURCE_BUTTON] + _more_about(base, service, exclude=attribute)[:2])
 
 
+def definition_first(service: Service, reply: Reply) -> Reply:
+    """"X是什么 仓储费多少": what X is, then the attribute asked apart from it, cited together."""
+    definition = service.fact("definition")
+    body, sections = _cited(reply.text)
+    if definition is None or definition.answer in body:
+        return reply
+    return Reply(_with_source(f"{definition.answer}\n{body}", definition.section, *sections), reply.buttons)
+
+
+def _cited(text: str) -> tuple[str, list[str]]:
+    """A reply's text without its closing citation, and the sections that citation names."""
+    match = re.search(r"\n?「来源：([^」]*)」\s*$", text)
+    return (text[:match.start()], match.group(1).split("、")) if match else (text, [])
+
+
 # Counts said in words: a count of a list the document gives is not a figure the document lacks.
 CHINESE_COUNTS = ("零", "一", "两", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二")
 
@@ -311,7 +326,7 @@ def statement_answer(base: KnowledgeBase, statement, siblings: list, verdict: st
         body = "；".join(x.text.rstrip("；;。") for x in siblings) + "。"
     else:
         body = statement.text
-    if heading and heading not in body and len(heading) <= MAX_SHOWN_HEADING and statement.kind not in ("toc", "chapter", "note"):
+    if heading and heading not in body and _labels(heading, statement.kind):
         body = f"{heading}：{body}"
     if statement.note and statement.note not in body and not points:
         body += f"（注：{statement.note}）"
@@ -344,7 +359,15 @@ MAX_SHOWN_HEADING = 30
 
 
 def shows_heading(statement) -> bool:
-    return len(statement.heading or "") <= MAX_SHOWN_HEADING and statement.kind not in ("toc", "chapter", "note")
+    return _labels(statement.heading, statement.kind)
+
+
+def _labels(heading: str | None, kind: str = "") -> bool:
+    """Whether a heading is shown before its statement: short, and not a question ("…哪些环节呢？"
+    introduces its list; it labels nothing)."""
+    heading = (heading or "").strip()
+    return bool(heading) and len(heading) <= MAX_SHOWN_HEADING and kind not in ("toc", "chapter", "note") \
+        and not heading.endswith(("？", "?"))
 
 
 def _naming_its_service(base: KnowledgeBase, statement, body: str, question: str) -> str:
@@ -867,7 +890,7 @@ def _highlight(base: KnowledgeBase, service_id: str, s: Situation) -> tuple[str,
 def more_said(statements, why: bool) -> Reply:
     """What else the document says where the last answer came from ("还有呢"), or the points beside a
     claim that explain it ("为啥"): each under its own heading."""
-    lines = [f"{x.heading}：{x.text}" if x.heading and len(x.heading) <= MAX_SHOWN_HEADING else x.text for x in statements]
+    lines = [f"{x.heading}：{x.text}" if _labels(x.heading) else x.text for x in statements]
     lead = "原因：" if why else "资料里还提到：\n"
     body = lead + ("\n".join(f"· {line}" for line in lines) if len(lines) > 1 else lines[0])
     return Reply(_with_source(body, *dict.fromkeys(statement_section(x) for x in statements)), [SOURCE_BUTTON])

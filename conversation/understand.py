@@ -132,7 +132,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     text = turn.text
     if base.has_cue("new_topic", text):
         focus = Focus()  # "换个话题，…": nothing said before carries over
-    qtype = base.question_type(text)
+    qtype = base.question_type(text) or _asked_as_before(base, turn, focus)
     # "咋不推荐AGL了": the service a why-not question names is its subject, not one the seller rules out
     negated = set() if qtype == "why" or turn.intent == "ask_why" else _negated(base, turn)
     named, placed = [], []
@@ -167,7 +167,8 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     elif objects and len(named) == len(objects) and focus.primary and focus.primary not in objects:
         named, referenced = [], [focus.primary]  # "和FBA比省多少" right after AWD: AWD against FBA
     asked = [a for a in _origin_for_departure(turn, _head_first(turn))
-             if a not in _premised(base, turn) and a not in _providers_not_asked(turn, placed)]
+             if a not in _premised(base, turn) and a not in _providers_not_asked(turn, placed)
+             and a not in _kind_of_thing(turn)]
     primary = focus.primary
     if len(named) == 1 and primary is not None and primary not in named and names_requirement(base, turn, named[0]):
         # "得先开通AWD吗" right after MCD: what MCD requires, AWD named as the requirement
@@ -417,6 +418,22 @@ def _providers_not_asked(turn: Turn, placed: list[str]) -> set[str]:
     return {"carrier"} if own and all(own) else set()
 
 
+# "是个啥功能", "是什么样的服务": the noun after "what is it" names the kind of thing asked about
+_WHAT_KIND = re.compile(r"是(?:个|一个|一种|一项|啥样的|什么样的)?(?:什么|啥)(?:样的)?$")
+
+
+def _kind_of_thing(turn: Turn) -> set[str]:
+    """Attributes named only as the kind of thing a definition asks about ("X是个啥功能": what X is)."""
+    if "definition" not in turn.values("attribute"):
+        return set()
+    spans = {}
+    for e in turn.entities:
+        if e.get("entity") == "attribute" and e.get("value") == "services":  # 功能, 服务: kinds; 价格 is asked
+            a = int(e.get("start", 0))
+            spans.setdefault(str(e.get("value")), []).append(bool(_WHAT_KIND.search(turn.text[max(0, a - 8):a])))
+    return {value for value, kinds in spans.items() if all(kinds)}
+
+
 def _premised(base: KnowledgeBase, turn: Turn) -> set[str]:
     """"PCP和SEND都是承运人，有啥不一样": what two things are said to share is the premise of a comparison,
     not the one point it asks about."""
@@ -480,6 +497,13 @@ def _origin_for_departure(turn: Turn, asked: list[str]) -> list[str]:
 
 
 DEPARTURE_VERBS = ("起运", "起发", "启运")
+# "我货从义乌发": where the goods leave from, a shipment whatever the classifier heard
+_LEAVING = re.compile(r"^[^，。,；;？?]{0,2}(?:发货|发出|出货|发|起运|启运|出运|走)")
+
+
+def leaves_from_there(turn: Turn) -> bool:
+    return any(e.get("entity") == "origin" and turn.text[max(0, int(e.get("start", 0)) - 1):int(e.get("start", 0))] == "从"
+               and _LEAVING.match(turn.text[int(e.get("end", 0)):]) for e in turn.entities)
 _WHICH_BEFORE = re.compile(r"(?:哪些|哪几种|哪几个|哪几|哪种|哪类|几种|什么|啥)(?:的)?$")
 
 
@@ -509,7 +533,13 @@ def _about_logistics(base: KnowledgeBase, turn: Turn, services: list[str], topic
     marketplace or a logistics fact, or uses a word of shipping, storing or selling."""
     facts = {e.get("entity") for e in turn.entities} - {"origin", "sales_channel"}
     return bool(services or topic or facts & set(SITUATION_ENTITIES) | facts & {"marketplace"}
-                or base.has_cue("logistics", turn.text))
+                or base.has_cue("logistics", _without_words(turn.text, base.cue_words("not_logistics"))))
+
+
+def _without_words(text: str, words) -> str:
+    for word in words:
+        text = text.replace(word, " ")
+    return text
 
 
 def _used(turn: Turn, named: list[str]) -> str | None:
@@ -532,17 +562,42 @@ def _joined(turn: Turn, named: list[str]) -> bool:
     return False
 
 
+# "那想手动补呢": the last question's kind, asked of something it did not name
+_THEN_THIS = re.compile(r"^(?:那|那么|那要是|那如果|要是|如果)[^，。,？?！!]{1,10}呢[？?]?$")
+
+
+def _asked_as_before(base: KnowledgeBase, turn: Turn, focus: Focus) -> str | None:
+    """"能设补货上限吗" then "那手动的呢": a yes/no again, of a thing that names no service, market or
+    mode (those ask the last question again in their own ways)."""
+    if turn.entities or not focus.asked or not _THEN_THIS.match(turn.text.strip()):
+        return None
+    return "yes_no" if base.question_type(focus.asked) == "yes_no" else None
+
+
+_TRAIT_DENIED = re.compile(r"(?:没|没有|没啥|没什么|不是|不算|不属于|并非|非)[^，。,；;？?]{0,1}$")
+
+
+def _a_not_a(text: str, word: str) -> bool:
+    """"进不进FBA" asks; it does not rule FBA out (`word` ends `text`)."""
+    head = text[:len(text) - len(word)]
+    return word.startswith("不") and len(word) >= 2 and head.endswith(word[1])
+
+
 def _negated(base: KnowledgeBase, turn: Turn) -> set[str]:
     """Services and fulfilments named right after a negation ("我们不走FBA", "不走海运")."""
     words = base.cue_words("negation")
     out = set()
     for entity in turn.entities:
+        if entity.get("entity") == "product_trait" and _TRAIT_DENIED.search(
+                turn.text[max(0, int(entity.get("start", 0)) - 4):int(entity.get("start", 0))]):
+            out.add(str(entity.get("value")))  # "也没啥季节性": not that kind of goods
         if entity.get("entity") not in ("service", "fulfillment", "transport_mode", "warehouse"):
             continue
         start = int(entity.get("start", 0))
         before = turn.text[max(0, start - 5):start].rstrip()  # "不在 FBA": typed with a space too
         into = turn.text[max(0, start - 5):start + 1]  # "不在FBA", the phrase found being "在FBA"
-        if any(before.endswith(w) or into.endswith(w) for w in words):
+        said = [w for w in words if before.endswith(w) or into.endswith(w)]
+        if any(not _a_not_a(before if before.endswith(w) else into, w) for w in said):
             out.add(str(entity.get("value")))
         elif out and re.match(r"^[和跟与、及/]$", before[-1:] or " ") and entity.get("entity") == "service":
             out.add(str(entity.get("value")))  # "不考虑AGL和SEND": both
@@ -550,6 +605,19 @@ def _negated(base: KnowledgeBase, turn: Turn) -> set[str]:
 
 
 # -- the decision ----------------------------------------------------------------------------------
+
+
+_USING = re.compile(r"(?:用|走|选|上|做)[^，。,；;？?]{0,2}$")
+
+
+def _placed_as_a_choice(q: Question) -> bool:
+    """"为啥要先进AWD" asks why that service; "FBA库存为啥不能太多" asks about the stock kept there."""
+    text = q.turn.text
+    spans = [(int(e.get("start", 0)), int(e.get("end", 0))) for e in q.turn.entities
+             if e.get("entity") in _PLACE_SERVICES or e.get("entity") == "service" and e.get("value") in _WAREHOUSES]
+    # a mention may hold its verb ("进AWD")
+    return any(_TOWARDS.search(text[max(0, a - 5):a + 1]) or _SENT.search(text[max(0, a - 5):a + 1])
+               or _USING.search(text[max(0, a - 5):a + 1]) or re.match(r"[^，。,；;？?]{0,2}(?:不香|划算|好|更好|强)", text[b:]) for a, b in spans)
 
 
 def decide(base: KnowledgeBase, q: Question) -> str:
@@ -567,7 +635,7 @@ def decide(base: KnowledgeBase, q: Question) -> str:
     if q.intent == "dont_know":
         return "advise" if pending else "smalltalk"
     if (q.intent == "ask_why" or q.qtype == "why" and q.focus.topic == "advice") and (
-            q.subjects or q.placed or q.focus.services):
+            q.subjects or _placed_as_a_choice(q) or q.focus.services):
         return "why"  # "为啥不用X" after a recommendation, however the classifier took it
     if q.focus.topic == "advice" and len(q.named) == 1 and not q.attributes and not q.situation and elliptical(q) \
             and q.qtype is None:
@@ -601,7 +669,8 @@ def decide(base: KnowledgeBase, q: Question) -> str:
             and len(q.focus.services) >= 2 \
             and q.focus.topic in ("service", "compare", "statement") and q.qtype != "yes_no" and not q.attributes:
         return "compare"  # "两者差别在哪" right after an answer about two services: how they differ
-    if len(q.named) == 1 and q.compare_cue and _set_against_self_fulfilment(q):
+    if len(q.named) == 1 and q.compare_cue and _set_against_self_fulfilment(q) \
+            and not (q.turn.values("product_trait") and q.choice_cue):  # the goods decide: advice
         return "versus_mfn"  # "FBA跟自己发货比有啥不同": the service against the seller doing it all
     if len(q.named) == 1 and q.compare_cue and q.focus.primary not in (None, *q.named) and (
             q.intent == "compare_services" or q.referenced or base.has_cue("reference.it", q.text)):
@@ -631,6 +700,8 @@ def decide(base: KnowledgeBase, q: Question) -> str:
         return "service"  # "最后一公里归它管不" right after AMS, whose work names it: whether AMS does it
     if q.stage or q.concept or guessed_topic:
         return "explain"  # ("目的地有哪些" right after AGL is about AGL, whatever the classifier said)
+    if q.placed and not q.attributes and q.qtype and _answered_apart_from(base, q, q.placed):
+        return "search"  # "FBA库存为啥不能太多": a statement about stock, not about FBA, says it
     if q.placed and (q.attributes or q.qtype):
         return "service"  # "亚马逊仓库一共几个": the warehouse's service is the subject
     if len(base.names_in(q.text)) >= 2 and q.compare_cue:
@@ -647,6 +718,17 @@ def decide(base: KnowledgeBase, q: Question) -> str:
 # weight (tuned on the development set, tests/heldout/; see docs/answers.md).
 ANSWER_COVERAGE = 0.5
 ANSWER_SCORE = 3.0
+
+
+# A service named only as a place is not the subject when a statement about none of it matches this much
+# of the question (tuned on the development set).
+APART_COVERAGE = 0.75
+
+
+def _answered_apart_from(base: KnowledgeBase, q: Question, services: list[str]) -> bool:
+    hits = base.find_statements(q.text, q.qtype, [], limit=1)
+    return bool(hits) and not base.about(hits[0].statement) & set(services) and hits[0].coverage >= APART_COVERAGE \
+        and hits[0].score >= ANSWER_SCORE
 
 
 # A message the classifier took for small talk is a follow-up when the last answer holds this much of it.
@@ -818,6 +900,8 @@ def _wants_advice(q: Question, needed: list[set[str]]) -> bool:
         return False  # "头程是指从国内到海外仓的运输吗", "从中国发货头程有哪几个选择": the topic itself
     if q.turn.values("need") and (not q.attributes and not q.subjects or not q.asks):
         return True  # "库存放哪便宜点", "FBA仓储费太贵了": a need, however it is said
+    if q.choice_cue and q.turn.values("product_trait") and q.turn.values("fulfillment"):
+        return True  # "卖万圣节服装 适合FBA还是自发货": the goods decide between the two
     # "SEND从义乌发日本贵不贵": a place in a question about a service is its context, not the advice.
     if q.subjects and (q.intent == "ask_service" or q.attributes or q.qtype in FACT_QUESTIONS):
         return False

@@ -394,11 +394,15 @@ class KnowledgeBase:
         subject_tags = {f"@service:{sid}" for sid in subjects}
         said = [canon for canon, variants in self.vocabulary["cues"]["synonyms"].items()
                 if any(v in normal for v in variants)]  # "避开" also finds "避免"
-        # the words that give the question its form (一定, 只有, 能不能, 前一个 …) are not its content
-        text = " ".join([_cue_pattern(tuple(self._form_words)).sub(" ", normal.lower()), *said])
-        form = {w.upper() for w in self._form_words}
-        # a seller's word the knowledge base knows but the document never uses ("独立站") is its tag, not an unknown word
         mentioned = self.mentions(question)
+        # the words that give the question its form (一定, 只有, 能不能, 前一个 …) are not its content;
+        # a document's noun that cues another kind of question is content in a why of a topic ("配送时效为啥
+        # 重要"); of a service ("AWD为啥能省运费") it is the attribute, said in the service's own words
+        of_service = any(m.entity in ("service", "warehouse", "fulfillment") for m in mentioned)
+        form_words = self._form_words - (frozenset() if of_service else self._content_cues(self.question_type(question)))
+        text = " ".join([_cue_pattern(tuple(form_words)).sub(" ", normal.lower()), *said])
+        form = {w.upper() for w in form_words}
+        # a seller's word the knowledge base knows but the document never uses ("独立站") is its tag, not an unknown word
         tagged = {t for m in mentioned for t in self.terms(m.text) if not self.statement_index.knows(t)}
         # a seller's own amount ("50公斤") is not the document's number 50 of "34-50天"
         tagged |= {t for m in mentioned if m.entity == "quantity" and not self._documented(m.text)
@@ -454,6 +458,20 @@ class KnowledgeBase:
         # a footnote's own words ("出处", "解释权") are what a question about a source looks for
         sourced = {w for w in self.cue_words("question_type.source") if w in self.document}
         return frozenset(w for n in names for w in self.cue_words(n) if len(w) >= 2 and w not in sourced)
+
+    def _content_cues(self, qtype: str | None) -> frozenset[str]:
+        return self._content_cues_by_type.get(qtype, frozenset())
+
+    @cached_property
+    def _content_cues_by_type(self) -> dict[str, frozenset[str]]:
+        """Words cueing another kind of question that the document itself uses as nouns (时效, 运费,
+        流程): asked in a why question ("配送时效为啥重要") they are what it is about."""
+        kinds = self.vocabulary["cues"]["question_type"]
+        asking = tuple(self.cue_words("question_words"))
+        nouns = {w for words in kinds.values() for w in words if len(w) >= 2 and w in self.document
+                 and not any(a in w for a in asking)} - set(kinds.get("source", ()))
+        # only a why question: in the others such a word is the attribute asked ("什么价格" asks the price)
+        return {"why": frozenset(nouns - set(kinds.get("why", ())))}
 
     def find_statements(self, question: str, qtype: str | None = None, subjects=(), limit: int = 5,
                         sections=None) -> list[StatementHit]:

@@ -1,0 +1,101 @@
+"""What kind of thing is asked about, a choice the seller's goods decide, denials read within a typed
+clause, a must against a text that opens it up, and follow-ups that keep the list or the kind of the
+last question. Phrasings of this file's own."""
+import pytest
+
+from tests.support.conversation import Conversation
+
+
+@pytest.fixture
+def chat(base):
+    return Conversation(base)
+
+
+def test_the_noun_after_what_is_it_names_the_kind_of_thing(chat):
+    reply = chat.say("ask_service", "MCF是个什么功能")
+    assert "亚马逊之外的销售渠道" in reply and "「来源：1.5.2」" in reply
+
+
+def test_what_it_is_and_an_attribute_asked_apart_are_both_answered(chat):
+    reply = chat.say("ask_service", "SEND是啥 空运多久到")
+    assert reply.index("头程入仓服务") < reply.index("4天") and "「来源：1.3.2」" in reply
+
+
+def test_an_attribute_asked_of_a_word_is_not_what_the_service_is(chat):
+    reply = chat.say("ask_service", "AWD仓储费是什么意思")
+    assert "0.48" in reply and "自动补货" not in reply.split("\n")[0][:20]
+
+
+def test_a_denial_in_an_earlier_typed_clause_does_not_reach_the_asked_word(chat):
+    assert chat.say("ask_service", "AWD会不会爆仓进不去 跟FBA库容那样").startswith("不会")
+
+
+def test_a_must_against_a_text_that_opens_it_up_is_no(chat):
+    reply = chat.say("ask_service", "发AWD必须找亚马逊推荐的承运人吗")
+    assert reply.startswith("不是") and "任意其他" in reply
+
+
+def test_what_amazon_does_against_what_the_seller_does_is_no(chat):
+    reply = chat.say("ask_service", "用了购买配送 亚马逊会帮我打包吗")
+    assert reply.startswith("不会") and "卖家自行负责" in reply
+
+
+def test_paying_first_against_paying_on_arrival_is_no(chat):
+    reply = chat.say("ask_service", "AGL的运费得预付吗")
+    assert reply.startswith("不需要") and "货到付款" in reply
+
+
+def test_stock_to_be_sent_to_other_channels_is_a_need_not_where_it_is(chat):
+    reply = chat.say("ask_recommendation", "库存在AWD 想批量调去别的销售渠道的仓库 怎么弄")
+    assert "推荐 MCD" in reply and "库存在其他销售渠道的仓库" not in reply
+
+
+def test_the_goods_decide_a_choice_between_fba_and_fulfilling_it_yourself(chat):
+    reply = chat.say("inform", "卖节日礼品 销量忽高忽低 用FBA还是自发货")
+    assert "推荐 购买配送" in reply and "「来源：1.6」" in reply and "卖家自发货 (MFN)" not in reply.split("\n")[0]
+
+
+def test_goods_kept_out_of_a_warehouse_do_not_name_the_subject(chat):
+    reply = chat.say("nlu_fallback", "卖节日用品 不想压FBA 怎么发货")
+    assert "推荐 购买配送" in reply
+
+
+def test_a_kind_of_goods_the_seller_denies_is_not_theirs(chat):
+    chat.say("ask_service", "哪些商品适合购买配送")
+    reply = chat.say("ask_service", "我卖的不是季节性的 也能用吗")
+    assert "自配送订单" in reply and "根据你的情况" not in reply
+
+
+def test_then_what_of_something_after_a_yes_no_is_a_yes_no(chat):
+    chat.say("ask_service", "AWD能自动补货吗")
+    chat.say("ask_service", "可以设最大最小库存吗")
+    reply = chat.say("inform", "那手动补货呢")
+    assert reply.startswith("是的") and "手动补货选项" in reply
+
+
+def test_an_ordinal_of_stages_counts_the_stages_after_a_stages_services(chat):
+    chat.say("ask_concept", "跨境供应链有哪几个阶段")
+    assert "AWD" in chat.say("ask_stage_services", "第二段有什么服务")
+    reply = chat.say("inform", "第三段呢")
+    assert "MCF" in reply and "Buy Shipping" in reply
+
+
+def test_a_qualifier_the_line_up_itself_splits_by_keeps_the_line_up(chat):
+    reply = chat.say("ask_stage_services", "头程亚马逊有哪些服务 我是跨境卖家")
+    assert all(s in reply for s in ("AGL", "Amazon SEND", "FIST")) and "「来源：1.1.3」" in reply
+
+
+def test_where_the_goods_leave_from_is_kept_for_the_next_verdict(chat):
+    chat.say("ask_concept", "跨境供货商和境内供货商怎么区分")
+    chat.say("nlu_fallback", "货从东莞发 属于哪类")
+    assert chat.say("ask_service", "能用PCP不").startswith("不行")
+
+
+def test_a_heading_that_asks_is_not_shown_as_a_label(chat):
+    reply = chat.say("ask_why", "配送时效为何关系到销售")
+    assert "销售转化" in reply and "哪些环节呢？：" not in reply
+
+
+def test_a_why_of_a_topic_keeps_its_noun(base):
+    assert "时效" in base.query_terms("配送时效为何那么关键")
+    assert "时效" not in base.query_terms("SEND时效多久")
