@@ -2487,7 +2487,8 @@ def _stage_service_offering(base: KnowledgeBase, q: Question, stage: str | None)
     normal = base.normalize(q.text).upper()
     if any(base.normalize(w).upper() in normal for pair in base.vocabulary.get("contraries", []) for w in pair["asked"]):
         return None  # "有没有亚马逊自营的": which of them is so, judged by what each one is (_lineup_verdict)
-    rest = _without_mentions(base, q.text, _ALL_MENTIONS)
+    # the clause that asks: "货到了海外以后送到买家手里，有哪些方案" sets the scene before it
+    rest = _without_mentions(base, _asking_clause(base.normalize(q.text)), _ALL_MENTIONS)
     rest = base.without_cue("stage_generic", base.without_cue("lineup", rest))
     words = [t for t in base.query_terms(rest, []) if not t.startswith(("·", "@"))]  # "清关" may be a bigram only
     if not words:

@@ -610,6 +610,13 @@ def _negated(base: KnowledgeBase, turn: Turn) -> set[str]:
 _USING = re.compile(r"(?:用|走|选|上|做)[^，。,；;？?]{0,2}$")
 
 
+def _stock_is_there(turn: Turn, entity: dict) -> bool:
+    """"货到了亚马逊仓之后…": a warehouse the stock is in, not one it goes to ("送到AWD")."""
+    a, b = int(entity.get("start", 0)), int(entity.get("end", 0))
+    return entity.get("entity") == "warehouse" and bool(
+        re.match(r"[^，。,；;？?]{0,2}(?:之后|以后|后|里|中)", turn.text[b:]) or turn.text[max(0, a - 1):a] == "在")
+
+
 def _placed_as_a_choice(q: Question) -> bool:
     """"为啥要先进AWD" asks why that service; "FBA库存为啥不能太多" asks about the stock kept there."""
     text = q.turn.text
@@ -637,6 +644,8 @@ def decide(base: KnowledgeBase, q: Question) -> str:
     if (q.intent == "ask_why" or q.qtype == "why" and q.focus.topic == "advice") and (
             q.subjects or _placed_as_a_choice(q) or q.focus.services):
         return "why"  # "为啥不用X" after a recommendation, however the classifier took it
+    if q.qtype == "why" and not q.named and not q.attributes and _placed_as_a_choice(q):
+        return "why"  # "为啥要先进X" however the classifier took it: why that service
     if q.focus.topic == "advice" and len(q.named) == 1 and not q.attributes and not q.situation and elliptical(q) \
             and q.qtype is None:
         return "why"  # "PCP呢" during advice: whether it fits, and why (not)
@@ -679,7 +688,7 @@ def decide(base: KnowledgeBase, q: Question) -> str:
         return "variants"
     if q.stage in base.stages and q.stage != "end_to_end" and not q.subjects and (q.situation or q.ctx.marketplace) \
             and _LINEUP_ASKED.search(q.text) and not _ONE_ASKED_FOR.search(q.text) \
-            and {e.get("entity") for e in q.turn.entities} <= _WHERE_ONLY:
+            and {e.get("entity") for e in q.turn.entities if not _stock_is_there(q.turn, e)} <= _WHERE_ONLY:
         return "lineup"  # "英国站头程亚马逊有哪些方案": the stage's services that reach there, not one picked
     if q.attributes[:1] == ["pain_points"] and not (q.subjects or q.referenced or q.focus.services) \
             and not (q.advice_cue or q.seeks):
