@@ -2034,6 +2034,8 @@ def _fact_reply(base: KnowledgeBase, q: Question, service: Service, attribute: s
                 matched: bool = False) -> tuple[Reply, tuple]:
     reply = replies.answer_service(base, service, attribute, ctx, q.qtype)
     fact = service.fact(attribute)
+    if q.qtype == "yes_no" and _trait_unsaid(base, q, reply.text):  # "SEND空运能发带电的吗": nothing said of 带电
+        return replies.not_said(Reply(replies.without_verdict(reply.text), reply.buttons)), ("fact", service.id, attribute)
     if q.qtype == "yes_no" and fact is not None and base.has_cue("only", q.text) and _one_of_several(base, q, fact.answer) \
             and not reply.text.startswith(replies.NEGATIVE_LEADS):  # "只能走小包裹吧": not only that one
         return Reply("不只。" + replies.without_verdict(reply.text), reply.buttons), ("fact", service.id, attribute)
@@ -2044,6 +2046,15 @@ def _fact_reply(base: KnowledgeBase, q: Question, service: Service, attribute: s
         unlisted = _unlisted_origin(q, fact)
         reply = replies.with_unlisted(reply, unlisted) if unlisted else replies.with_verdict(reply, verdict, q.text)
     return reply, ("fact", service.id, attribute)
+
+
+def _trait_unsaid(base: KnowledgeBase, q: Question, text: str) -> bool:
+    """A kind of goods the question names (带电, 季节性) that the answer does not speak of: its yes or no
+    would be about the service, not about those goods."""
+    traits = base.vocabulary["product_trait"]
+    normal = base.normalize(text).upper()
+    return any(not any(base.normalize(p).upper() in normal for p in (traits[t]["label"], *traits[t]["phrases"]))
+               for t in q.turn.values("product_trait") if t in traits)
 
 
 def _unlisted_origin(q: Question, fact: Fact) -> str | None:

@@ -99,3 +99,13 @@ def test_a_heading_that_asks_is_not_shown_as_a_label(chat):
 def test_a_why_of_a_topic_keeps_its_noun(base):
     assert "时效" in base.query_terms("配送时效为何那么关键")
     assert "时效" not in base.query_terms("SEND时效多久")
+
+
+def test_a_kind_of_goods_the_answer_does_not_speak_of_gets_no_verdict(chat):
+    reply = chat.say("ask_service", "AGL海运能发带电池的商品吗")
+    assert reply.startswith("资料里没有直接讲到") and not reply.startswith(("有", "可以"))
+
+
+def test_two_warehouses_compared_are_their_services_compared(chat):
+    reply = chat.say("compare_services", "AWD仓跟FBA仓差在哪")
+    assert "AWD vs FBA" in reply and "80%" in reply
