@@ -153,7 +153,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
             placed.append(_PLACE_SERVICES[kind][value])  # ("比FBA仓库划算吗" right after AWD: FBA is the yardstick)
     placed = _before_the_alternative(base, text, placed)
     if not named and len(set(placed)) >= 2 and base.has_cue("compare", _ADVERB_BIJIAO.sub("", text)):
-        named = list(dict.fromkeys(placed))  # "AWD仓和FBA仓有啥区别": the two warehouses' services compared
+        named = list(dict.fromkeys(placed))  # "卫星仓跟FBA仓哪里不同": the two warehouses' services compared
     named = list(dict.fromkeys(named)) or _timing_those_boats(base, turn, focus, placed)
     references = base.vocabulary["cues"]["reference"]
     referenced = resolve(references, _without_determiners(turn, references), focus, base.service_names)
