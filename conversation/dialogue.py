@@ -89,6 +89,8 @@ def respond(base: KnowledgeBase, turn: Turn) -> Outcome:
     if both is not None:  # "Prime会员数和覆盖国家数各是多少": each asked in turn, answered together
         first, second = (respond(base, _worded(base, turn, t))
                          for t in both)
+        if second.reply.text == first.reply.text or second.reply.text in first.reply.text:
+            return first  # both answered by the same text
         return Outcome(Reply(f"{first.reply.text}\n\n{second.reply.text}", second.reply.buttons), {**first.slots, **second.slots})
     named_in_concept = _service_of_the_concept(base, turn, focus)
     if named_in_concept is not None:
@@ -183,6 +185,9 @@ _EACH = re.compile(r"^(?P<a>[^，,。？?和与跟及]{2,16})(?:和|与|跟|以�
 _PLUS = re.compile(r"(?<![0-9])\s*[+＋]\s*")  # not "400+运营中心"
 
 
+_IT = re.compile(r"^(?:那|那么|另外|还有|以及)?\s*(?:它们|它|其)")
+
+
 def _two_questions(base: KnowledgeBase, turn: Turn) -> tuple[str, str] | None:
     """"X和Y各是多少" (two figures) of two things that are not two services (those are compared or answered each by
     the service handler): the two questions it holds."""
@@ -191,6 +196,13 @@ def _two_questions(base: KnowledgeBase, turn: Turn) -> tuple[str, str] | None:
         a, b = joined  # "X 覆盖范围+货件类型": two questions typed as one, X asked of both
         shared = next((m.text for m in base.mentions(a) if m.entity == "service"), "")
         return a, b if not shared or any(m.entity == "service" for m in base.mentions(b)) else f"{shared} {b}"
+    asked = [p for p in re.split(r"[？?]", base.normalize(turn.text)) if p.strip(" 。，,")]
+    services = [m for m in base.mentions(asked[0]) if m.entity == "service"] if len(asked) == 2 else []
+    if len(services) == 1 and all(base.question_type(p) for p in asked):
+        second = asked[1].strip()
+        # "PCP的中文全称是什么？它面向哪类供货商？": the second asked of the service the first names
+        if _IT.match(second):
+            return asked[0], _IT.sub(services[0].text, second, count=1)
     found = _EACH.match(base.normalize(turn.text).strip(" ？?。"))
     if found is None:
         return None
@@ -1000,7 +1012,7 @@ def _verdict(base: KnowledgeBase, q: Question, said: str, note: str, coverage: f
         return "not_always"  # "商品都能当日达吗" against "符合要求的商品将有资格…"
     if base.has_cue("only", q.text) and _one_of_several(base, q, text):
         return "no"  # "只能走小包裹吧" against "小包裹快递、汽运零担、多式联运和整车运输"
-    amount = _amount_verdict(q.text, said)
+    amount = _amount_verdict(q.text, said) or _figure_verdict(q.text, said)
     if _contrary(base, q.text, text) or amount == "no":
         return "no"
     if amount == "yes":
@@ -1087,6 +1099,37 @@ def _not_yet(base: KnowledgeBase, q: Question, text: str) -> bool:
     # a list's items are its clauses: "…日本站点、新兴站点 (即将上线)" has Japan now
     clauses = [c for c in re.split(r"[；;。、]", base.normalize(text)) if _holds(c, base.vocabulary["verdict"]["not_yet"])]
     return any(w in c.upper() for c in clauses for w in words) or bool(clauses) and not words
+
+
+# A figure with its unit ("0.58美元", "$0.48", "3天", "28-30天", "50%", "48个州"): a seller's remembered
+# number is checked against the document's figures of the same unit.
+_UNIT_FIGURE = re.compile(r"(?P<dollar>[$＄]\s*)?(?P<a>\d+(?:\.\d+)?)(?:\s*%?\s*[-~～至到]\s*(?P<b>\d+(?:\.\d+)?))?"
+                     r"\s*(?P<unit>%|％|天|美元|美金|个州|州)?")
+_UNITS = {"%": "%", "％": "%", "天": "天", "美元": "$", "美金": "$", "个州": "州", "州": "州"}
+
+
+def _figures(text: str) -> set[tuple[str, float, float]]:
+    found = set()
+    for m in _UNIT_FIGURE.finditer(text.replace("百分之", "")):
+        unit = "$" if m.group("dollar") else _UNITS.get(m.group("unit") or "")
+        if unit is None:
+            continue
+        a = float(m.group("a"))
+        found.add((unit, a, float(m.group("b")) if m.group("b") else a))
+    return found
+
+
+def _figure_verdict(question: str, said: str) -> str | None:
+    """"仓储费是0.58美元吗" against "$0.48", "最快3天吗" against "4天": a figure the seller remembers that
+    is none of the document's figures of that unit is a no; one that is, or lies within a range, a yes."""
+    stated = _figures(said)
+    verdicts = []
+    for unit, a, b in _figures(question):
+        same = [(x, y) for u, x, y in stated if u == unit]
+        if not same:
+            continue
+        verdicts.append(any(x <= a and b <= y for x, y in same))
+    return None if not verdicts else "yes" if all(verdicts) else "no"
 
 
 def _amount_verdict(question: str, said: str) -> str | None:
@@ -1370,9 +1413,6 @@ def service(base: KnowledgeBase, q: Question) -> Outcome:
     return _with_focus(reply, focus)
 
 
-_CLAUSE_BREAK = re.compile(r"[，,。；;！!？?\s]")
-
-
 def _definition_asked_apart(q: Question) -> bool:
     """What the service is asked in a clause of its own, beside another attribute ("X是啥 多少钱"), not
     of the attribute ("仓储费是什么意思")."""
@@ -1418,6 +1458,9 @@ def _into_for_the_focus(base: KnowledgeBase, q: Question) -> bool:
 _CLAUSE_BREAK = re.compile(r"[，,；;。？?！!\s]+")
 
 
+_CONDITION = re.compile(r"(?:如果|假如|要是|若是|倘若|万一)[^，,。；;？?！!]*")
+
+
 def _asked_apart(base: KnowledgeBase, q: Question) -> list[Question]:
     """A message that asks two things in two clauses ("…怎么收费，有没有合约"): one question per clause,
     each with the attributes named in it and its own kind (a price, then a yes or no); the message
@@ -1429,10 +1472,13 @@ def _asked_apart(base: KnowledgeBase, q: Question) -> list[Question]:
             clauses.append((start, end + 1 if gap and q.text[end] in "？?" else end))
         start = gap.end() if gap else end
     named: dict[int, list[str]] = {}
+    conditions = [m.span() for m in _CONDITION.finditer(q.text) if m.end() < len(q.text.rstrip("？?。 "))]
     for entity in q.turn.entities:
         value, at = str(entity.get("value")), entity.get("start")
         if entity.get("entity") == "attribute" and value in q.attributes and isinstance(at, int):
             where = next((i for i, (a, b) in enumerate(clauses) if a <= at < b), None)
+            if any(a <= at < b for a, b in conditions):
+                continue  # "如果拣货成本低于FBA，是否也适合": a condition, not a question of its own
             if where is not None and value not in named.setdefault(where, []):
                 named[where].append(value)
     if len(named) < 2 or q.text[slice(*clauses[-1])].strip().startswith(("也", "还")):
@@ -1499,7 +1545,8 @@ def _moved_on(base: KnowledgeBase, q: Question, carried: list[str]) -> Outcome |
 
 
 def _context(q: Question, carried: bool) -> Context:
-    focus = q.focus.context if carried or not q.named or q.focus.primary in q.named else Context()
+    # ("AGL呢" right after "SEND能发中东吗": the same question of AGL, to the Middle East)
+    focus = q.focus.context if carried or not q.named or q.focus.primary in q.named or elliptical(q) else Context()
     if q.ctx.us_region and focus.marketplace not in (None, "US"):
         focus = replace(focus, marketplace=None)  # "美国西部呢": the US, whatever market came before
     if (q.ctx.marketplace or focus.marketplace) not in (None, "US") and not q.ctx.us_region:
@@ -1576,7 +1623,7 @@ def _points_named(base: KnowledgeBase, q: Question) -> list:
     parents = {x.parent for x in named}
     if len({x.heading for x in named}) < 2 or len(parents) != 1:
         return []
-    return list({x.heading: x for x in reversed(named)}.values())[::-1]
+    return list(dict.fromkeys(named))  # every item under each heading ("运输模式": 整箱 and 拼箱)
 
 
 def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Context, carried: bool
@@ -1591,7 +1638,8 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
         return listed
     points = _points_named(base, q)
     if points:  # "X的智能入仓和补货无忧分别指啥": each point under its own heading
-        text = "；".join(f"{x.heading}：{x.text.rstrip('；;。')}" for x in points) + "。"
+        under = {x.heading: [y.text.rstrip("；;。") for y in points if y.heading == x.heading] for x in points}
+        text = "；".join(f"{heading}：{'、'.join(items)}" for heading, items in under.items()) + "。"
         return replies.part_of_answer(text, points[0].section), ("statement", points[0].id)
     fix = _fix_for_the_pain_said(base, q, service) if q.focus.primary == service.id or service.id in q.referenced else None
     if fix is not None:  # the row alone, not the whole table again
@@ -1691,6 +1739,8 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
         if best is not None:
             return _statement_reply(base, q, best, service.id, hits)
         near = next((a for a in base.vocabulary["attribute"].get(attributes[0], {}).get("near", ()) if service.fact(a)), None)
+        # "只接收AGL发来的货吗，其他货代不能送仓？": the other attribute asked (the carrier) has the answer
+        near = near or next((a for a in q.attributes[1:] if service.fact(a) and not _is_gap(service.fact(a))), None)
         if near is not None:
             return _fact_reply(base, q, service, near, ctx)
         return replies.not_documented(base, service, attributes[0]), ("none",)
@@ -2036,6 +2086,9 @@ def _fact_reply(base: KnowledgeBase, q: Question, service: Service, attribute: s
     fact = service.fact(attribute)
     if q.qtype == "yes_no" and _trait_unsaid(base, q, reply.text):  # "SEND空运能发带电的吗": nothing said of 带电
         return replies.not_said(Reply(replies.without_verdict(reply.text), reply.buttons)), ("fact", service.id, attribute)
+    if q.qtype == "yes_no" and _figure_verdict(q.text, reply.text) == "no":  # "覆盖全部50个州吗": 48个州
+        plain = Reply(replies.without_verdict(reply.text), reply.buttons)
+        return replies.with_verdict(plain, "no", q.text), ("fact", service.id, attribute)
     if q.qtype == "yes_no" and fact is not None and base.has_cue("only", q.text) and _one_of_several(base, q, fact.answer) \
             and not reply.text.startswith(replies.NEGATIVE_LEADS):  # "只能走小包裹吧": not only that one
         return Reply("不只。" + replies.without_verdict(reply.text), reply.buttons), ("fact", service.id, attribute)

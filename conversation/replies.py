@@ -182,6 +182,11 @@ def _send_transit(base: KnowledgeBase, service: Service, ctx: Context) -> Reply 
             if market == "US" and ctx.mode != "AIR":
                 text += "\n海运到美国（开船次日算起）：\n" + _sea_lines(base, service, sea, ctx, header=False)
             return Reply(_with_source(text, fact.section))
+        european = [m for m in ("UK", *base.vocabulary.get("eu_members", ())) if m in air] if market == "EU" else []
+        if european:  # "那欧洲呢": the European countries it lists, each with its time
+            each = "、".join(f"{base.label('marketplace', m)}最快{air[m]}天" for m in european)
+            text = f"{service.short} 空运中国至欧洲，资料列出的是：{each}（时效仅供参考，实际可能受多种因素影响）。"
+            return Reply(_with_source(text, fact.section))
         listed = "、".join(base.label("marketplace", m) for m in air)
         text = f"资料没有 {service.short} 到{base.label('marketplace', market)}的时效——它的空运时效只列了{listed}。"
         return Reply(_with_source(text, fact.section), [HANDOFF_BUTTON])
@@ -282,7 +287,8 @@ NEGATIVE_LEADS = ("不", "没有", "资料里没有", "资料没有", VERDICT_NO
 
 
 def verdict_word(question: str, yes: bool) -> str:
-    question = re.sub(r"所有|没有列出", "", question)  # "所有站点都能用吗" asks 能, not 有
+    # "所有站点都能用吗" asks 能, not 有; "要是…也合适吗" sets a condition, it asks no 要
+    question = re.sub(r"所有|没有列出|要是|如果|假如|记得|觉得|晓得|获得", "", question)
     for words, positive, negative in _VERDICT_WORDS:
         if any(w in question for w in words):
             return positive if yes else negative

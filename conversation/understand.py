@@ -169,7 +169,7 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     elif objects and len(named) == len(objects) and focus.primary and focus.primary not in objects:
         named, referenced = [], [focus.primary]  # "和FBA比省多少" right after AWD: AWD against FBA
     asked = [a for a in _origin_for_departure(turn, _head_first(turn))
-             if a not in _premised(base, turn) and a not in _providers_not_asked(turn, placed)
+             if a not in _premised(base, turn) and a not in _providers_not_asked(turn, placed + [n for n in named if n in _WAREHOUSES])
              and a not in _kind_of_thing(turn)]
     primary = focus.primary
     if len(named) == 1 and primary is not None and primary not in named and names_requirement(base, turn, named[0]):
@@ -193,7 +193,8 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
     marketplace = next((m for m in markets if m in members), None) if "EU" in markets else None
     marketplace = marketplace or turn.first("marketplace") or (places[0] if places and named else None)
     mode = turn.first("transport_mode")
-    if mode is None and "modes" in asked:  # "AGL能走空运不": the mode inside the attribute's phrase
+    if mode is None and "modes" in asked and qtype != "which":  # "AGL能走空运不": the mode inside the attribute's phrase
+        # ("有哪些运输模式和海运服务" asks the lists)
         mode = next(iter(sorted(base.values_named(text, "transport_mode"))), None)
     ctx = Context(marketplace, turn.first("us_region"), mode, turn.first("sea_service"))
     # Where goods are is part of a situation only next to another fact of it or in a logistics
@@ -384,7 +385,7 @@ def _yardstick(base: KnowledgeBase, text: str, entity: dict) -> bool:
     """A thing named right after 比, or between 跟 and 比 ("比FBA仓", "跟FBA仓比")."""
     words = tuple(base.cue_words("compared_with"))
     start, end = int(entity.get("start", 0)), int(entity.get("end", 0))
-    before, after = text[max(0, start - 2):start], text[end:end + 2]
+    before, after = text[max(0, start - 3):start].rstrip(), text[end:end + 3].lstrip()  # "低于 FBA 成本"
     return before.endswith(words) or before.endswith(("跟", "和", "与")) and after.startswith(words)
 
 

@@ -109,3 +109,50 @@ def test_a_kind_of_goods_the_answer_does_not_speak_of_gets_no_verdict(chat):
 def test_two_warehouses_compared_are_their_services_compared(chat):
     reply = chat.say("compare_services", "AWD仓跟FBA仓差在哪")
     assert "AWD vs FBA" in reply and "80%" in reply
+
+
+@pytest.mark.parametrize("text, lead", [
+    ("记得AWD仓储费是0.68美元一立方英尺，对吗", "不是"),   # the document says $0.48
+    ("SEND空运到日本最快2天是吧", "不是"),                 # 4天
+    ("PCP覆盖美国全部50个州吗", "不是"),                   # 48个州
+    ("SEND空运到英国最快5天，对吗", "是的"),
+])
+def test_a_remembered_figure_is_checked_against_the_documents(chat, text, lead):
+    assert chat.say("ask_service", text).startswith(lead)
+
+
+def test_asking_to_check_a_figure_is_a_yes_no(base):
+    assert base.question_type("SEND快船到美西是23-27天，请帮我核对一下") == "yes_no"
+
+
+def test_a_second_question_about_it_is_asked_of_the_service_the_first_names(chat):
+    reply = chat.say("ask_service", "MCF是做什么的？它最快几天能送到？")
+    assert "亚马逊之外" in reply and "最快可达2天" in reply and "「来源：1.5.2」" in reply
+
+
+def test_europe_after_a_market_lists_the_european_countries_times(chat):
+    chat.say("ask_service", "SEND空运到日本最快几天")
+    reply = chat.say("inform", "那欧洲呢")
+    assert "英国最快5天" in reply and "德国最快5天" in reply
+
+
+def test_a_service_alone_after_a_market_question_asks_it_of_that_market(chat):
+    chat.say("ask_service", "SEND可以发澳洲吗")
+    reply = chat.say("inform", "那AGL呢")
+    assert reply.startswith("不支持") and "澳洲" in reply
+
+
+def test_two_headings_asked_together_show_every_item_under_each(chat):
+    reply = chat.say("ask_service", "AGL的运输模式和海运服务分别有哪些")
+    assert all(x in reply for x in ("FCL", "LCL", "FO", "SO"))
+
+
+def test_a_condition_before_the_question_is_not_a_question_of_its_own(chat):
+    chat.say("ask_service", "购买配送适合哪些商品")
+    reply = chat.say("ask_service", "要是我的包装成本低于FBA成本，也合适吗")
+    assert reply.startswith("是的") and reply.count("「来源：1.6」") == 1
+
+
+def test_how_a_comparison_differs_with_he_is_a_comparison(chat):
+    reply = chat.say("compare_services", "FBA与MCF的买家有何不同")
+    assert "FBA vs MCF" in reply
