@@ -698,6 +698,9 @@ def decide(base: KnowledgeBase, q: Question) -> str:
         return "explain"  # "多渠道库存管理的难点": what the document says is hard there, not advice
     if len(q.referenced) > 1 and not q.named and not q.advice_cue and asks_which_of(base, q.text, q.focus):
         return "service"  # "哪个可以送亚马逊上的买家" after a comparison: which of the two does, not new advice
+    if q.advice_cue and not (q.subjects or q.placed or q.situation or q.focus.topic or q.stage or q.concept) \
+            and not {e.get("entity") for e in q.turn.entities} - {"attribute"} and _one_service_does_it(base, q):
+        return "search"  # "哪项服务能降低缺货率": the statement saying which one does, not advice from scratch
     if _wants_advice(q, services_for_needs(base, q)):
         return "advise"
     if q.subjects:
@@ -730,6 +733,14 @@ def decide(base: KnowledgeBase, q: Question) -> str:
 # weight (tuned on the development set, tests/heldout/; see docs/answers.md).
 ANSWER_COVERAGE = 0.5
 ANSWER_SCORE = 3.0
+
+
+def _one_service_does_it(base: KnowledgeBase, q: Question) -> bool:
+    """A statement about one service says what the question asks a service to do, well enough to answer."""
+    asked = _without_words(q.text, base.cue_words("advice_request"))
+    hits = base.find_statements(asked, q.qtype, [], limit=1)
+    return bool(hits) and len(base.about(hits[0].statement)) == 1 and hits[0].coverage >= APART_COVERAGE \
+        and hits[0].score >= ANSWER_SCORE
 
 
 # A service named only as a place is not the subject when a statement about none of it matches this much
