@@ -27,7 +27,7 @@ from knowledge.statements import FURTHER_COURSES, PREFACE_OVERVIEW, plain
 HANDOFF_BUTTON = ("转人工客服", "/request_human")
 START_ADVICE_BUTTON = ("帮我选服务", "/ask_recommendation")
 EXAMPLE_QUESTIONS = (
-    ("AWD仓储费怎么收？", '/ask_service{"service":"AWD","attribute":"fee"}'),
+    ("AWD每月仓储费是多少？", '/ask_service{"service":"AWD","attribute":"fee"}'),
     ("SEND空运到日本几天？", '/ask_service{"service":"SEND","attribute":"transit_time","marketplace":"JP"}'),
     ("AGL和SEND怎么选？", '/compare_services{"service":["AGL","SEND"]}'),
     ("头程物流有哪些方案？", '/ask_stage_services{"stage":"first_mile"}'),
@@ -1062,7 +1062,7 @@ def offer_handoff(reply: Reply) -> Reply:
 
 
 def bad_input() -> Reply:
-    return Reply("我没看到文字内容。请用文字描述你的问题，比如「AWD仓储费怎么收？」。", list(EXAMPLE_QUESTIONS[:2]))
+    return Reply("我没看到文字内容。请用文字描述你的问题，比如「AWD每月仓储费是多少？」。", list(EXAMPLE_QUESTIONS[:2]))
 
 
 # -- small talk ----------------------------------------------------------------------------------
@@ -1101,7 +1101,7 @@ def smalltalk(intent: str) -> Reply:
 def non_text_message() -> Reply:
     """An image, voice note, location ... in a chat channel: say what the assistant reads."""
     return Reply(f"抱歉，我目前只能看懂文字消息。请用文字问我亚马逊跨境供应链服务的问题：{SERVICES_LINE}。"
-                 "比如「AWD仓储费怎么收？」", list(EXAMPLE_QUESTIONS[:3]))
+                 "比如「AWD每月仓储费是多少？」", list(EXAMPLE_QUESTIONS[:3]))
 
 
 def action_unavailable() -> Reply:

@@ -157,7 +157,7 @@ def test_greeting_arrives_with_example_question_buttons(page):
     expect(page.locator("textarea.rw-new-message")).to_have_attribute("placeholder", re.compile("输入你的问题"))
     expect(bot_messages(page).first).to_contain_text(GREETING, timeout=REPLY_TIMEOUT)
     expect(page.locator("#chat-status")).to_be_hidden()  # "正在连接助手……" went away once connected
-    expect(page.locator(".rw-reply", has_text="AWD仓储费怎么收？")).to_be_visible()
+    expect(page.locator(".rw-reply", has_text="AWD每月仓储费是多少？")).to_be_visible()
     expect(page.locator(".rw-reply", has_text="帮我选服务")).to_be_visible()
 
 

@@ -169,7 +169,7 @@ def test_subscribe_gets_the_welcome_from_the_bot_and_numbers_pick_options(wechat
     user = openid()
     welcome = wechat.reply(event_xml(user, "subscribe"))
     assert welcome.startswith("你好！我是亚马逊跨境供应链服务助手")
-    assert "回复数字选择：\n1. AWD仓储费怎么收？\n2. SEND空运到日本几天？" in welcome
+    assert "回复数字选择：\n1. AWD每月仓储费是多少？\n2. SEND空运到日本几天？" in welcome
     assert [e["text"] for e in user_events(bot, user)] == ["/greet"]
     assert "0.48" in wechat.reply(text_xml(user, "1"))  # → the first option's payload
     assert user_events(bot, user)[-1]["text"].startswith("/ask_service")
