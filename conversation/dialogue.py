@@ -43,6 +43,7 @@ from knowledge.kb import A_NOT_A, Fact, KnowledgeBase, Service
 from knowledge.mentions import QUANTITY
 from knowledge.retrieval import SOURCE_NOTE, STOPWORDS, WANTED_KINDS, StatementHit, priced, quantity_kinds
 from knowledge.routing import (
+    NEED_STAGES,
     Advice,
     Situation,
     covered_markets,
@@ -2312,7 +2313,8 @@ def _asks_to_use(base: KnowledgeBase, q: Question, service: Service) -> bool:
     before, after = q.text[max(0, start - 2):start], q.text[end:end + 3]
     facts = {e.get("entity") for e in q.turn.entities if e.get("entity") in _JUDGED_BY}
     # "能用PCP…吗", or the service as the subject of 能/可以 ("FBA能给独立站发货吗")
-    used = before.endswith(_USE_VERBS) or start <= 1 and after.startswith(("能", "可以", "可不可以", "能不能"))
+    lead = re.split(r"[，,：:。；;！!？?]", q.text[:start])[-1].strip()  # "学员问：PCP能…": after the relay
+    used = before.endswith(_USE_VERBS) or len(lead) <= 1 and after.startswith(("能", "可以", "可不可以", "能不能"))
     # (or where the goods start, said earlier: "头程可以走PCP不" after "工厂在宁波，卖英国站…")
     return used and bool(facts - {"marketplace"} or q.turn.slot("origin"))
 
@@ -2333,6 +2335,13 @@ def _judge_by_advice(base: KnowledgeBase, q: Question, service: Service) -> tupl
             "fact", service.id, "suitable")
     if recommended is not None:
         return replies.judged(base, service, True, recommended.reasons), ("fact", service.id, "suitable")
+    # "想用MCF把AWD的货批量调去别的平台仓": that need is another stage's, met by another service
+    for stage in dict.fromkeys(NEED_STAGES.get(n) for n in sorted(situation.needs)):
+        found = advice.stages.get(stage) if stage != service.stage else None
+        meets = found.recommended[0] if found and found.recommended else None
+        if meets is not None and meets.service != service.id and meets.service in base.services:
+            return replies.judged(base, service, False, meets.reasons, [base.services[meets.service]]), (
+                "fact", service.id, "suitable")
     return None
 
 

@@ -408,6 +408,7 @@ _PREMISE = re.compile(r"(?:都是|都有|都算|不都是|都属于)$")
 _PROVIDER_NOT_ASKED = re.compile(r"(?:我们|我|咱们|自己|别家|别的|其他|其它|普通|之前|以前|原来|随便|外面|市面上|传统|合作的"
                                  r"|一般的|交给|交付给|发给|联系|对接)[^，。,？?！!\s]{0,4}$")
 _PROVIDERS = ("货代", "物流商", "承运商")
+_PROVIDERS_PLACE = re.compile(r"(?:的)?(?:国内)?(?:收件|收货)?(?:仓|仓库)")  # "承运商国内收件仓的入仓费": whose warehouse
 
 
 def _providers_not_asked(turn: Turn, placed: list[str]) -> set[str]:
@@ -417,7 +418,8 @@ def _providers_not_asked(turn: Turn, placed: list[str]) -> set[str]:
         return set()
     spans = [(int(e.get("start", 0)), int(e.get("end", 0))) for e in turn.entities
              if e.get("entity") == "attribute" and e.get("value") == "carrier"]
-    own = [turn.text[a:b] in _PROVIDERS and _PROVIDER_NOT_ASKED.search(turn.text[max(0, a - 8):a]) for a, b in spans]
+    own = [turn.text[a:b] in _PROVIDERS and (_PROVIDER_NOT_ASKED.search(turn.text[max(0, a - 8):a])
+                                             or _PROVIDERS_PLACE.match(turn.text[b:])) for a, b in spans]
     return {"carrier"} if own and all(own) else set()
 
 
@@ -620,6 +622,16 @@ def _stock_is_there(turn: Turn, entity: dict) -> bool:
         re.match(r"[^，。,；;？?]{0,2}(?:之后|以后|后|里|中)", turn.text[b:]) or turn.text[max(0, a - 1):a] == "在")
 
 
+_ONE_MORE = re.compile(r"(?:多一个|多个|还要|还得|非要|再加|再用|多一道|多走|要用|要走|要选|得用)[^，。,；;？?]{0,2}$")
+
+
+def _one_more_step(turn: Turn, service_id: str) -> bool:
+    """"为啥还要多一个AWD": why use the service at all, not a fact of it."""
+    return any(e.get("entity") == "service" and e.get("value") == service_id
+               and _ONE_MORE.search(turn.text[max(0, int(e.get("start", 0)) - 6):int(e.get("start", 0))])
+               for e in turn.entities)
+
+
 def _placed_as_a_choice(q: Question) -> bool:
     """"为啥要先进AWD" asks why that service; "FBA库存为啥不能太多" asks about the stock kept there."""
     text = q.turn.text
@@ -647,8 +659,9 @@ def decide(base: KnowledgeBase, q: Question) -> str:
     if (q.intent == "ask_why" or q.qtype == "why" and q.focus.topic == "advice") and (
             q.subjects or _placed_as_a_choice(q) or q.focus.services):
         return "why"  # "为啥不用X" after a recommendation, however the classifier took it
-    if q.qtype == "why" and not q.named and not q.attributes and _placed_as_a_choice(q):
-        return "why"  # "为啥要先进X" however the classifier took it: why that service
+    if q.qtype == "why" and not q.attributes and (not q.named and _placed_as_a_choice(q) or len(q.named) == 1
+                                                   and _one_more_step(q.turn, q.named[0])):
+        return "why"  # "为啥要先进X", "为啥还要多一个X" however the classifier took it: why that service
     if q.focus.topic == "advice" and len(q.named) == 1 and not q.attributes and not q.situation and elliptical(q) \
             and q.qtype is None:
         return "why"  # "PCP呢" during advice: whether it fits, and why (not)
@@ -913,7 +926,7 @@ def _wants_advice(q: Question, needed: list[set[str]]) -> bool:
     if q.qtype == "yes_no" and len(q.subjects) == 1 and q.subjects == q.named[:1] and not (q.advice_cue or q.choice_cue) \
             and not q.turn.values("origin") and not q.ctx.marketplace and not q.placed:
         return False  # "X有库容限制吗，旺季老被卡": a fact of X; the need (and a service in it) says why it is asked
-    if q.intent == "ask_recommendation" and not (q.named and q.attributes):
+    if q.intent == "ask_recommendation" and not (q.named and (q.attributes or q.qtype == "how_to" and not q.situation)):
         # "哪些货比较适合" right after a service: what that service suits, not a new recommendation
         return not (q.focus.services and not q.situation and set(q.attributes) - {"suitable", "services"})
     if not q.situation:

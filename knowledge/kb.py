@@ -129,6 +129,7 @@ def _without_chosen_ba(text: str) -> str:
 
 
 # "有几个X我想…": a few X the seller then says something of, not a count asked
+_ANYONE = re.compile(r"谁(?=[^，,。？?]{0,2}都)|任何人")
 _A_FEW = re.compile(r"有几(?:个|款|家|种)(?=[^，,。？?\s]{1,8}?(?:我|我们|想|打算))")
 
 
@@ -619,6 +620,7 @@ class KnowledgeBase:
         normal = corrected.replace("哪几", "哪些")  # "哪几个" asks which ones, not how many
         normal = _A_FEW.sub("有些", normal)  # "有几个SKU我想自己控" says a few, it asks nothing
         normal = normal.replace("好几", "数")  # "要跟好几家沟通吗" says many, it asks yes or no
+        normal = _ANYONE.sub("人人", normal)  # "是谁用都有的吗": anyone, it asks yes or no
         normal = _ETC.sub("", normal)  # "要押金吗 有没有期限什么的": "and such", it asks nothing
         # a space between Chinese words, or after one ("…限制吗 fba现在…"), parts clauses
         clauses = [c.strip(" .…~～") for c in

@@ -18,7 +18,7 @@ PROTECTED_WORDS = ("仓储", "配送费", "美国站", "站点", "货代", "货�
 # which turns the matched text into kilograms, CBM or a full container.
 QUANTITY = re.compile(
     r"(?P<number>\d+(?:\.\d+)?|[零一二两三四五六七八九十百千万几半]+)\s*(?:多|来)?\s*"
-    r"(?P<unit>kg|公斤|千克|斤|吨|cbm|m3|立方米|个立方|立方|个方|方|个柜|柜)",
+    r"(?P<unit>kg|公斤|千克|斤|吨|cbm|m3|立方米|个立方|立方(?!英尺|英寸)|个方|方|个柜|柜)",  # not AWD's 立方英尺
     re.IGNORECASE,
 )
 _ASCII = re.compile(r"[A-Za-z0-9]")

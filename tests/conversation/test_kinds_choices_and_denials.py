@@ -156,3 +156,37 @@ def test_a_condition_before_the_question_is_not_a_question_of_its_own(chat):
 def test_how_a_comparison_differs_with_he_is_a_comparison(chat):
     reply = chat.say("compare_services", "FBA与MCF的买家有何不同")
     assert "FBA vs MCF" in reply
+
+
+def test_a_service_for_another_stages_need_is_judged_no_naming_the_one_that_meets_it(chat):
+    reply = chat.say("ask_service", "想用MCF把AWD的库存整批发到别的平台的仓库，可以吗")
+    assert reply.startswith("不行") and "MCD" in reply.split("这种情况可以看")[-1]
+
+
+def test_a_relayed_question_is_read_as_the_sellers_own(chat):
+    reply = chat.say("ask_service", "有个学员问：PCP能用来从深圳发货到美国吗？")
+    assert reply.startswith("不行") and "境内供货商" in reply
+
+
+def test_awds_cubic_feet_are_not_a_load_to_advise_on(chat):
+    reply = chat.say("nlu_fallback", "20立方英尺的货在AWD放一个月要多少钱")
+    assert "0.48" in reply and "货现在从哪里发出" not in reply
+
+
+def test_whoever_uses_it_is_a_yes_no(base):
+    assert base.question_type("这个折扣是不是谁来用都能拿到") == "yes_no"
+
+
+def test_why_one_more_service_asks_why_that_service(chat):
+    reply = chat.say("inform", "直接进FBA就好了，为什么还要多一个AWD")
+    assert "AWD 的好处" in reply and "自动补货" in reply
+
+
+def test_which_one_should_be_used_with_a_market_and_a_load_is_advice(chat):
+    reply = chat.say("inform", "做西班牙站，准备整柜海运，该用哪个")
+    assert "推荐 AGL" in reply
+
+
+def test_the_carriers_warehouse_is_whose_fees_are_asked_not_who_carries(chat):
+    reply = chat.say("ask_service", "走SEND的话承运商国内收件仓的中转费要付吗")
+    assert reply.startswith("不需要") and "中转费" in reply
