@@ -1739,7 +1739,8 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
     if attributes and explicit:  # asked for something the curated facts lack: the document's statement, or say so
         if best is not None:
             return _statement_reply(base, q, best, service.id, hits)
-        near = next((a for a in base.vocabulary["attribute"].get(attributes[0], {}).get("near", ()) if service.fact(a)), None)
+        said = base.vocabulary["attribute"].get(attributes[0], {})
+        near = next((a for a in (*said.get("near", ()), *said.get("fallback", ())) if service.fact(a)), None)
         # "只接收AGL发来的货吗，其他货代不能送仓？": the other attribute asked (the carrier) has the answer
         near = near or next((a for a in q.attributes[1:] if service.fact(a) and not _is_gap(service.fact(a))), None)
         if near is not None:

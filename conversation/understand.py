@@ -143,8 +143,10 @@ def read(base: KnowledgeBase, turn: Turn, focus: Focus) -> Question:
         returned = _PLACE_SERVICES.get(str(kind), {}).get(value, value) if back_to else None
         if returned in base.services:
             named.append(returned)  # "回到FBA，它…": the topic the seller returns to, not where goods go
-        elif kind == "service" and value in _WAREHOUSES and _sent_to(text, entity, focus):
+        elif kind == "service" and value in _WAREHOUSES and _sent_to(text, entity, focus) \
+                and not (focus.primary and focus.primary != value and _yardstick(base, text, entity)):
             placed.append(value)  # "去中东FBA", "放FBA不划算": where the goods go, not what is asked about
+            # ("和放FBA比便宜多少" right after AWD: FBA is the yardstick, named as such)
         elif kind == "service" and value in base.services and value not in negated \
                 and not _names_a_fee(base, text, entity, focus):
             named.append(value)
@@ -386,7 +388,8 @@ def _yardstick(base: KnowledgeBase, text: str, entity: dict) -> bool:
     words = tuple(base.cue_words("compared_with"))
     start, end = int(entity.get("start", 0)), int(entity.get("end", 0))
     before, after = text[max(0, start - 3):start].rstrip(), text[end:end + 3].lstrip()  # "低于 FBA 成本"
-    return before.endswith(words) or before.endswith(("跟", "和", "与")) and after.startswith(words)
+    before_verb = re.sub(r"(?:放|用|走|发|存|进|放在|发到)$", "", before)  # "和放FBA比"
+    return before.endswith(words) or before_verb.endswith(("跟", "和", "与")) and after.startswith(words)
 
 
 def _compared_with(base: KnowledgeBase, turn: Turn, named: list[str]) -> list[str]:

@@ -190,3 +190,15 @@ def test_which_one_should_be_used_with_a_market_and_a_load_is_advice(chat):
 def test_the_carriers_warehouse_is_whose_fees_are_asked_not_who_carries(chat):
     reply = chat.say("ask_service", "走SEND的话承运商国内收件仓的中转费要付吗")
     assert reply.startswith("不需要") and "中转费" in reply
+
+
+def test_a_warehouse_set_against_the_service_in_focus_is_the_yardstick(chat):
+    chat.say("ask_service", "AWD的仓储费多少")
+    reply = chat.say("compare_services", "和放FBA比能便宜多少")
+    assert "80%" in reply and "「来源：1.4.1」" in reply
+
+
+def test_where_a_delivery_service_ships_from_is_where_its_stock_is(chat):
+    chat.say("ask_service", "MCF送货快吗")
+    reply = chat.say("ask_service", "它是从哪儿发货的")
+    assert "运营中心" in reply and "「来源：1.5.2」" in reply
