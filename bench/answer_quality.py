@@ -32,7 +32,7 @@ SETS = {
     "dev": {"questions": sorted(HELDOUT.glob("*questions.yml")), "dialogues": sorted(HELDOUT.glob("*dialogues.yml"))},
     # each later blind development set alone: measured once, fresh, before anything was tuned on it
     **{f"dev{n}": {"questions": [HELDOUT / f"blind{n}_questions.yml"], "dialogues": [HELDOUT / f"blind{n}_dialogues.yml"]}
-       for n in (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30)},
+       for n in (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31)},
     "sealed": {"questions": [ROOT / "tests/sealed/questions.yml"], "dialogues": [ROOT / "tests/sealed/dialogues.yml"]},
 }
 

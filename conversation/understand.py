@@ -409,7 +409,7 @@ _PREMISE = re.compile(r"(?:都是|都有|都算|不都是|都属于)$")
 # "我们之前找的货代", "随便找个货代", "别家物流商": the seller's own or any other forwarder, a yardstick or
 # background; "怎么交给承运商": whom goods go to. Neither asks who carries for the service.
 _PROVIDER_NOT_ASKED = re.compile(r"(?:我们|我|咱们|自己|别家|别的|其他|其它|普通|之前|以前|原来|随便|外面|市面上|传统|合作的"
-                                 r"|一般的|交给|交付给|发给|联系|对接)[^，。,？?！!\s]{0,4}$")
+                                 r"|一般的|交给|交付给|发给|联系|对接|直接找|去找|找个|找)[^，。,？?！!\s]{0,4}$")
 _PROVIDERS = ("货代", "物流商", "承运商")
 _PROVIDERS_PLACE = re.compile(r"(?:的)?(?:国内)?(?:收件|收货)?(?:仓|仓库)")  # "承运商国内收件仓的入仓费": whose warehouse
 
@@ -625,7 +625,7 @@ def _stock_is_there(turn: Turn, entity: dict) -> bool:
         re.match(r"[^，。,；;？?]{0,2}(?:之后|以后|后|里|中)", turn.text[b:]) or turn.text[max(0, a - 1):a] == "在")
 
 
-_ONE_MORE = re.compile(r"(?:多一个|多个|还要|还得|非要|再加|再用|多一道|多走|要用|要走|要选|得用)[^，。,；;？?]{0,2}$")
+_ONE_MORE = re.compile(r"(?:多一个|多个|还要|还得|非要|再加|再用|多一道|多走|要用|要走|要选|得用|要搞|要推出|推出)[^，。,；;？?]{0,2}$")
 
 
 def _one_more_step(turn: Turn, service_id: str) -> bool:
