@@ -2311,11 +2311,12 @@ def _asks_to_use(base: KnowledgeBase, q: Question, service: Service) -> bool:
     if mention is None:
         return not q.named and bool(_USE_ASKED.search(q.text)) and bool(_judged_facts(q))
     start, end = int(mention.get("start", 0)), int(mention.get("end", 0))
-    before, after = q.text[max(0, start - 2):start], q.text[end:end + 3]
+    before, after = q.text[max(0, start - 3):start].rstrip(), q.text[end:end + 3]  # "用 PCP 吗"
     facts = {e.get("entity") for e in q.turn.entities if e.get("entity") in _JUDGED_BY}
     # "能用PCP…吗", or the service as the subject of 能/可以 ("FBA能给独立站发货吗")
     lead = re.split(r"[，,：:。；;！!？?]", q.text[:start])[-1].strip()  # "学员问：PCP能…": after the relay
-    used = before.endswith(_USE_VERBS) or len(lead) <= 1 and after.startswith(("能", "可以", "可不可以", "能不能"))
+    used = before.endswith(_USE_VERBS) or len(lead) <= 1 and after.startswith(("能", "可以", "可不可以", "能不能")) \
+        or before.endswith("从") and after.lstrip().startswith(("发", "出货", "配送"))  # "直接从FBA发吗"
     # (or where the goods start, said earlier: "头程可以走PCP不" after "工厂在宁波，卖英国站…")
     return used and bool(facts - {"marketplace"} or q.turn.slot("origin"))
 

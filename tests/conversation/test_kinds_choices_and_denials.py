@@ -202,3 +202,22 @@ def test_where_a_delivery_service_ships_from_is_where_its_stock_is(chat):
     chat.say("ask_service", "MCF送货快吗")
     reply = chat.say("ask_service", "它是从哪儿发货的")
     assert "运营中心" in reply and "「来源：1.5.2」" in reply
+
+
+def test_using_a_service_written_with_spaces_is_judged_for_the_situation(chat):
+    assert chat.say("ask_service", "货从宁波发出，能用 PCP 吗").startswith("不行")
+
+
+def test_shipping_from_fba_to_another_channel_names_mcf(chat):
+    reply = chat.say("ask_service", "库存都在FBA仓，独立站来单了能直接从 FBA 发吗")
+    assert reply.startswith("不行") and "MCF" in reply
+
+
+def test_the_taiwanese_name_of_italy_is_italy(chat):
+    assert chat.say("ask_service", "AGL 可以送到義大利嗎").startswith("支持")
+
+
+def test_paying_after_arrival_finds_pay_on_delivery(chat):
+    chat.say("ask_service", "AGL有哪些好处")
+    reply = chat.say("ask_service", "运费能到货后再付吗")
+    assert reply.startswith("可以") and "货到付款" in reply
