@@ -1742,7 +1742,7 @@ def _answer_about(base: KnowledgeBase, q: Question, service: Service, ctx: Conte
         said = base.vocabulary["attribute"].get(attributes[0], {})
         near = next((a for a in (*said.get("near", ()), *said.get("fallback", ())) if service.fact(a)), None)
         # "只接收AGL发来的货吗，其他货代不能送仓？": the other attribute asked (the carrier) has the answer
-        near = near or next((a for a in q.attributes[1:] if service.fact(a) and not _is_gap(service.fact(a))), None)
+        near = near or next((a for a in q.attributes[1:] if (f := service.fact(a)) and not _is_gap(f)), None)
         if near is not None:
             return _fact_reply(base, q, service, near, ctx)
         return replies.not_documented(base, service, attributes[0]), ("none",)
@@ -2338,7 +2338,7 @@ def _judge_by_advice(base: KnowledgeBase, q: Question, service: Service) -> tupl
     if recommended is not None:
         return replies.judged(base, service, True, recommended.reasons), ("fact", service.id, "suitable")
     # "想用MCF把AWD的货批量调去别的平台仓": that need is another stage's, met by another service
-    for stage in dict.fromkeys(NEED_STAGES.get(n) for n in sorted(situation.needs)):
+    for stage in dict.fromkeys(NEED_STAGES[n] for n in sorted(situation.needs) if n in NEED_STAGES):
         found = advice.stages.get(stage) if stage != service.stage else None
         meets = found.recommended[0] if found and found.recommended else None
         if meets is not None and meets.service != service.id and meets.service in base.services:

@@ -434,7 +434,7 @@ def _kind_of_thing(turn: Turn) -> set[str]:
     """Attributes named only as the kind of thing a definition asks about ("X是个啥功能": what X is)."""
     if "definition" not in turn.values("attribute"):
         return set()
-    spans = {}
+    spans: dict[str, list[bool]] = {}
     for e in turn.entities:
         if e.get("entity") == "attribute" and e.get("value") == "services":  # 功能, 服务: kinds; 价格 is asked
             a = int(e.get("start", 0))

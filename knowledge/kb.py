@@ -461,7 +461,7 @@ class KnowledgeBase:
         return frozenset(w for n in names for w in self.cue_words(n) if len(w) >= 2 and w not in sourced)
 
     def _content_cues(self, qtype: str | None) -> frozenset[str]:
-        return self._content_cues_by_type.get(qtype, frozenset())
+        return self._content_cues_by_type.get(qtype or "", frozenset())
 
     @cached_property
     def _content_cues_by_type(self) -> dict[str, frozenset[str]]:
