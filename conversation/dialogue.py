@@ -38,6 +38,7 @@ from conversation.understand import (
     names_requirement,
     read,
     services_for_needs,
+    without_words,
 )
 from knowledge.kb import A_NOT_A, Fact, KnowledgeBase, Service
 from knowledge.mentions import QUANTITY
@@ -823,12 +824,6 @@ def _holds(text: str, words) -> bool:
     return any(w in text for w in words)
 
 
-def _without(text: str, words) -> str:
-    for word in words:
-        text = text.replace(word, " ")
-    return text
-
-
 def _in_domain(q: Question) -> bool:
     return q.evidence or (q.intent in DOMAIN_INTENTS and q.confidence >= 0.5)
 
@@ -1003,7 +998,7 @@ def _verdict(base: KnowledgeBase, q: Question, said: str, note: str, coverage: f
         return "not_always"  # "一定能2天送到吗": the document says at best, not always
     if _holds(q.text, says["promised"]) and not _holds(text, says["promised"]):
         return "not_always"  # "能保证吗": the document promises nothing it does not say it promises
-    if base.has_cue("only", _without(q.text, says["sufficient"])) and _holds(text, says["lifted"]):
+    if base.has_cue("only", without_words(q.text, says["sufficient"])) and _holds(text, says["lifted"]):
         return "no"
     if _holds(q.text, says["must"]) and _lifted_for_what_is_asked(base, q, text):
         return "no"

@@ -431,15 +431,13 @@ _WHAT_KIND = re.compile(r"是(?:个|一个|一种|一项|啥样的|什么样的)
 
 
 def _kind_of_thing(turn: Turn) -> set[str]:
-    """Attributes named only as the kind of thing a definition asks about ("X是个啥功能": what X is)."""
+    """The services attribute (功能, 服务) when every phrase naming it is only the kind of thing a definition
+    asks about ("X是个啥功能": what X is). Other nouns there are asked ("是什么价格": the price)."""
     if "definition" not in turn.values("attribute"):
         return set()
-    spans: dict[str, list[bool]] = {}
-    for e in turn.entities:
-        if e.get("entity") == "attribute" and e.get("value") == "services":  # 功能, 服务: kinds; 价格 is asked
-            a = int(e.get("start", 0))
-            spans.setdefault(str(e.get("value")), []).append(bool(_WHAT_KIND.search(turn.text[max(0, a - 8):a])))
-    return {value for value, kinds in spans.items() if all(kinds)}
+    kinds = [bool(_WHAT_KIND.search(turn.text[max(0, int(e.get("start", 0)) - 8):int(e.get("start", 0))]))
+             for e in turn.entities if e.get("entity") == "attribute" and e.get("value") == "services"]
+    return {"services"} if kinds and all(kinds) else set()
 
 
 def _premised(base: KnowledgeBase, turn: Turn) -> set[str]:
@@ -510,6 +508,7 @@ _LEAVING = re.compile(r"^[^，。,；;？?]{0,2}(?:发货|发出|出货|发|起�
 
 
 def leaves_from_there(turn: Turn) -> bool:
+    """"从X发/起运": the place the goods leave from, worth keeping for the next verdict."""
     return any(e.get("entity") == "origin" and turn.text[max(0, int(e.get("start", 0)) - 1):int(e.get("start", 0))] == "从"
                and _LEAVING.match(turn.text[int(e.get("end", 0)):]) for e in turn.entities)
 _WHICH_BEFORE = re.compile(r"(?:哪些|哪几种|哪几个|哪几|哪种|哪类|几种|什么|啥)(?:的)?$")
@@ -541,10 +540,11 @@ def _about_logistics(base: KnowledgeBase, turn: Turn, services: list[str], topic
     marketplace or a logistics fact, or uses a word of shipping, storing or selling."""
     facts = {e.get("entity") for e in turn.entities} - {"origin", "sales_channel"}
     return bool(services or topic or facts & set(SITUATION_ENTITIES) | facts & {"marketplace"}
-                or base.has_cue("logistics", _without_words(turn.text, base.cue_words("not_logistics"))))
+                or base.has_cue("logistics", without_words(turn.text, base.cue_words("not_logistics"))))
 
 
-def _without_words(text: str, words) -> str:
+def without_words(text: str, words) -> str:
+    """The text with each of the words blanked out."""
     for word in words:
         text = text.replace(word, " ")
     return text
@@ -753,7 +753,7 @@ ANSWER_SCORE = 3.0
 
 def _one_service_does_it(base: KnowledgeBase, q: Question) -> bool:
     """A statement about one service says what the question asks a service to do, well enough to answer."""
-    asked = _without_words(q.text, base.cue_words("advice_request"))
+    asked = without_words(q.text, base.cue_words("advice_request"))
     hits = base.find_statements(asked, q.qtype, [], limit=1)
     return bool(hits) and len(base.about(hits[0].statement)) == 1 and hits[0].coverage >= APART_COVERAGE \
         and hits[0].score >= ANSWER_SCORE
