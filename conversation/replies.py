@@ -147,8 +147,13 @@ def _european_part(base: KnowledgeBase, markets: set[str], market: str) -> str:
     """"欧洲" asked of a service that lists European countries: which of them ("的英国、德国")."""
     if market != "EU" or "EU" in markets and "UK" in markets:
         return ""
-    listed = [m for m in ("UK", *base.vocabulary.get("eu_members", ())) if m in markets]
+    listed = _european(base, markets)
     return "的" + "、".join(base.label("marketplace", m) for m in listed) if listed else ""
+
+
+def _european(base: KnowledgeBase, markets) -> list[str]:
+    """The European countries among markets a service lists ("欧洲" asked of it): the UK, then the EU's."""
+    return [m for m in ("UK", *base.vocabulary.get("eu_members", ())) if m in markets]
 
 
 def alternatives_for(base: KnowledgeBase, service: Service, market: str) -> list[Service]:
@@ -182,7 +187,7 @@ def _send_transit(base: KnowledgeBase, service: Service, ctx: Context) -> Reply 
             if market == "US" and ctx.mode != "AIR":
                 text += "\n海运到美国（开船次日算起）：\n" + _sea_lines(base, service, sea, ctx, header=False)
             return Reply(_with_source(text, fact.section))
-        european = [m for m in ("UK", *base.vocabulary.get("eu_members", ())) if m in air] if market == "EU" else []
+        european = _european(base, air) if market == "EU" else []
         if european:  # "那欧洲呢": the European countries it lists, each with its time
             each = "、".join(f"{base.label('marketplace', m)}最快{air[m]}天" for m in european)
             text = f"{service.short} 空运中国至欧洲，资料列出的是：{each}（时效仅供参考，实际可能受多种因素影响）。"

@@ -400,8 +400,10 @@ class KnowledgeBase:
         # a document's noun that cues another kind of question is content in a why of a topic ("配送时效为啥
         # 重要"); of a service ("AWD为啥能省运费") it is the attribute, said in the service's own words
         of_service = any(m.entity in ("service", "warehouse", "fulfillment") for m in mentioned)
-        form_words = self._form_words - (frozenset() if of_service else self._content_cues(self.question_type(question)))
-        text = " ".join([_cue_pattern(tuple(form_words)).sub(" ", normal.lower()), *said])
+        nouns = self._why_nouns if not of_service and any(w in normal for w in self._why_nouns) \
+            and self.question_type(question) == "why" else frozenset()
+        form_words = self._form_words - nouns if nouns else self._form_words
+        text = " ".join([_cue_pattern(tuple(sorted(form_words))).sub(" ", normal.lower()), *said])
         form = {w.upper() for w in form_words}
         # a seller's word the knowledge base knows but the document never uses ("独立站") is its tag, not an unknown word
         tagged = {t for m in mentioned for t in self.terms(m.text) if not self.statement_index.knows(t)}
@@ -460,19 +462,15 @@ class KnowledgeBase:
         sourced = {w for w in self.cue_words("question_type.source") if w in self.document}
         return frozenset(w for n in names for w in self.cue_words(n) if len(w) >= 2 and w not in sourced)
 
-    def _content_cues(self, qtype: str | None) -> frozenset[str]:
-        return self._content_cues_by_type.get(qtype or "", frozenset())
-
     @cached_property
-    def _content_cues_by_type(self) -> dict[str, frozenset[str]]:
-        """Words cueing another kind of question that the document itself uses as nouns (时效, 运费,
-        流程): asked in a why question ("配送时效为啥重要") they are what it is about."""
+    def _why_nouns(self) -> frozenset[str]:
+        """Words cueing another kind of question that the document itself uses as nouns (时效, 运费, 流程):
+        asked in a why question of a topic ("配送时效为啥重要") they are what it is about."""
         kinds = self.vocabulary["cues"]["question_type"]
         asking = tuple(self.cue_words("question_words"))
-        nouns = {w for words in kinds.values() for w in words if len(w) >= 2 and w in self.document
-                 and not any(a in w for a in asking)} - set(kinds.get("source", ()))
-        # only a why question: in the others such a word is the attribute asked ("什么价格" asks the price)
-        return {"why": frozenset(nouns - set(kinds.get("why", ())))}
+        return frozenset(w for kind, words in kinds.items() if kind not in ("why", "source") for w in words
+                         if len(w) >= 2 and w in self.document and not any(a in w for a in asking)
+                         and w not in kinds["why"])
 
     def find_statements(self, question: str, qtype: str | None = None, subjects=(), limit: int = 5,
                         sections=None) -> list[StatementHit]:
